@@ -1,0 +1,50 @@
+# Makefile - the front door: wraps CMake the way neovim's Makefile does
+#
+#   make          install missing packages, configure and build (build/)
+#   make test     build and run every test (ctest)
+#   make demo     build and run the whole pipeline on embedded defaults
+#   make bench    build and run the benchmarks (figures, not pass/fail)
+#   make asan     build in build-asan/ with AddressSanitizer + UBSan and test
+#   make fuzz     build the libFuzzer targets with clang and run each a while
+#   make clean    remove the build folders
+#
+# Every target first runs deploy/install-deps.sh, which is silent and quick
+# when every Debian package is already there.
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
+
+.PHONY: all deps build test demo bench asan fuzz soak clean
+
+all: build
+
+deps:
+	@deploy/install-deps.sh
+
+$(BUILD_DIR)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest $(CTEST_FLAGS)
+
+demo: build
+	$(BUILD_DIR)/bin/sentinel demo
+
+bench: build
+	@SENTINEL_DEPS_EXTRA="r-base-core r-cran-surveillance" deploy/install-deps.sh || \
+	    echo "bench: R's surveillance could not be installed; its column is skipped"
+	bench/run.sh $(BUILD_DIR)
+
+asan: deps
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DSENTINEL_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)
