@@ -1,0 +1,394 @@
+/*  tests/common/test_event.c - case events: validation and the protobuf codec
+ *
+ *  Round trips of every field through sn_event_encode() and
+ *  sn_event_decode(), every validation rule with its exact message, and
+ *  garbage, truncated and hostile bytes that the decoder must refuse without
+ *  crashing.
+ */
+#include "sentinel/event.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 2026-11-25T12:00:00Z: the "now" of every validation below. */
+#define T_NOW 1795608000000LL
+
+static sn_event_t
+s_good(void)
+{
+    sn_event_t ev;
+    sn_event_init(&ev);
+    strcpy(ev.event_id, "EV-2026-000123");
+    strcpy(ev.site_id, "bj-h001");
+    ev.source = SN_SOURCE_FEVER_CLINIC;
+    strcpy(ev.region, "110105");
+    strcpy(ev.condition, "ILI");
+    ev.onset_date = sn_day_from_ymd(2026, 11, 23);
+    ev.report_time = T_NOW - 3600000;
+    ev.count = 1;
+    ev.age_years = 34;
+    ev.sex = SN_SEX_FEMALE;
+    ev.lab_confirmed = SN_LAB_CONFIRMED;
+    return ev;
+}
+
+static void
+s_assert_same(const sn_event_t *a, const sn_event_t *b)
+{
+    ck_assert_str_eq(a->event_id, b->event_id);
+    ck_assert_uint_eq(a->revision, b->revision);
+    ck_assert_str_eq(a->site_id, b->site_id);
+    ck_assert_int_eq(a->source, b->source);
+    ck_assert_str_eq(a->region, b->region);
+    ck_assert_str_eq(a->condition, b->condition);
+    ck_assert_int_eq(a->onset_date, b->onset_date);
+    ck_assert_int_eq(a->report_time, b->report_time);
+    ck_assert_uint_eq(a->count, b->count);
+    ck_assert_int_eq(a->age_years, b->age_years);
+    ck_assert_int_eq(a->sex, b->sex);
+    ck_assert_int_eq(a->lab_confirmed, b->lab_confirmed);
+}
+
+static void
+s_round_trip(const sn_event_t *ev)
+{
+    uint8_t buf[512];
+    int n = sn_event_encode(ev, buf, sizeof buf);
+    ck_assert_int_gt(n, 0);
+    ck_assert_uint_eq((size_t)n, sn_event_encoded_size(ev));
+    sn_event_t back;
+    memset(&back, 0x5a, sizeof back);
+    sn_err_t err = {0};
+    ck_assert_int_eq(sn_event_decode(buf, (size_t)n, &back, &err), SN_OK);
+    s_assert_same(ev, &back);
+}
+
+START_TEST(test_event_usage)
+{
+    sn_event_t ev = s_good();
+    sn_err_t err = {0};
+    ck_assert_int_eq(sn_event_validate(&ev, T_NOW, &err), SN_OK);
+    uint8_t buf[256];
+    int n = sn_event_encode(&ev, buf, sizeof buf);
+    ck_assert_int_gt(n, 0);
+    sn_event_t back;
+    ck_assert_int_eq(sn_event_decode(buf, (size_t)n, &back, &err), SN_OK);
+    s_assert_same(&ev, &back);
+    ck_assert_int_eq(sn_event_validate(&back, T_NOW, &err), SN_OK);
+}
+END_TEST
+
+START_TEST(test_event_init_defaults)
+{
+    sn_event_t ev;
+    memset(&ev, 0x7f, sizeof ev);
+    sn_event_init(&ev);
+    ck_assert_str_eq(ev.event_id, "");
+    ck_assert_uint_eq(ev.revision, 0);
+    ck_assert_uint_eq(ev.count, 1);
+    ck_assert_int_eq(ev.onset_date, SN_DAY_NONE);
+    ck_assert_int_eq(ev.age_years, SN_AGE_NONE);
+    ck_assert_int_eq(ev.sex, SN_SEX_UNKNOWN);
+    ck_assert_int_eq(ev.lab_confirmed, SN_LAB_UNKNOWN);
+    ck_assert_int_eq(ev.source, SN_SOURCE_UNKNOWN);
+}
+END_TEST
+
+START_TEST(test_event_source_names)
+{
+    ck_assert_str_eq(sn_source_name(SN_SOURCE_HOSPITAL), "hospital");
+    ck_assert_str_eq(sn_source_name(SN_SOURCE_FOOD_SAFETY), "food_safety");
+    ck_assert_ptr_null(sn_source_name(SN_SOURCE_UNKNOWN));
+    ck_assert_ptr_null(sn_source_name(SN_SOURCE_COUNT));
+    for (int i = 1; i < SN_SOURCE_COUNT; i++) {
+        sn_source_t s = SN_SOURCE_UNKNOWN;
+        ck_assert_int_eq(sn_source_parse(sn_source_name(i), &s), SN_OK);
+        ck_assert_int_eq(s, i);
+    }
+    sn_source_t s = SN_SOURCE_LAB;
+    ck_assert_int_eq(sn_source_parse("Hospital", &s), SN_ENOTFOUND);
+    ck_assert_int_eq(sn_source_parse(NULL, &s), SN_ENOTFOUND);
+    ck_assert_int_eq(s, SN_SOURCE_LAB);
+}
+END_TEST
+
+START_TEST(test_event_round_trip_extremes)
+{
+    sn_event_t ev = s_good();
+    memset(ev.event_id, 'x', SN_EVENT_ID_MAX);
+    ev.event_id[SN_EVENT_ID_MAX] = '\0';
+    memset(ev.site_id, 's', SN_SITE_ID_MAX);
+    ev.site_id[SN_SITE_ID_MAX] = '\0';
+    memset(ev.condition, 'C', SN_CONDITION_MAX);
+    ev.condition[SN_CONDITION_MAX] = '\0';
+    ev.revision = UINT32_MAX;
+    ev.count = SN_EVENT_MAX_COUNT;
+    ev.age_years = 150;
+    ev.sex = SN_SEX_OTHER;
+    ev.lab_confirmed = SN_LAB_NEGATIVE;
+    ev.onset_date = sn_day_from_ymd(1900, 1, 1);
+    ck_assert_int_eq(sn_event_validate(&ev, T_NOW, NULL), SN_OK);
+    s_round_trip(&ev);
+    /* The empty event and the absent optional fields survive too. */
+    sn_event_t empty;
+    sn_event_init(&empty);
+    s_round_trip(&empty);
+    ev.age_years = SN_AGE_NONE;
+    ev.onset_date = SN_DAY_NONE;
+    ev.sex = SN_SEX_UNKNOWN;
+    ev.lab_confirmed = SN_LAB_UNKNOWN;
+    ev.revision = 0;
+    ev.age_years = 0;
+    ev.onset_date = 0; /* 1970-01-01 is a date, not "absent" */
+    s_round_trip(&ev);
+    for (int s = 1; s < SN_SOURCE_COUNT; s++) {
+        ev.source = (sn_source_t)s;
+        s_round_trip(&ev);
+    }
+}
+END_TEST
+
+START_TEST(test_event_encode_buffer_sizes)
+{
+    sn_event_t ev = s_good();
+    size_t need = sn_event_encoded_size(&ev);
+    uint8_t buf[256];
+    ck_assert_int_eq(sn_event_encode(&ev, buf, need), (int)need);
+    ck_assert_int_eq(sn_event_encode(&ev, buf, need - 1), SN_EOVERFLOW);
+    ck_assert_int_eq(sn_event_encode(&ev, buf, 0), SN_EOVERFLOW);
+}
+END_TEST
+
+START_TEST(test_event_tolerance_of_a_day)
+{
+    sn_event_t ev = s_good();
+    ev.report_time = T_NOW + 86400000; /* exactly a day ahead: allowed */
+    ev.onset_date = sn_time_day(T_NOW) + 1;
+    ck_assert_int_eq(sn_event_validate(&ev, T_NOW, NULL), SN_OK);
+    ev = s_good();
+    ev.onset_date = sn_time_day(ev.report_time) + 1; /* time zones */
+    ck_assert_int_eq(sn_event_validate(&ev, T_NOW, NULL), SN_OK);
+    strcpy(ev.region, "820001"); /* Macao */
+    ck_assert_int_eq(sn_event_validate(&ev, T_NOW, NULL), SN_OK);
+}
+END_TEST
+
+/* Validate `ev` and check the exact message. */
+#define ASSERT_INVALID(ev, text)                                               \
+    do {                                                                       \
+        sn_err_t e_ = {0};                                                     \
+        ck_assert_int_eq(sn_event_validate(&(ev), T_NOW, &e_), SN_EVALIDATE);  \
+        ck_assert_int_eq(e_.code, SN_EVALIDATE);                               \
+        ck_assert_str_eq(e_.msg, (text));                                      \
+    } while (0)
+
+START_TEST(test_event_validate_identifiers)
+{
+    sn_event_t ev = s_good();
+    ev.event_id[0] = '\0';
+    ASSERT_INVALID(ev, "field 'event_id': missing");
+    ev = s_good();
+    memset(ev.event_id, 'x', sizeof ev.event_id);
+    ASSERT_INVALID(ev, "field 'event_id': longer than 64 bytes");
+    strcpy(ev.event_id, "EV 1");
+    ASSERT_INVALID(ev, "field 'event_id': character 0x20 at offset 2 is not "
+                       "allowed (letters, digits and '-_.:/')");
+    ev = s_good();
+    ev.site_id[0] = '\0';
+    ASSERT_INVALID(ev, "field 'site_id': missing");
+    strcpy(ev.site_id, "bj/h001");
+    ASSERT_INVALID(ev, "field 'site_id': character 0x2f at offset 2 is not "
+                       "allowed (letters, digits and '-_.')");
+    ev = s_good();
+    ev.condition[0] = '\0';
+    ASSERT_INVALID(ev, "field 'condition': missing");
+    memset(ev.condition, 'A', sizeof ev.condition);
+    ASSERT_INVALID(ev, "field 'condition': longer than 32 bytes");
+    strcpy(ev.condition, "A00\xc3\xa9");
+    ASSERT_INVALID(ev, "field 'condition': character 0xc3 at offset 3 is not "
+                       "allowed (letters, digits and '-_.')");
+}
+END_TEST
+
+START_TEST(test_event_validate_source_and_region)
+{
+    sn_event_t ev = s_good();
+    ev.source = SN_SOURCE_UNKNOWN;
+    ASSERT_INVALID(ev, "field 'source': missing");
+    ev.source = (sn_source_t)42;
+    ASSERT_INVALID(ev, "field 'source': unknown value 42");
+    ev = s_good();
+    ev.region[0] = '\0';
+    ASSERT_INVALID(ev, "field 'region': missing");
+    strcpy(ev.region, "11010");
+    ASSERT_INVALID(ev, "field 'region': '11010' is not 6 digits (GB/T 2260)");
+    strcpy(ev.region, "1101050");
+    ASSERT_INVALID(ev, "field 'region': '1101050' is not 6 digits (GB/T 2260)");
+    strcpy(ev.region, "11O105");
+    ASSERT_INVALID(ev, "field 'region': '11O105' is not 6 digits (GB/T 2260)");
+    strcpy(ev.region, "991234");
+    ASSERT_INVALID(ev,
+                   "field 'region': '991234' has no province 99 (GB/T 2260)");
+    strcpy(ev.region, "101234");
+    ASSERT_INVALID(ev,
+                   "field 'region': '101234' has no province 10 (GB/T 2260)");
+}
+END_TEST
+
+START_TEST(test_event_validate_dates)
+{
+    sn_event_t ev = s_good();
+    ev.report_time = 0;
+    ASSERT_INVALID(ev, "field 'report_time': missing");
+    ev.report_time = -1000;
+    ASSERT_INVALID(ev, "field 'report_time': 1969-12-31T23:59:59.000Z is "
+                       "before 1970");
+    ev.report_time = T_NOW + 86400001;
+    ASSERT_INVALID(ev, "field 'report_time': 2026-11-26T12:00:00.001Z is in "
+                       "the future");
+    ev = s_good();
+    ev.onset_date = sn_day_from_ymd(1899, 12, 31);
+    ASSERT_INVALID(ev, "field 'onset_date': 1899-12-31 is before 1900");
+    ev.onset_date = sn_day_from_ymd(2031, 1, 2);
+    ASSERT_INVALID(ev, "field 'onset_date': 2031-01-02 is in the future");
+    ev.report_time = sn_day_from_ymd(2026, 11, 1) * 86400000LL;
+    ev.onset_date = sn_day_from_ymd(2026, 11, 3);
+    ASSERT_INVALID(ev, "field 'onset_date': 2026-11-03 is after report_time "
+                       "2026-11-01T00:00:00.000Z");
+}
+END_TEST
+
+START_TEST(test_event_validate_numbers)
+{
+    sn_event_t ev = s_good();
+    ev.count = 0;
+    ASSERT_INVALID(ev, "field 'count': must be at least 1");
+    ev.count = SN_EVENT_MAX_COUNT + 1;
+    ASSERT_INVALID(ev, "field 'count': 100001 is more than 100000");
+    ev = s_good();
+    ev.age_years = 151;
+    ASSERT_INVALID(ev, "field 'age_years': 151 is outside 0..150");
+    ev.age_years = -2;
+    ASSERT_INVALID(ev, "field 'age_years': -2 is outside 0..150");
+    ev = s_good();
+    ev.sex = (sn_sex_t)9;
+    ASSERT_INVALID(ev, "field 'sex': unknown value 9");
+    ev = s_good();
+    ev.lab_confirmed = (sn_lab_t)3;
+    ASSERT_INVALID(ev, "field 'lab_confirmed': unknown value 3");
+}
+END_TEST
+
+/* Decode `bytes` and check that it is refused with the exact message and
+ * that the output event was not touched. */
+static void
+s_assert_refused(const uint8_t *bytes, size_t len, const char *text)
+{
+    sn_event_t ev;
+    memset(&ev, 0x33, sizeof ev);
+    sn_err_t err = {0};
+    ck_assert_int_eq(sn_event_decode(bytes, len, &ev, &err), SN_EPARSE);
+    ck_assert_str_eq(err.msg, text);
+    ck_assert_uint_eq((unsigned char)ev.event_id[0], 0x33);
+}
+
+START_TEST(test_event_decode_hostile_fields)
+{
+    uint8_t b[128];
+    b[0] = 0x0a; /* field 1 (event_id), length-delimited */
+    b[1] = 65;
+    memset(b + 2, 'a', 65);
+    s_assert_refused(b, 67, "field 'event_id': longer than 64 bytes");
+    b[0] = 0x2a; /* field 5 (region) */
+    b[1] = 13;
+    s_assert_refused(b, 15, "field 'region': longer than 12 bytes");
+    const uint8_t source[] = {0x20, 42};
+    s_assert_refused(source, sizeof source, "field 'source': unknown value 42");
+    const uint8_t sex[] = {0x60, 4};
+    s_assert_refused(sex, sizeof sex, "field 'sex': unknown value 4");
+    const uint8_t lab[] = {0x68, 0x7f};
+    s_assert_refused(lab, sizeof lab,
+                     "field 'lab_confirmed': unknown value 127");
+    const uint8_t wire[] = {0x0d, 1, 2, 3, 4}; /* event_id as fixed32 */
+    s_assert_refused(wire, sizeof wire,
+                     "not a sentinel.v1.CaseEvent (5 bytes of malformed "
+                     "protobuf)");
+}
+END_TEST
+
+START_TEST(test_event_decode_truncated)
+{
+    sn_event_t ev = s_good();
+    uint8_t buf[256];
+    int n = sn_event_encode(&ev, buf, sizeof buf);
+    ck_assert_int_gt(n, 10);
+    int refused = 0;
+    for (int len = 0; len < n; len++) {
+        sn_event_t out;
+        int rc = sn_event_decode(buf, (size_t)len, &out, NULL);
+        /* A prefix that ends between fields is a valid, shorter message. */
+        ck_assert(rc == SN_OK || rc == SN_EPARSE);
+        refused += rc == SN_EPARSE;
+    }
+    ck_assert_int_gt(refused, n / 2);
+}
+END_TEST
+
+START_TEST(test_event_decode_garbage)
+{
+    /* A fixed xorshift stream, so a failure reproduces. */
+    uint32_t x = 2463534242u;
+    uint8_t buf[300];
+    for (int round = 0; round < 20000; round++) {
+        size_t len = (size_t)(round % (int)sizeof buf);
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            buf[i] = (uint8_t)x;
+        }
+        sn_event_t out;
+        sn_err_t err = {0};
+        int rc = sn_event_decode(buf, len, &out, &err);
+        ck_assert(rc == SN_OK || rc == SN_EPARSE);
+        ck_assert(rc == SN_OK || err.msg[0] != '\0');
+    }
+}
+END_TEST
+
+static Suite *
+event_suite(void)
+{
+    Suite *s = suite_create("event");
+    TCase *usage = tcase_create("usage");
+    tcase_add_test(usage, test_event_usage);
+    suite_add_tcase(s, usage);
+    TCase *edges = tcase_create("edges");
+    tcase_add_test(edges, test_event_init_defaults);
+    tcase_add_test(edges, test_event_source_names);
+    tcase_add_test(edges, test_event_round_trip_extremes);
+    tcase_add_test(edges, test_event_encode_buffer_sizes);
+    tcase_add_test(edges, test_event_tolerance_of_a_day);
+    suite_add_tcase(s, edges);
+    TCase *errors = tcase_create("errors");
+    tcase_add_test(errors, test_event_validate_identifiers);
+    tcase_add_test(errors, test_event_validate_source_and_region);
+    tcase_add_test(errors, test_event_validate_dates);
+    tcase_add_test(errors, test_event_validate_numbers);
+    tcase_add_test(errors, test_event_decode_hostile_fields);
+    tcase_add_test(errors, test_event_decode_truncated);
+    tcase_add_test(errors, test_event_decode_garbage);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(event_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
