@@ -39,11 +39,11 @@ typedef enum {
 
 /* One condition of the catalogue. */
 typedef struct col_condition {
-    const char *code;      /* the event's condition code */
-    const char *name;      /* English name */
-    col_class_t klass;     /* notifiable class */
-    int deadline_hours;    /* reporting deadline: 2, 24, or 0 for none */
-    bool single_case;      /* one case alone raises an alert */
+    const char *code;   /* the event's condition code */
+    const char *name;   /* English name */
+    col_class_t klass;  /* notifiable class */
+    int deadline_hours; /* reporting deadline: 2, 24, or 0 for none */
+    bool single_case;   /* one case alone raises an alert */
 } col_condition_t;
 
 /** Create a map with the default catalogue and its rules when `with_default`
@@ -70,8 +70,7 @@ int col_cmap_add_rule(col_cmap_t *self, const char *code,
 
 /** @return the condition whose code is `code`, or NULL. Borrowed from the
  *  map; valid while it lives. */
-const col_condition_t *col_cmap_find(const col_cmap_t *self,
-                                     const char *code);
+const col_condition_t *col_cmap_find(const col_cmap_t *self, const char *code);
 
 /** Map the diagnoses `icd10[0..n)` and the free-text `complaint` (may be
  *  NULL) to a condition code.

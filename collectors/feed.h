@@ -97,8 +97,10 @@ int col_feed_next(col_feed_t *self, col_record_t *rec);
 
 /** Parse `len` bytes holding exactly one record (one line, one HL7
  *  message), independently of the push buffer; the position counter
- *  advances by one record. rec->raw points at `data`.
- *  @return COL_FEED_EVENT or COL_FEED_REJECT. */
+ *  advances by one record. rec->raw points at `data`. An HL7 message
+ *  with no MSH segment is rejected (SN_EPROTO).
+ *  @return COL_FEED_EVENT, COL_FEED_REJECT, or COL_FEED_AGAIN when the
+ *  record carries no event (a blank line, a CSV header row). */
 int col_feed_parse(col_feed_t *self, const void *data, size_t len,
                    col_record_t *rec);
 

@@ -39,11 +39,11 @@ typedef enum {
 
 /* Options. Strings are copied by col_feed_hl7_new(). */
 typedef struct col_hl7_opts {
-    col_hl7_id_t event_id;   /* hash by default */
-    const char *id_key;      /* hash key; NULL: the site_id */
-    bool reject_unmatched;   /* refuse (AE) instead of `unexplained` */
-    const char *classes;     /* accepted PV1-2 classes ("EO"); NULL: all */
-    int tz_offset_minutes;   /* zone of HL7 times that carry none */
+    col_hl7_id_t event_id; /* hash by default */
+    const char *id_key;    /* hash key; NULL: the site_id */
+    bool reject_unmatched; /* refuse (AE) instead of `unexplained` */
+    const char *classes;   /* accepted PV1-2 classes ("EO"); NULL: all */
+    int tz_offset_minutes; /* zone of HL7 times that carry none */
 } col_hl7_opts_t;
 
 /** Create an HL7 feed; takes over *cmap_p (required) and sets it to NULL.

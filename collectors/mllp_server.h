@@ -37,8 +37,7 @@ typedef col_ack_t (*col_mllp_handler_fn)(void *arg, const char *peer,
  *  frames over `max_message` bytes (0: default) are answered AR.
  *  @return the server, or NULL with SN_EINVAL (bad address) or SN_EIO
  *  (cannot listen) in err. Caller owns the result. */
-col_mllp_server_t *col_mllp_server_new(const char *address,
-                                       size_t max_message,
+col_mllp_server_t *col_mllp_server_new(const char *address, size_t max_message,
                                        col_mllp_handler_fn handler, void *arg,
                                        sn_err_t *err);
 
