@@ -10,12 +10,13 @@
  *  On disk, a spool is a directory (mode 0700) of append-only segment files
  *  (mode 0600) named seg-<first seq, 20 digits>.log, plus a small file
  *  "acked" holding the acknowledged position. Each record is framed as
- *      u32 length | u32 CRC32C(seq, payload) | u64 seq | payload
- *  (little-endian). Sequence numbers start at 1, are consecutive and are
- *  never reused, even after every segment has been freed: the newest segment
- *  is never deleted, so its name keeps the numbering. sn_spool_open() scans
- *  the segments, truncates a torn or corrupt tail of the newest one (a crash
- *  in the middle of a write) at the last good record and carries on.
+ *      u32 length | u32 CRC-32(seq, payload) | u64 seq | payload
+ *  (little-endian; the CRC is zlib's). Sequence numbers start at 1, are
+ *  consecutive and are never reused, even after every segment has been freed:
+ * the newest segment is never deleted, so its name keeps the numbering.
+ * sn_spool_open() scans the segments, truncates a torn or corrupt tail of the
+ * newest one (a crash in the middle of a write) at the last good record and
+ * carries on.
  *
  *  Durability. sn_spool_append() buffers; sn_spool_flush() writes the buffer
  *  to the segment file (after which the records survive kill -9) and then
