@@ -16,9 +16,10 @@
  *  the superblock's writer flags, as `h5clear -s` does). The layout, its
  *  attributes and the reasons for the chunk shape are in docs/archive.md.
  *
- *  Series keys are stable strings "CONDITION/REGION/SOURCE/SITE", with "*"
- *  for a series of all sites ("ILI/440106/fever_clinic/*"); no part may be
- *  empty or hold '/', and each has a fixed maximum length (below).
+ *  Series keys are stable strings "CONDITION/REGION/SOURCE/SITE", whose
+ *  SITE part is a single star for a series of all sites ("ILI/440106/
+ *  fever_clinic/" and the star); no part may be empty or hold '/', and each
+ *  has a fixed maximum length (below).
  *
  *  Threading: not thread-safe. An archive is owned by the analyzer thread
  *  that opened it. HDF5 itself is one per process: open one writer per

@@ -1,0 +1,1146 @@
+/*  analyzer/archive.c - the HDF5 archive writer (SWMR) of every series
+ *
+ *  The analyzer puts each closed day here. The layout (docs/archive.md) has
+ *  two parts per value field. Sealed blocks of chunk_days days live in the
+ *  compressed [series x day] dataset ("observed", "detectors/D/expected"…),
+ *  each chunk written exactly once, when its block is full. The block being
+ *  filled lives in the uncompressed "recent/…" twin of fixed width
+ *  chunk_days, rewritten in place at every flush. Under SWMR HDF5 never
+ *  reuses freed file space, so a compressed chunk rewritten every day would
+ *  leave its old copies behind; this split keeps the file at its compressed
+ *  size and a day's write at one column.
+ *
+ *  "time" holds one day per column of the sealed part followed by the days
+ *  used in the recent block, so a reader knows how many recent columns are
+ *  valid: len(time) - sealed. Every write is ordered so that a kill -9 at
+ *  any point leaves this invariant true on disk: data before the metadata
+ *  that makes it visible, and a column that enters the recent block is
+ *  always written whole before the time axis covers it.
+ */
+#define _GNU_SOURCE /* F_OFD_SETLK: a lock that HDF5's own fds cannot drop */
+#include "archive.h"
+
+#include "archive_int.h"
+#include "sentinel/mem.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_KEY_CHUNK 1024 /* rows per chunk of the key table */
+#define S_TIME_CHUNK 366 /* days per chunk of the time axis */
+#define S_ALERT_CHUNK 64 /* records per chunk of the alerts table */
+#define S_NO_DAY INT32_MIN
+
+/* One series row: its key string and parts, as the key table stores them. */
+typedef struct s_row {
+    char part[ANA_AR_NKEYPART][ANA_ARCHIVE_KEY_MAX]; /* key, cond, … */
+} s_row_t;
+
+struct ana_archive {
+    hid_t file;                   /* the HDF5 file, in SWMR-write mode */
+    char *path;                   /* file path, for messages */
+    int lock_fd;                  /* holds the writer's OFD lock */
+    bool recovered;               /* open cleared a killed writer's flags */
+    size_t cs, cd;                /* chunk shape: series x days */
+    double flush_interval;        /* seconds */
+    int64_t last_flush_ns;        /* sn_clock_ns() of the last flush */
+    char **dets;                  /* detector groups in the file, sorted */
+    size_t ndets;                 /* their number */
+    size_t *det_map;              /* configured detector i -> file index */
+    size_t n_cfg_dets;            /* configured detectors */
+    size_t nfields;               /* 1 + 4 * ndets value fields */
+    hid_t *main;                  /* sealed dataset of each field */
+    hid_t *recent;                /* recent-block dataset of each field */
+    hid_t keyds[ANA_AR_NKEYPART]; /* key table columns */
+    hid_t time_ds;                /* the time axis */
+    hid_t alerts_ds;              /* the alerts table */
+    s_row_t *rows;                /* every series, by row */
+    size_t nrows, rows_cap;       /* rows in memory, capacity */
+    size_t rows_in_file;          /* rows whose keys are written */
+    size_t *hash;                 /* open addressing: row + 1, 0 = empty */
+    size_t hash_cap;              /* power of two */
+    sn_day_t time0;               /* day of column 0, S_NO_DAY when none */
+    size_t sealed;                /* columns in the sealed datasets */
+    size_t used;                  /* recent columns covered by time (memory) */
+    size_t time_in_file;          /* length of the time axis on disk */
+    float **col;                  /* [field * cd + c]: loaded recent columns */
+    bool *dirty;                  /* [c]: column c must be written */
+    size_t col_rows;              /* rows each loaded column holds */
+};
+
+/* ---------------------------------------------------------------- keys */
+
+static uint64_t
+s_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s != '\0'; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    }
+    return h;
+}
+
+/* @return the slot of `key`: its row + 1 is there, or 0 (free slot). */
+static size_t
+s_slot(const ana_archive_t *self, const char *key)
+{
+    size_t mask = self->hash_cap - 1;
+    size_t i = (size_t)s_hash(key) & mask;
+    while (self->hash[i] != 0 &&
+           strcmp(self->rows[self->hash[i] - 1].part[0], key) != 0) {
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+static void
+s_hash_rebuild(ana_archive_t *self, size_t cap)
+{
+    free(self->hash);
+    self->hash_cap = cap;
+    self->hash = sn_calloc(cap, sizeof(size_t));
+    for (size_t r = 0; r < self->nrows; r++) {
+        self->hash[s_slot(self, self->rows[r].part[0])] = r + 1;
+    }
+}
+
+/* Check one key part: present, short enough, without '/'. */
+static int
+s_check_part(const char *what, const char *v, size_t max, sn_err_t *err)
+{
+    if (v == NULL || v[0] == '\0') {
+        return sn_err_set(err, SN_EINVAL, "series key: %s is empty", what);
+    }
+    if (strlen(v) > max) {
+        return sn_err_set(err, SN_EINVAL,
+                          "series key: %s '%.40s' is longer than %zu bytes",
+                          what, v, max);
+    }
+    if (strchr(v, '/') != NULL) {
+        return sn_err_set(err, SN_EINVAL, "series key: %s '%s' holds '/'", what,
+                          v);
+    }
+    return SN_OK;
+}
+
+int
+ana_archive_key_format(const ana_archive_key_t *key, char *buf, sn_err_t *err)
+{
+    const char *site = (key->site == NULL) ? "*" : key->site;
+    int rc = s_check_part("condition", key->condition,
+                          ANA_ARCHIVE_CONDITION_MAX, err);
+    if (rc == SN_OK) {
+        rc = s_check_part("region", key->region, ANA_ARCHIVE_REGION_MAX, err);
+    }
+    if (rc == SN_OK) {
+        rc = s_check_part("source", key->source, ANA_ARCHIVE_SOURCE_MAX, err);
+    }
+    if (rc == SN_OK) {
+        rc = s_check_part("site", site, ANA_ARCHIVE_SITE_MAX, err);
+    }
+    if (rc == SN_OK) {
+        snprintf(buf, ANA_ARCHIVE_KEY_MAX, "%s/%s/%s/%s", key->condition,
+                 key->region, key->source, site);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------- layout */
+
+/* Create one value dataset: sealed (2 unlimited dims, compressed) or
+ * recent (fixed width cd, uncompressed). */
+static int
+s_create_field(hid_t file, const char *path, size_t f, const size_t *shape,
+               int deflate, bool recent)
+{
+    hsize_t dims[2] = {0, recent ? shape[1] : 0};
+    hsize_t maxd[2] = {H5S_UNLIMITED, recent ? shape[1] : H5S_UNLIMITED};
+    hsize_t chunk[2] = {shape[0], shape[1]};
+    bool alarm = f > 0 && (f - 1) % ANA_AR_NDETFIELD == 3;
+    float nanf_ = NAN;
+    signed char fill8 = ANA_AR_ALARM_FILL;
+    hid_t sp = H5Screate_simple(2, dims, maxd);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 2, chunk);
+    H5Pset_fill_value(dcpl, alarm ? H5T_NATIVE_SCHAR : H5T_NATIVE_FLOAT,
+                      alarm ? (const void *)&fill8 : (const void *)&nanf_);
+    if (!recent && deflate > 0) {
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, (unsigned)deflate);
+    }
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t ds = H5Dcreate2(file, path, alarm ? H5T_STD_I8LE : H5T_IEEE_F32LE, sp,
+                          lcpl, dcpl, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    if (ds < 0) {
+        return SN_EARCHIVE;
+    }
+    static const char *const what[] = {
+        "expected count under the detector's baseline model",
+        "upper bound: an observed count above it raises the alarm",
+        "detector statistic (method-specific score)",
+        "alarm: 1 raised, 0 not raised, -1 not evaluated (NA)"};
+    ana_ar_attr_str(ds, "long_name",
+                    f == 0 ? "observed count of cases per day"
+                           : what[(f - 1) % ANA_AR_NDETFIELD]);
+    ana_ar_attr_str(ds, "units",
+                    alarm                         ? "1"
+                    : (f > 0 && (f - 1) % 4 == 2) ? "1"
+                                                  : "cases");
+    ana_ar_attr_str(ds, "dimensions",
+                    recent ? "series, recent_day" : "series, time");
+    H5Dclose(ds);
+    return SN_OK;
+}
+
+/* Create the datasets of detector `name` (sealed and recent), before SWMR. */
+static int
+s_create_detector(hid_t file, const char *name, const size_t *shape,
+                  int deflate)
+{
+    const char *dets[1] = {name};
+    char path[256];
+    for (size_t k = 1; k <= ANA_AR_NDETFIELD; k++) {
+        for (int recent = 0; recent < 2; recent++) {
+            ana_ar_field_path(path, dets, k, recent != 0);
+            if (s_create_field(file, path, k, shape, deflate, recent != 0)) {
+                return SN_EARCHIVE;
+            }
+        }
+    }
+    hid_t g = H5Gopen2(file, ANA_AR_DETECTORS, H5P_DEFAULT);
+    hid_t d = (g >= 0) ? H5Gopen2(g, name, H5P_DEFAULT) : -1;
+    if (d >= 0) {
+        ana_ar_attr_str(d, "method", name);
+        H5Gclose(d);
+    }
+    if (g >= 0) {
+        H5Gclose(g);
+    }
+    return SN_OK;
+}
+
+/* Create a 1-D extendible dataset of `type` (key parts, time, alerts). */
+static int
+s_create_1d(hid_t file, const char *path, hid_t type, hsize_t chunk,
+            const char *long_name)
+{
+    hsize_t dims = 0, maxd = H5S_UNLIMITED;
+    hid_t sp = H5Screate_simple(1, &dims, &maxd);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &chunk);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t ds = H5Dcreate2(file, path, type, sp, lcpl, dcpl, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    if (ds < 0) {
+        return SN_EARCHIVE;
+    }
+    ana_ar_attr_str(ds, "long_name", long_name);
+    if (strcmp(path, ANA_AR_TIME) == 0) {
+        ana_ar_attr_str(ds, "units", "days since 1970-01-01");
+        ana_ar_attr_str(ds, "calendar", "proleptic_gregorian");
+        ana_ar_attr_str(ds, "standard_name", "time");
+        ana_ar_attr_str(ds, "axis", "T");
+    }
+    H5Dclose(ds);
+    return SN_OK;
+}
+
+static const char *const s_part_doc[ANA_AR_NKEYPART] = {
+    "series key CONDITION/REGION/SOURCE/SITE (SITE * = all sites)",
+    "condition: disease or syndrome code", "region: administrative code",
+    "source: reporting channel", "site: site id, * for all sites"};
+
+static int
+s_create_layout(hid_t file, const ana_archive_opts_t *opts)
+{
+    int rc = SN_OK;
+    rc |=
+        ana_ar_attr_int(file, ANA_AR_VERSION_ATTR, ANA_ARCHIVE_SCHEMA_VERSION);
+    rc |= ana_ar_attr_str(file, "title", "Sentinel surveillance archive");
+    rc |= ana_ar_attr_str(file, "Conventions", "CF-1.8");
+    rc |= ana_ar_attr_int(file, ANA_AR_CHUNK_SERIES_ATTR,
+                          (int64_t)opts->chunk_series);
+    rc |= ana_ar_attr_int(file, ANA_AR_CHUNK_DAYS_ATTR,
+                          (int64_t)opts->chunk_days);
+    rc |= ana_ar_attr_str(file, "layout",
+                          "values[series, time]: sealed blocks in the root "
+                          "datasets, the newest len(time) - sealed days in "
+                          "recent/ (see docs/archive.md)");
+    for (size_t i = 0; i < ANA_AR_NKEYPART && rc == SN_OK; i++) {
+        hid_t t = ana_ar_str_type(ana_ar_keypart_size(i));
+        rc = s_create_1d(file, ana_ar_keypart_path(i), t, S_KEY_CHUNK,
+                         s_part_doc[i]);
+        H5Tclose(t);
+    }
+    hid_t at = ana_ar_alert_type();
+    rc |= s_create_1d(file, ANA_AR_TIME, H5T_STD_I32LE, S_TIME_CHUNK,
+                      "day of each column");
+    rc |= s_create_1d(file, ANA_AR_ALERTS, at, S_ALERT_CHUNK,
+                      "alert events: opened, updated, escalated, closed");
+    H5Tclose(at);
+    size_t shape[2] = {opts->chunk_series, opts->chunk_days};
+    for (int recent = 0; recent < 2 && rc == SN_OK; recent++) {
+        rc = s_create_field(file, recent ? "recent/observed" : "observed", 0,
+                            shape, opts->deflate, recent != 0);
+    }
+    hid_t g = H5Gcreate2(file, ANA_AR_DETECTORS, H5P_DEFAULT, H5P_DEFAULT,
+                         H5P_DEFAULT);
+    if (g < 0) {
+        return SN_EARCHIVE;
+    }
+    H5Gclose(g);
+    return rc == SN_OK ? SN_OK : SN_EARCHIVE;
+}
+
+/* ------------------------------------------------------------ opening */
+
+/* Take the writer's lock: an OFD lock on one byte far past the data, so a
+ * second analyzer on the same file fails instead of clearing the flags of a
+ * live writer. The kernel drops it when the process dies, even by kill -9. */
+static int
+s_lock(ana_archive_t *self, sn_err_t *err)
+{
+    self->lock_fd = open(self->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (self->lock_fd < 0) {
+        return sn_err_set(err, SN_EIO, "%s: cannot open: %s", self->path,
+                          strerror(errno));
+    }
+    struct flock fl = {.l_type = F_WRLCK,
+                       .l_whence = SEEK_SET,
+                       .l_start = INT64_MAX - 1,
+                       .l_len = 1};
+    if (fcntl(self->lock_fd, F_OFD_SETLK, &fl) < 0) {
+        return sn_err_set(err, SN_EARCHIVE,
+                          "%s: another analyzer is writing this archive",
+                          self->path);
+    }
+    return SN_OK;
+}
+
+static hid_t
+s_fapl(bool clear_flags)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    if (clear_flags) {
+        /* What `h5clear -s` does: HDF5 1.10 registers this file-access
+         * property to clear the superblock's status flags on open. */
+        hbool_t clear = 1;
+        H5Pset(fapl, "clear_status_flags", &clear);
+    }
+    return fapl;
+}
+
+/* Open the existing file read-write (recovering it when a writer was
+ * killed), or create it when empty. */
+static int
+s_open_file(ana_archive_t *self, const ana_archive_opts_t *opts, sn_err_t *err)
+{
+    struct stat st;
+    if (fstat(self->lock_fd, &st) == 0 && st.st_size == 0) {
+        hid_t fapl = s_fapl(false);
+        self->file = H5Fcreate(self->path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+        H5Pclose(fapl);
+        if (self->file < 0) {
+            return sn_err_set(err, SN_EIO, "%s: cannot create the archive",
+                              self->path);
+        }
+        if (s_create_layout(self->file, opts) != SN_OK) {
+            return sn_err_set(err, SN_EARCHIVE, "%s: cannot create the layout",
+                              self->path);
+        }
+        return SN_OK;
+    }
+    if (H5Fis_hdf5(self->path) <= 0) {
+        return sn_err_set(err, SN_EARCHIVE,
+                          "%s: not a Sentinel archive (not an HDF5 file)",
+                          self->path);
+    }
+    hid_t fapl = s_fapl(false);
+    self->file = H5Fopen(self->path, H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    if (self->file < 0) {
+        /* Our lock is held, so no live writer has it: the flags are a
+         * killed writer's. */
+        fapl = s_fapl(true);
+        self->file = H5Fopen(self->path, H5F_ACC_RDWR, fapl);
+        H5Pclose(fapl);
+        self->recovered = self->file >= 0;
+    }
+    if (self->file < 0) {
+        return sn_err_set(err, SN_EARCHIVE, "%s: HDF5 cannot open the file",
+                          self->path);
+    }
+    return ana_ar_check_version(self->file, self->path, err);
+}
+
+/* Read the chunk shape, add groups for detectors new since the last run
+ * (only possible before SWMR starts) and map configured to file order. */
+static int
+s_setup_detectors(ana_archive_t *self, const ana_archive_opts_t *opts,
+                  int deflate, sn_err_t *err)
+{
+    int64_t cs = 0, cd = 0;
+    if (ana_ar_attr_get_int(self->file, ANA_AR_CHUNK_SERIES_ATTR, &cs) ||
+        ana_ar_attr_get_int(self->file, ANA_AR_CHUNK_DAYS_ATTR, &cd) ||
+        cs < 1 || cd < 1) {
+        return sn_err_set(err, SN_EARCHIVE, "%s: bad chunk attributes",
+                          self->path);
+    }
+    self->cs = (size_t)cs;
+    self->cd = (size_t)cd;
+    size_t shape[2] = {self->cs, self->cd};
+    for (size_t i = 0; i < opts->n_detectors; i++) {
+        char path[256];
+        snprintf(path, sizeof path, ANA_AR_DETECTORS "/%s", opts->detectors[i]);
+        if (H5Lexists(self->file, path, H5P_DEFAULT) <= 0 &&
+            s_create_detector(self->file, opts->detectors[i], shape, deflate) !=
+                SN_OK) {
+            return sn_err_set(err, SN_EARCHIVE, "%s: cannot add detector '%s'",
+                              self->path, opts->detectors[i]);
+        }
+    }
+    if (ana_ar_detector_names(self->file, &self->dets, &self->ndets)) {
+        return sn_err_set(err, SN_EARCHIVE, "%s: cannot list detectors",
+                          self->path);
+    }
+    self->n_cfg_dets = opts->n_detectors;
+    self->det_map = sn_calloc(opts->n_detectors + 1, sizeof(size_t));
+    for (size_t i = 0; i < opts->n_detectors; i++) {
+        for (size_t j = 0; j < self->ndets; j++) {
+            if (strcmp(self->dets[j], opts->detectors[i]) == 0) {
+                self->det_map[i] = j;
+            }
+        }
+    }
+    self->nfields = 1 + ANA_AR_NDETFIELD * self->ndets;
+    return SN_OK;
+}
+
+static int
+s_open_datasets(ana_archive_t *self)
+{
+    char path[256];
+    self->main = sn_calloc(self->nfields, sizeof(hid_t));
+    self->recent = sn_calloc(self->nfields, sizeof(hid_t));
+    int bad = 0;
+    for (size_t f = 0; f < self->nfields; f++) {
+        ana_ar_field_path(path, (const char *const *)self->dets, f, false);
+        self->main[f] = H5Dopen2(self->file, path, H5P_DEFAULT);
+        ana_ar_field_path(path, (const char *const *)self->dets, f, true);
+        self->recent[f] = H5Dopen2(self->file, path, H5P_DEFAULT);
+        bad |= self->main[f] < 0 || self->recent[f] < 0;
+    }
+    for (size_t i = 0; i < ANA_AR_NKEYPART; i++) {
+        self->keyds[i] =
+            H5Dopen2(self->file, ana_ar_keypart_path(i), H5P_DEFAULT);
+        bad |= self->keyds[i] < 0;
+    }
+    self->time_ds = H5Dopen2(self->file, ANA_AR_TIME, H5P_DEFAULT);
+    self->alerts_ds = H5Dopen2(self->file, ANA_AR_ALERTS, H5P_DEFAULT);
+    bad |= self->time_ds < 0 || self->alerts_ds < 0;
+    return bad ? SN_EARCHIVE : SN_OK;
+}
+
+static void
+s_rows_reserve(ana_archive_t *self, size_t n)
+{
+    if (n <= self->rows_cap) {
+        return;
+    }
+    size_t cap = self->rows_cap ? self->rows_cap : 1024;
+    while (cap < n) {
+        cap *= 2;
+    }
+    self->rows = sn_reallocarray(self->rows, cap, sizeof(s_row_t));
+    self->rows_cap = cap;
+}
+
+/* Load the key table into memory and index it. */
+static int
+s_load_rows(ana_archive_t *self)
+{
+    size_t n = (size_t)ana_ar_extent(self->keyds[0], 0);
+    s_rows_reserve(self, n);
+    memset(self->rows, 0, self->rows_cap * sizeof(s_row_t));
+    for (size_t i = 0; i < ANA_AR_NKEYPART && n > 0; i++) {
+        size_t sz = ana_ar_keypart_size(i);
+        char *buf = sn_calloc(n, sz);
+        hid_t t = ana_ar_str_type(sz);
+        herr_t rc =
+            H5Dread(self->keyds[i], t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+        H5Tclose(t);
+        for (size_t r = 0; r < n && rc >= 0; r++) {
+            memcpy(self->rows[r].part[i], buf + r * sz, sz);
+            self->rows[r].part[i][sz - 1] = '\0';
+        }
+        free(buf);
+        if (rc < 0) {
+            return SN_EARCHIVE;
+        }
+    }
+    self->nrows = self->rows_in_file = n;
+    size_t cap = 1024;
+    while (cap < 2 * n) {
+        cap *= 2;
+    }
+    s_hash_rebuild(self, cap);
+    return SN_OK;
+}
+
+/* Write fill values over rows [r0, r1) of every recent dataset. */
+static int
+s_fill_recent_rows(ana_archive_t *self, size_t r0, size_t r1)
+{
+    if (r1 <= r0) {
+        return SN_OK;
+    }
+    size_t n = (r1 - r0) * self->cd;
+    float *buf = sn_malloc(n * sizeof(float));
+    int rc = SN_OK;
+    for (size_t f = 0; f < self->nfields && rc == SN_OK; f++) {
+        bool alarm = f > 0 && (f - 1) % ANA_AR_NDETFIELD == 3;
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = alarm ? (float)ANA_AR_ALARM_FILL : NAN;
+        }
+        hsize_t off[2] = {r0, 0}, cnt[2] = {r1 - r0, self->cd};
+        hid_t fs = H5Dget_space(self->recent[f]);
+        hid_t ms = H5Screate_simple(2, cnt, NULL);
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+        if (H5Dwrite(self->recent[f], H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT,
+                     buf) < 0) {
+            rc = SN_EARCHIVE;
+        }
+        H5Sclose(ms);
+        H5Sclose(fs);
+    }
+    free(buf);
+    return rc;
+}
+
+/* Read the time axis: where the sealed part ends and how much of the recent
+ * block is used. Rows past the key table (extended, then killed before the
+ * keys were flushed) are wiped so a new series never inherits them. */
+static int
+s_load_time(ana_archive_t *self)
+{
+    self->time_in_file = (size_t)ana_ar_extent(self->time_ds, 0);
+    self->sealed = (size_t)ana_ar_extent(self->main[0], 1);
+    self->time0 = S_NO_DAY;
+    if (self->time_in_file > 0) {
+        int32_t d0 = 0;
+        hsize_t off = 0, cnt = 1;
+        hid_t fs = H5Dget_space(self->time_ds);
+        hid_t ms = H5Screate_simple(1, &cnt, NULL);
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+        herr_t rc =
+            H5Dread(self->time_ds, H5T_NATIVE_INT32, ms, fs, H5P_DEFAULT, &d0);
+        H5Sclose(ms);
+        H5Sclose(fs);
+        if (rc < 0) {
+            return SN_EARCHIVE;
+        }
+        self->time0 = d0;
+    }
+    if (self->time_in_file < self->sealed ||
+        self->time_in_file > self->sealed + self->cd) {
+        return SN_ECORRUPT;
+    }
+    self->used = self->time_in_file - self->sealed;
+    size_t extent = (size_t)ana_ar_extent(self->recent[0], 0);
+    return s_fill_recent_rows(self, self->nrows, extent);
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+static int
+s_check_opts(const ana_archive_opts_t *opts, sn_err_t *err)
+{
+    if (opts->path == NULL || opts->path[0] == '\0') {
+        return sn_err_set(err, SN_EINVAL, "archive: no path");
+    }
+    if (opts->n_detectors > ANA_ARCHIVE_MAX_DETECTORS) {
+        return sn_err_set(err, SN_EINVAL, "archive: %zu detectors, at most %d",
+                          opts->n_detectors, ANA_ARCHIVE_MAX_DETECTORS);
+    }
+    for (size_t i = 0; i < opts->n_detectors; i++) {
+        const char *d = opts->detectors[i];
+        if (d == NULL || d[0] == '\0' || strlen(d) > ANA_ARCHIVE_NAME_MAX ||
+            strchr(d, '/') != NULL || d[0] == '.') {
+            return sn_err_set(err, SN_EINVAL,
+                              "archive: detector %zu: bad name '%s'", i,
+                              d ? d : "");
+        }
+    }
+    if (opts->chunk_series < 1 || opts->chunk_days < 1 || opts->deflate < 0 ||
+        opts->deflate > 9) {
+        return sn_err_set(err, SN_EINVAL, "archive: bad chunk or deflate");
+    }
+    return SN_OK;
+}
+
+int
+ana_archive_open(const ana_archive_opts_t *opts, ana_archive_t **out,
+                 sn_err_t *err)
+{
+    int rc = s_check_opts(opts, err);
+    if (rc != SN_OK) {
+        return rc;
+    }
+    ana_ar_quiet();
+    ana_archive_t *self = sn_calloc(1, sizeof *self);
+    self->path = sn_strdup(opts->path);
+    self->file = H5I_INVALID_HID;
+    self->lock_fd = -1;
+    self->flush_interval = opts->flush_interval;
+    rc = s_lock(self, err);
+    if (rc == SN_OK) {
+        rc = s_open_file(self, opts, err);
+    }
+    if (rc == SN_OK) {
+        rc = s_setup_detectors(self, opts, opts->deflate, err);
+    }
+    if (rc == SN_OK && H5Fstart_swmr_write(self->file) < 0) {
+        rc = sn_err_set(err, SN_EARCHIVE, "%s: cannot start SWMR writing",
+                        self->path);
+    }
+    if (rc == SN_OK && (s_open_datasets(self) || s_load_rows(self))) {
+        rc = sn_err_set(err, SN_EARCHIVE, "%s: layout incomplete", self->path);
+    }
+    if (rc == SN_OK && s_load_time(self) != SN_OK) {
+        rc = sn_err_set(err, SN_ECORRUPT,
+                        "%s: time axis and datasets "
+                        "disagree",
+                        self->path);
+    }
+    if (rc != SN_OK) {
+        ana_archive_destroy(&self);
+        return rc;
+    }
+    self->col = sn_calloc(self->nfields * self->cd, sizeof(float *));
+    self->dirty = sn_calloc(self->cd, sizeof(bool));
+    self->last_flush_ns = sn_clock_ns();
+    *out = self;
+    return SN_OK;
+}
+
+static void
+s_drop_columns(ana_archive_t *self)
+{
+    for (size_t i = 0; self->col != NULL && i < self->nfields * self->cd; i++) {
+        free(self->col[i]);
+        self->col[i] = NULL;
+    }
+    for (size_t c = 0; self->dirty != NULL && c < self->cd; c++) {
+        self->dirty[c] = false;
+    }
+    self->col_rows = 0;
+}
+
+static void
+s_close_ids(ana_archive_t *self)
+{
+    for (size_t f = 0; f < self->nfields; f++) {
+        if (self->main != NULL && self->main[f] > 0) {
+            H5Dclose(self->main[f]);
+        }
+        if (self->recent != NULL && self->recent[f] > 0) {
+            H5Dclose(self->recent[f]);
+        }
+    }
+    for (size_t i = 0; i < ANA_AR_NKEYPART; i++) {
+        if (self->keyds[i] > 0) {
+            H5Dclose(self->keyds[i]);
+        }
+    }
+    if (self->time_ds > 0) {
+        H5Dclose(self->time_ds);
+    }
+    if (self->alerts_ds > 0) {
+        H5Dclose(self->alerts_ds);
+    }
+    if (self->file > 0) {
+        H5Fclose(self->file);
+    }
+}
+
+void
+ana_archive_destroy(ana_archive_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    ana_archive_t *self = *self_p;
+    if (self->col != NULL) {
+        ana_archive_flush(self, NULL);
+    }
+    s_drop_columns(self);
+    s_close_ids(self);
+    if (self->lock_fd >= 0) {
+        close(self->lock_fd);
+    }
+    ana_ar_names_free(self->dets);
+    free(self->det_map);
+    free(self->main);
+    free(self->recent);
+    free(self->rows);
+    free(self->hash);
+    free(self->col);
+    free(self->dirty);
+    free(self->path);
+    free(self);
+    *self_p = NULL;
+}
+
+bool
+ana_archive_recovered(const ana_archive_t *self)
+{
+    return self->recovered;
+}
+
+size_t
+ana_archive_series_count(const ana_archive_t *self)
+{
+    return self->nrows;
+}
+
+sn_day_t
+ana_archive_last_day(const ana_archive_t *self)
+{
+    if (self->time0 == S_NO_DAY || self->sealed + self->used == 0) {
+        return INT32_MIN;
+    }
+    return self->time0 + (sn_day_t)(self->sealed + self->used) - 1;
+}
+
+/* ------------------------------------------------------------- series */
+
+int
+ana_archive_series(ana_archive_t *self, const ana_archive_key_t *key,
+                   size_t *row, sn_err_t *err)
+{
+    char k[ANA_ARCHIVE_KEY_MAX];
+    int rc = ana_archive_key_format(key, k, err);
+    if (rc != SN_OK) {
+        return rc;
+    }
+    size_t slot = s_slot(self, k);
+    if (self->hash[slot] != 0) {
+        *row = self->hash[slot] - 1;
+        return SN_OK;
+    }
+    s_rows_reserve(self, self->nrows + 1);
+    s_row_t *r = &self->rows[self->nrows];
+    memset(r, 0, sizeof *r);
+    snprintf(r->part[0], sizeof r->part[0], "%s", k);
+    snprintf(r->part[1], sizeof r->part[1], "%s", key->condition);
+    snprintf(r->part[2], sizeof r->part[2], "%s", key->region);
+    snprintf(r->part[3], sizeof r->part[3], "%s", key->source);
+    snprintf(r->part[4], sizeof r->part[4], "%s",
+             key->site == NULL ? "*" : key->site);
+    self->hash[slot] = ++self->nrows;
+    if (2 * self->nrows > self->hash_cap) {
+        s_hash_rebuild(self, 2 * self->hash_cap);
+    }
+    *row = self->nrows - 1;
+    return SN_OK;
+}
+
+/* -------------------------------------------------------------- flush */
+
+/* Grow `ds` to at least rows x cols (never shrinks; cols 0 = keep). */
+static int
+s_grow(hid_t ds, size_t rows, size_t cols, int rank)
+{
+    hsize_t dims[2] = {0, 0};
+    hid_t sp = H5Dget_space(ds);
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    hsize_t want[2] = {dims[0] > rows ? dims[0] : rows,
+                       (rank < 2 || dims[1] > cols) ? dims[1] : cols};
+    if (want[0] == dims[0] && want[1] == dims[1]) {
+        return SN_OK;
+    }
+    return H5Dset_extent(ds, want) < 0 ? SN_EARCHIVE : SN_OK;
+}
+
+/* Write 1-D elements [r0, r1) of `ds` from buf in memory type `mt`. */
+static int
+s_write_1d(hid_t ds, hid_t mt, size_t r0, size_t r1, const void *buf)
+{
+    if (r1 <= r0) {
+        return SN_OK;
+    }
+    hsize_t off = r0, cnt = r1 - r0;
+    if (s_grow(ds, r1, 0, 1) != SN_OK) {
+        return SN_EARCHIVE;
+    }
+    hid_t fs = H5Dget_space(ds);
+    hid_t ms = H5Screate_simple(1, &cnt, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+    herr_t rc = H5Dwrite(ds, mt, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc < 0 ? SN_EARCHIVE : SN_OK;
+}
+
+/* Extend the value datasets to every row, then write the new keys: data
+ * rows exist before a reader can see their key. */
+static int
+s_sync_rows(ana_archive_t *self)
+{
+    int rc = SN_OK;
+    for (size_t f = 0; f < self->nfields && rc == SN_OK; f++) {
+        rc = s_grow(self->main[f], self->nrows, self->sealed, 2);
+        if (rc == SN_OK) {
+            rc = s_grow(self->recent[f], self->nrows, self->cd, 2);
+        }
+    }
+    size_t r0 = self->rows_in_file, n = self->nrows - r0;
+    for (size_t i = 0; i < ANA_AR_NKEYPART && rc == SN_OK && n > 0; i++) {
+        size_t sz = ana_ar_keypart_size(i);
+        char *buf = sn_calloc(n, sz);
+        for (size_t r = 0; r < n; r++) {
+            memcpy(buf + r * sz, self->rows[r0 + r].part[i], sz - 1);
+        }
+        hid_t t = ana_ar_str_type(sz);
+        rc = s_write_1d(self->keyds[i], t, r0, self->nrows, buf);
+        H5Tclose(t);
+        free(buf);
+    }
+    if (rc == SN_OK) {
+        self->rows_in_file = self->nrows;
+    }
+    return rc;
+}
+
+/* Write recent column `c` of every field over all rows. */
+static int
+s_write_column(ana_archive_t *self, size_t c)
+{
+    hsize_t off[2] = {0, c}, cnt[2] = {self->col_rows, 1};
+    int rc = SN_OK;
+    for (size_t f = 0; f < self->nfields && rc == SN_OK; f++) {
+        float *buf = self->col[f * self->cd + c];
+        hid_t fs = H5Dget_space(self->recent[f]);
+        hid_t ms = H5Screate_simple(2, cnt, NULL);
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+        if (H5Dwrite(self->recent[f], H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT,
+                     buf) < 0) {
+            rc = SN_EARCHIVE;
+        }
+        H5Sclose(ms);
+        H5Sclose(fs);
+    }
+    return rc;
+}
+
+/* Extend the time axis to cover the used recent columns. */
+static int
+s_sync_time(ana_archive_t *self)
+{
+    size_t n = self->sealed + self->used;
+    if (n <= self->time_in_file) {
+        return SN_OK;
+    }
+    size_t k = n - self->time_in_file;
+    int32_t *days = sn_malloc(k * sizeof(int32_t));
+    for (size_t i = 0; i < k; i++) {
+        days[i] = self->time0 + (int32_t)(self->time_in_file + i);
+    }
+    int rc = s_write_1d(self->time_ds, H5T_NATIVE_INT32, self->time_in_file, n,
+                        days);
+    free(days);
+    if (rc == SN_OK) {
+        self->time_in_file = n;
+    }
+    return rc;
+}
+
+int
+ana_archive_flush(ana_archive_t *self, sn_err_t *err)
+{
+    assert(self != NULL);
+    int rc = s_sync_rows(self);
+    for (size_t c = 0; c < self->cd && rc == SN_OK; c++) {
+        if (self->dirty[c]) {
+            rc = s_write_column(self, c);
+        }
+    }
+    if (rc == SN_OK) {
+        rc = s_sync_time(self);
+    }
+    if (rc == SN_OK && H5Fflush(self->file, H5F_SCOPE_LOCAL) < 0) {
+        rc = SN_EARCHIVE;
+    }
+    if (rc != SN_OK) {
+        return sn_err_set(err, rc, "%s: flush failed", self->path);
+    }
+    s_drop_columns(self);
+    self->last_flush_ns = sn_clock_ns();
+    return SN_OK;
+}
+
+int
+ana_archive_tick(ana_archive_t *self, sn_err_t *err)
+{
+    int64_t due = self->last_flush_ns + (int64_t)(self->flush_interval * 1e9);
+    if (sn_clock_ns() < due) {
+        return SN_OK;
+    }
+    return ana_archive_flush(self, err);
+}
+
+/* --------------------------------------------------------------- days */
+
+/* Move the full recent block into the sealed datasets: one compressed
+ * write per chunk, ever. The flush before makes the recent block complete
+ * on disk; the flush after makes the new sealed extent durable before any
+ * recent column is reused. */
+static int
+s_seal(ana_archive_t *self, sn_err_t *err)
+{
+    self->used = self->cd;
+    int rc = ana_archive_flush(self, err);
+    size_t n = self->nrows;
+    float *buf =
+        (rc == SN_OK) ? sn_malloc(n * self->cd * sizeof(float) + 1) : NULL;
+    for (size_t f = 0; f < self->nfields && rc == SN_OK; f++) {
+        rc = ana_ar_read_block(self->recent[f], 0, n, 0, self->cd, buf);
+        if (rc == SN_OK) {
+            rc = s_grow(self->main[f], n, self->sealed + self->cd, 2);
+        }
+        hsize_t off[2] = {0, self->sealed}, cnt[2] = {n, self->cd};
+        hid_t fs = H5Dget_space(self->main[f]);
+        hid_t ms = H5Screate_simple(2, cnt, NULL);
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+        if (rc == SN_OK && n > 0 &&
+            H5Dwrite(self->main[f], H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT,
+                     buf) < 0) {
+            rc = SN_EARCHIVE;
+        }
+        H5Sclose(ms);
+        H5Sclose(fs);
+    }
+    free(buf);
+    if (rc == SN_OK && H5Fflush(self->file, H5F_SCOPE_LOCAL) < 0) {
+        rc = SN_EARCHIVE;
+    }
+    if (rc != SN_OK) {
+        return sn_err_set(err, SN_EARCHIVE, "%s: sealing days from %d failed",
+                          self->path, self->time0 + (int)self->sealed);
+    }
+    self->sealed += self->cd;
+    self->used = 0;
+    return SN_OK;
+}
+
+static bool
+s_is_alarm(size_t f)
+{
+    return f > 0 && (f - 1) % ANA_AR_NDETFIELD == 3;
+}
+
+static void
+s_fill(float *b, size_t from, size_t to, bool alarm)
+{
+    for (size_t i = from; i < to; i++) {
+        b[i] = alarm ? (float)ANA_AR_ALARM_FILL : NAN;
+    }
+}
+
+/* Grow every loaded column to the current number of rows. */
+static void
+s_grow_columns(ana_archive_t *self)
+{
+    if (self->col_rows >= self->nrows) {
+        return;
+    }
+    for (size_t f = 0; f < self->nfields; f++) {
+        for (size_t c = 0; c < self->cd; c++) {
+            float **p = &self->col[f * self->cd + c];
+            if (*p != NULL) {
+                *p = sn_reallocarray(*p, self->nrows, sizeof(float));
+                s_fill(*p, self->col_rows, self->nrows, s_is_alarm(f));
+            }
+        }
+    }
+    self->col_rows = self->nrows;
+}
+
+/* Load recent column `c` of every field: from the file when the column
+ * holds a day already (rows whose keys are on disk), else fill values. */
+static int
+s_load_column(ana_archive_t *self, size_t c, bool from_file)
+{
+    if (self->col[c] != NULL) {
+        return SN_OK;
+    }
+    size_t n = self->col_rows > self->nrows ? self->col_rows : self->nrows;
+    self->col_rows = n;
+    size_t in_file = from_file ? self->rows_in_file : 0;
+    for (size_t f = 0; f < self->nfields; f++) {
+        float *b = sn_malloc((n + 1) * sizeof(float));
+        self->col[f * self->cd + c] = b;
+        if (in_file > 0 &&
+            ana_ar_read_block(self->recent[f], 0, in_file, c, 1, b)) {
+            return SN_EARCHIVE;
+        }
+        s_fill(b, in_file, n, s_is_alarm(f));
+    }
+    return SN_OK;
+}
+
+/* Let the time axis cover recent columns up to `upto`: each new column is
+ * loaded with fill values and marked dirty, so stale bytes of an earlier
+ * block are overwritten before the axis makes them visible. */
+static int
+s_cover(ana_archive_t *self, size_t upto)
+{
+    for (size_t c = self->used; c < upto; c++) {
+        int rc = s_load_column(self, c, false);
+        if (rc != SN_OK) {
+            return rc;
+        }
+        self->dirty[c] = true;
+    }
+    if (upto > self->used) {
+        self->used = upto;
+    }
+    return SN_OK;
+}
+
+/* Find the recent column of `day`, sealing full blocks on the way. */
+static int
+s_column_of(ana_archive_t *self, sn_day_t day, size_t *col, sn_err_t *err)
+{
+    if (self->time0 == S_NO_DAY) {
+        self->time0 = day;
+    }
+    int64_t c = (int64_t)day - self->time0 - (int64_t)self->sealed;
+    if (c < 0) {
+        char a[SN_DAY_STR_MAX], b[SN_DAY_STR_MAX];
+        return sn_err_set(err, SN_ETOOOLD,
+                          "%s: day %s is sealed (writable from %s)", self->path,
+                          sn_day_format(day, a),
+                          sn_day_format(self->time0 + (int)self->sealed, b));
+    }
+    while ((size_t)c >= self->cd) {
+        int rc = s_cover(self, self->cd);
+        if (rc == SN_OK) {
+            rc = s_seal(self, err);
+        }
+        if (rc != SN_OK) {
+            return rc;
+        }
+        c -= (int64_t)self->cd;
+    }
+    *col = (size_t)c;
+    return SN_OK;
+}
+
+static void
+s_put_row(ana_archive_t *self, size_t c, const ana_archive_row_t *r)
+{
+    self->col[c][r->series] = (float)r->observed;
+    for (size_t i = 0; i < self->n_cfg_dets; i++) {
+        const sn_det_point_t *p = (r->det != NULL) ? &r->det[i] : NULL;
+        size_t base = 1 + self->det_map[i] * ANA_AR_NDETFIELD;
+        float v[ANA_AR_NDETFIELD] = {NAN, NAN, NAN, ANA_AR_ALARM_FILL};
+        if (p != NULL) {
+            v[0] = (float)p->expected;
+            v[1] = (float)p->upperbound;
+            v[2] = (float)p->score;
+            v[3] = (p->alarm == 1 || p->alarm == 0) ? (float)p->alarm
+                                                    : ANA_AR_ALARM_FILL;
+        }
+        for (size_t k = 0; k < ANA_AR_NDETFIELD; k++) {
+            self->col[(base + k) * self->cd + c][r->series] = v[k];
+        }
+    }
+}
+
+int
+ana_archive_put_day(ana_archive_t *self, sn_day_t day,
+                    const ana_archive_row_t *rows, size_t n, sn_err_t *err)
+{
+    assert(self != NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].series >= self->nrows) {
+            return sn_err_set(err, SN_ERANGE,
+                              "%s: row %zu: series %zu was never registered",
+                              self->path, i, rows[i].series);
+        }
+    }
+    size_t c = 0;
+    int rc = s_column_of(self, day, &c, err);
+    if (rc != SN_OK) {
+        return rc;
+    }
+    s_grow_columns(self);
+    bool existing = c < self->used;
+    rc = s_load_column(self, c, existing);
+    if (rc == SN_OK) {
+        rc = s_cover(self, c + 1);
+    }
+    if (rc != SN_OK) {
+        return sn_err_set(err, rc, "%s: cannot read day column", self->path);
+    }
+    for (size_t i = 0; i < n; i++) {
+        s_put_row(self, c, &rows[i]);
+    }
+    self->dirty[c] = true;
+    return ana_archive_tick(self, err);
+}
+
+/* ------------------------------------------------------------- alerts */
+
+static void
+s_copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src != NULL ? src : "");
+}
+
+int
+ana_archive_alert(ana_archive_t *self, const ana_archive_alert_t *a,
+                  sn_err_t *err)
+{
+    ana_ar_alert_rec_t rec;
+    memset(&rec, 0, sizeof rec);
+    rec.time = a->time;
+    rec.day = a->day;
+    s_copy(rec.id, sizeof rec.id, a->id);
+    s_copy(rec.rule, sizeof rec.rule, a->rule);
+    s_copy(rec.level, sizeof rec.level, a->level);
+    s_copy(rec.state, sizeof rec.state, a->state);
+    s_copy(rec.condition, sizeof rec.condition, a->condition);
+    s_copy(rec.region, sizeof rec.region, a->region);
+    s_copy(rec.series, sizeof rec.series, a->series);
+    s_copy(rec.message, sizeof rec.message, a->message);
+    rec.observed = a->observed;
+    rec.expected = a->expected;
+    rec.upperbound = a->upperbound;
+    size_t n = (size_t)ana_ar_extent(self->alerts_ds, 0);
+    hid_t t = ana_ar_alert_type();
+    int rc = s_write_1d(self->alerts_ds, t, n, n + 1, &rec);
+    H5Tclose(t);
+    if (rc != SN_OK) {
+        return sn_err_set(err, rc, "%s: cannot append alert '%s'", self->path,
+                          rec.id);
+    }
+    return ana_archive_tick(self, err);
+}

@@ -1,0 +1,271 @@
+/*  analyzer/archive_h5.c - layout names and HDF5 helpers of the archive
+ *
+ *  The small pieces both the archive writer and its reader need: the names
+ *  of the layout, fixed-length string and compound types, scalar attributes,
+ *  the schema version check and block reads. Every HDF5 status is turned
+ *  into an SN_E* code here or in the two modules that include archive_int.h.
+ */
+#include "archive_int.h"
+
+#include "sentinel/mem.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const s_keyparts[ANA_AR_NKEYPART] = {
+    "series/key", "series/condition", "series/region", "series/source",
+    "series/site"};
+
+static const size_t s_keysizes[ANA_AR_NKEYPART] = {
+    ANA_ARCHIVE_KEY_MAX, ANA_ARCHIVE_CONDITION_MAX + 1,
+    ANA_ARCHIVE_REGION_MAX + 1, ANA_ARCHIVE_SOURCE_MAX + 1,
+    ANA_ARCHIVE_SITE_MAX + 1};
+
+static const char *const s_detfields[ANA_AR_NDETFIELD] = {
+    "expected", "upperbound", "score", "alarm"};
+
+const char *
+ana_ar_keypart_path(size_t i)
+{
+    assert(i < ANA_AR_NKEYPART);
+    return s_keyparts[i];
+}
+
+size_t
+ana_ar_keypart_size(size_t i)
+{
+    assert(i < ANA_AR_NKEYPART);
+    return s_keysizes[i];
+}
+
+const char *
+ana_ar_detfield_name(size_t k)
+{
+    assert(k < ANA_AR_NDETFIELD);
+    return s_detfields[k];
+}
+
+void
+ana_ar_field_path(char *buf, const char *const *dets, size_t f, bool recent)
+{
+    const char *pre = recent ? ANA_AR_RECENT "/" : "";
+    if (f == 0) {
+        snprintf(buf, 256, "%sobserved", pre);
+        return;
+    }
+    snprintf(buf, 256, "%s" ANA_AR_DETECTORS "/%s/%s", pre,
+             dets[(f - 1) / ANA_AR_NDETFIELD],
+             s_detfields[(f - 1) % ANA_AR_NDETFIELD]);
+}
+
+hid_t
+ana_ar_str_type(size_t size)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, size);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    return t;
+}
+
+static void
+s_insert_str(hid_t t, const char *name, size_t off, size_t size)
+{
+    hid_t s = ana_ar_str_type(size);
+    H5Tinsert(t, name, off, s);
+    H5Tclose(s);
+}
+
+hid_t
+ana_ar_alert_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(ana_ar_alert_rec_t));
+#define S_STR(f)                                                               \
+    s_insert_str(t, #f, HOFFSET(ana_ar_alert_rec_t, f),                        \
+                 sizeof(((ana_ar_alert_rec_t *)0)->f))
+    H5Tinsert(t, "time", HOFFSET(ana_ar_alert_rec_t, time), H5T_NATIVE_INT64);
+    H5Tinsert(t, "day", HOFFSET(ana_ar_alert_rec_t, day), H5T_NATIVE_INT32);
+    S_STR(id);
+    S_STR(rule);
+    S_STR(level);
+    S_STR(state);
+    S_STR(condition);
+    S_STR(region);
+    S_STR(series);
+    H5Tinsert(t, "observed", HOFFSET(ana_ar_alert_rec_t, observed),
+              H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "expected", HOFFSET(ana_ar_alert_rec_t, expected),
+              H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "upperbound", HOFFSET(ana_ar_alert_rec_t, upperbound),
+              H5T_NATIVE_DOUBLE);
+    S_STR(message);
+#undef S_STR
+    return t;
+}
+
+/* Create (or replace) a scalar attribute of `type` and write `value`. */
+static int
+s_attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype,
+             const void *value)
+{
+    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0) {
+        return SN_EARCHIVE;
+    }
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = (a >= 0 && H5Awrite(a, mtype, value) >= 0) ? SN_OK : SN_EARCHIVE;
+    if (a >= 0) {
+        H5Aclose(a);
+    }
+    H5Sclose(sp);
+    return rc;
+}
+
+int
+ana_ar_attr_str(hid_t obj, const char *name, const char *value)
+{
+    hid_t t = ana_ar_str_type(strlen(value) + 1);
+    int rc = s_attr_write(obj, name, t, t, value);
+    H5Tclose(t);
+    return rc;
+}
+
+int
+ana_ar_attr_int(hid_t obj, const char *name, int64_t value)
+{
+    int32_t v = (int32_t)value;
+    return s_attr_write(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &v);
+}
+
+int
+ana_ar_attr_get_int(hid_t obj, const char *name, int64_t *out)
+{
+    if (H5Aexists(obj, name) <= 0) {
+        return SN_ENOTFOUND;
+    }
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    int64_t v = 0;
+    int rc =
+        (a >= 0 && H5Aread(a, H5T_NATIVE_INT64, &v) >= 0) ? SN_OK : SN_EARCHIVE;
+    if (a >= 0) {
+        H5Aclose(a);
+    }
+    if (rc == SN_OK) {
+        *out = v;
+    }
+    return rc;
+}
+
+int
+ana_ar_check_version(hid_t file, const char *path, sn_err_t *err)
+{
+    int64_t v = 0;
+    if (ana_ar_attr_get_int(file, ANA_AR_VERSION_ATTR, &v) != SN_OK) {
+        return sn_err_set(err, SN_EARCHIVE,
+                          "%s: not a Sentinel archive (no attribute '%s')",
+                          path, ANA_AR_VERSION_ATTR);
+    }
+    if (v > ANA_ARCHIVE_SCHEMA_VERSION) {
+        return sn_err_set(err, SN_EUNSUPPORTED,
+                          "%s: schema version %lld is newer than this "
+                          "build reads (%d): upgrade Sentinel",
+                          path, (long long)v, ANA_ARCHIVE_SCHEMA_VERSION);
+    }
+    if (v < 1) {
+        return sn_err_set(err, SN_EARCHIVE, "%s: bad schema version %lld", path,
+                          (long long)v);
+    }
+    return SN_OK;
+}
+
+hsize_t
+ana_ar_extent(hid_t ds, int dim)
+{
+    hsize_t dims[2] = {0, 0};
+    hid_t sp = H5Dget_space(ds);
+    int nd = H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    return (nd > dim) ? dims[dim] : 0;
+}
+
+/* Collect the link names under /detectors; H5Literate's callback. */
+static herr_t
+s_collect(hid_t g, const char *name, const H5L_info_t *info, void *arg)
+{
+    (void)g;
+    (void)info;
+    char ***names = arg;
+    size_t n = 0;
+    while ((*names)[n] != NULL) {
+        n++;
+    }
+    *names = sn_reallocarray(*names, n + 2, sizeof(char *));
+    (*names)[n] = sn_strdup(name);
+    (*names)[n + 1] = NULL;
+    return 0;
+}
+
+int
+ana_ar_detector_names(hid_t file, char ***names, size_t *n)
+{
+    char **out = sn_calloc(1, sizeof(char *));
+    hid_t g = H5Gopen2(file, ANA_AR_DETECTORS, H5P_DEFAULT);
+    if (g < 0) {
+        free(out);
+        return SN_EARCHIVE;
+    }
+    hsize_t idx = 0;
+    herr_t rc =
+        H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, s_collect, &out);
+    H5Gclose(g);
+    if (rc < 0) {
+        ana_ar_names_free(out);
+        return SN_EARCHIVE;
+    }
+    size_t k = 0;
+    while (out[k] != NULL) {
+        k++;
+    }
+    *names = out;
+    *n = k;
+    return SN_OK;
+}
+
+void
+ana_ar_names_free(char **names)
+{
+    if (names == NULL) {
+        return;
+    }
+    for (size_t i = 0; names[i] != NULL; i++) {
+        free(names[i]);
+    }
+    free(names);
+}
+
+int
+ana_ar_read_block(hid_t ds, hsize_t row0, hsize_t nrows, hsize_t col0,
+                  hsize_t ncols, float *out)
+{
+    if (nrows == 0 || ncols == 0) {
+        return SN_OK;
+    }
+    hsize_t off[2] = {row0, col0}, cnt[2] = {nrows, ncols};
+    hid_t fs = H5Dget_space(ds);
+    hid_t ms = H5Screate_simple(2, cnt, NULL);
+    int rc = SN_EARCHIVE;
+    if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL) >= 0 &&
+        H5Dread(ds, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, out) >= 0) {
+        rc = SN_OK;
+    }
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc;
+}
+
+void
+ana_ar_quiet(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}

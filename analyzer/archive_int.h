@@ -1,0 +1,99 @@
+/*  analyzer/archive_int.h - layout names and HDF5 helpers of the archive
+ *
+ *  Shared by the writer (archive.c) and the reader (archive_read.c), and
+ *  owned by archive_h5.c, the one module besides them that calls HDF5. It
+ *  names every group, dataset and attribute of the layout described in
+ *  docs/archive.md, so writer and reader cannot drift apart.
+ *
+ *  Threading: HDF5 is not thread-safe here: one thread per process.
+ */
+#ifndef SENTINEL_ANALYZER_ARCHIVE_INT_H
+#define SENTINEL_ANALYZER_ARCHIVE_INT_H
+
+#include <hdf5.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive.h"
+
+#define ANA_AR_VERSION_ATTR "sentinel_schema_version"
+#define ANA_AR_CHUNK_SERIES_ATTR "chunk_series"
+#define ANA_AR_CHUNK_DAYS_ATTR "chunk_days"
+#define ANA_AR_TIME "time"
+#define ANA_AR_KEYS "series/key"
+#define ANA_AR_DETECTORS "detectors"
+#define ANA_AR_RECENT "recent"
+#define ANA_AR_ALERTS "alerts"
+#define ANA_AR_NKEYPART 5    /* key, condition, region, source, site */
+#define ANA_AR_NDETFIELD 4   /* expected, upperbound, score, alarm */
+#define ANA_AR_ALARM_FILL -1 /* alarm value of a day never put */
+
+/* The fixed-size record of the alerts table (a compound dataset). */
+typedef struct ana_ar_alert_rec {
+    int64_t time;                    /* ms since 1970-01-01 */
+    int32_t day;                     /* days since 1970-01-01 */
+    char id[ANA_ARCHIVE_TEXT_MAX];   /* alert id */
+    char rule[ANA_ARCHIVE_TEXT_MAX]; /* rule name */
+    char level[16];                  /* colour */
+    char state[16];                  /* open / update / closed */
+    char condition[ANA_ARCHIVE_CONDITION_MAX];
+    char region[ANA_ARCHIVE_REGION_MAX];
+    char series[ANA_ARCHIVE_KEY_MAX];      /* evidence key */
+    double observed, expected, upperbound; /* evidence values */
+    char message[ANA_ARCHIVE_MESSAGE_MAX]; /* one line */
+} ana_ar_alert_rec_t;
+
+/** @return the dataset names of the key table, in ANA_AR_NKEYPART order
+ *  ("series/key", "series/condition", …), static. */
+const char *ana_ar_keypart_path(size_t i);
+
+/** @return the byte size (with NUL) of key table column `i`. */
+size_t ana_ar_keypart_size(size_t i);
+
+/** @return the name of detector field `k` ("expected" … "alarm"). */
+const char *ana_ar_detfield_name(size_t k);
+
+/** Write the path of value field `f` into buf (256 bytes): f == 0 is
+ *  "observed", then "detectors/<det>/<field>" for detector f-1 / 4 and
+ *  field (f-1) % 4, prefixed with "recent/" when `recent`. */
+void ana_ar_field_path(char *buf, const char *const *dets, size_t f,
+                       bool recent);
+
+/** @return a new fixed-length, NUL-padded string type of `size` bytes. */
+hid_t ana_ar_str_type(size_t size);
+
+/** @return a new memory compound type of ana_ar_alert_rec_t. */
+hid_t ana_ar_alert_type(void);
+
+/** Attributes: write (creating or replacing) and read scalar values. */
+int ana_ar_attr_str(hid_t obj, const char *name, const char *value);
+int ana_ar_attr_int(hid_t obj, const char *name, int64_t value);
+int ana_ar_attr_get_int(hid_t obj, const char *name, int64_t *out);
+
+/** Check the root attributes of an open file: the schema version is there
+ *  and not newer than this build's. @return SN_OK, SN_EARCHIVE ("not a
+ *  Sentinel archive") or SN_EUNSUPPORTED, with `path` in the message. */
+int ana_ar_check_version(hid_t file, const char *path, sn_err_t *err);
+
+/** @return the number of elements of dimension `dim` of dataset `ds`. */
+hsize_t ana_ar_extent(hid_t ds, int dim);
+
+/** Read the names of the groups under /detectors (sorted by name) into a
+ *  new NULL-terminated array; *n gets the count. Caller frees with
+ *  ana_ar_names_free(). @return SN_OK or SN_EARCHIVE. */
+int ana_ar_detector_names(hid_t file, char ***names, size_t *n);
+
+/** Free a NULL-terminated array of names. Safe on NULL. */
+void ana_ar_names_free(char **names);
+
+/** Read rows [row0, row0+nrows) x columns [col0, col0+ncols) of a 2-D
+ *  dataset as floats into out (row-major). @return SN_OK or SN_EARCHIVE. */
+int ana_ar_read_block(hid_t ds, hsize_t row0, hsize_t nrows, hsize_t col0,
+                      hsize_t ncols, float *out);
+
+/** Turn off HDF5's printing of its error stack (library code never prints;
+ *  errors come back as codes). Process-wide and idempotent. */
+void ana_ar_quiet(void);
+
+#endif
