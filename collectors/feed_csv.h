@@ -37,6 +37,7 @@ typedef struct col_csv_opts {
     char delimiter;          /* ',' when 0 */
     const char *date_format; /* "%Y-%m-%d" when NULL; %Y %m %d %H %M %S */
     const char *time_format; /* report_time; NULL: RFC 3339 or date_format */
+    int tz_offset_minutes;   /* zone of times read with a format (+480) */
     const char *columns[COL_CSV_FIELD_COUNT]; /* header per field, or NULL */
 } col_csv_opts_t;
 
