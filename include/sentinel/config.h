@@ -24,7 +24,8 @@
 typedef enum {
     SN_CFG_MAP,    /* a mapping with the keys listed in `fields` */
     SN_CFG_DICT,   /* a mapping with any keys; values of type `item` */
-    SN_CFG_LIST,   /* a sequence; each item described by `item` */
+    SN_CFG_LIST,   /* a sequence; each item described by `item`;
+                      min/max bound the number of items when max > 0 */
     SN_CFG_STRING, /* a scalar; min/max bound its length when max > 0 */
     SN_CFG_INT,    /* an integer within [min, max] */
     SN_CFG_FLOAT,  /* a number within [min, max] */
@@ -110,5 +111,21 @@ int sn_cfg_line(const sn_cfg_node_t *node);
 int sn_cfg_error(const sn_config_t *cfg, const sn_cfg_node_t *node,
                  sn_err_t *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* The `log` section every daemon accepts: level (debug, info, warn, error,
+ * off) and format (logfmt, json). A daemon's root schema embeds it with
+ * SN_CFG_LOG_SECTION and applies it with sn_cfg_log_setup(). */
+extern const sn_cfg_schema_t sn_cfg_log_schema[];
+
+#define SN_CFG_LOG_SECTION                                                     \
+    {.key = "log",                                                             \
+     .type = SN_CFG_MAP,                                                       \
+     .fields = sn_cfg_log_schema,                                              \
+     .doc = "logging to stderr: level and format"}
+
+/** Set the process's log level and format (sn_log_setup()) from the `log`
+ *  section of `cfg`; absent keys give level info and format logfmt. Call
+ *  once at start-up, before threads start. */
+void sn_cfg_log_setup(const sn_config_t *cfg);
 
 #endif
