@@ -1,0 +1,259 @@
+/*  analyzer/dedup.c - drop re-sent events, apply revisions, in bounded memory
+ *
+ *  Linear probing over a power-of-two array of 32-byte entries. An entry is
+ *  empty when both fingerprint words are zero (the key function never makes
+ *  that). The table is kept at most 7/8 full; moving the horizon rebuilds it
+ *  without the expired entries, which is also how deletion is done (no
+ *  tombstones on the hot path). Nothing on the offer path allocates.
+ */
+#include "dedup.h"
+
+#include "sentinel/mem.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAGIC 0x53444431u /* "SDD1" */
+
+/* One stored event: its fingerprint and its placement. */
+typedef struct s_slot {
+    uint64_t h1, h2;         /* fingerprint; both zero when empty */
+    ana_dedup_entry_t entry; /* placement of the stored revision */
+} s_slot_t;
+
+struct ana_dedup {
+    s_slot_t *slots;  /* `mask + 1` slots */
+    size_t mask;      /* slots - 1 (a power of two minus one) */
+    size_t capacity;  /* live entries accepted */
+    size_t size;      /* live entries */
+    sn_day_t horizon; /* oldest day accepted */
+};
+
+static size_t
+s_slots_for(size_t capacity)
+{
+    size_t want = capacity + capacity / 7 + 1;
+    size_t n = 16;
+    while (n < want) {
+        n <<= 1;
+    }
+    return n;
+}
+
+ana_dedup_t *
+ana_dedup_new(size_t capacity)
+{
+    if (capacity < 8) {
+        capacity = 8;
+    }
+    ana_dedup_t *self = sn_calloc(1, sizeof *self);
+    size_t n = s_slots_for(capacity);
+    self->slots = sn_calloc(n, sizeof *self->slots);
+    self->mask = n - 1;
+    self->capacity = capacity;
+    self->horizon = INT32_MIN;
+    return self;
+}
+
+void
+ana_dedup_destroy(ana_dedup_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    free((*self_p)->slots);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+/* A 64-bit multiply-mix hash over 8-byte words (in the spirit of wyhash's
+ * folding): fast on short strings and good enough that two seeds give an
+ * effectively collision-free 128-bit fingerprint. */
+static uint64_t
+s_mix(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static uint64_t
+s_hash(uint64_t h, const char *s, size_t len)
+{
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    h = s_mix(h ^ len, k);
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = s_mix(h ^ w, k ^ 0xe7037ed1a0b428dbull);
+        s += 8;
+        len -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, len);
+    return s_mix(h ^ w, k ^ 0x8ebc6af09c88c6e3ull);
+}
+
+ana_dedup_key_t
+ana_dedup_key(const char *site, const char *event_id)
+{
+    size_t ls = strlen(site), le = strlen(event_id);
+    ana_dedup_key_t key;
+    key.h1 = s_hash(s_hash(0x243f6a8885a308d3ull, site, ls), event_id, le);
+    key.h2 = s_hash(s_hash(0x13198a2e03707344ull, site, ls), event_id, le);
+    key.h1 |= 1; /* never both zero: zero marks an empty slot */
+    return key;
+}
+
+/* The slot holding `key`, or the empty slot where it would go. */
+static s_slot_t *
+s_probe(const ana_dedup_t *self, ana_dedup_key_t key)
+{
+    size_t i = (size_t)(key.h2 ^ (key.h1 >> 29)) & self->mask;
+    for (;;) {
+        s_slot_t *s = &self->slots[i];
+        if ((s->h1 == key.h1 && s->h2 == key.h2) || s->h1 == 0) {
+            return s;
+        }
+        i = (i + 1) & self->mask;
+    }
+}
+
+int
+ana_dedup_offer(ana_dedup_t *self, ana_dedup_key_t key,
+                const ana_dedup_entry_t *placed, ana_dedup_entry_t *old)
+{
+    if (placed->day < self->horizon) {
+        return SN_ETOOOLD;
+    }
+    s_slot_t *s = s_probe(self, key);
+    if (s->h1 != 0) {
+        if (placed->revision <= s->entry.revision) {
+            return SN_EDUP;
+        }
+        *old = s->entry;
+        s->entry = *placed;
+        return ANA_DEDUP_REVISED;
+    }
+    if (self->size >= self->capacity) {
+        return SN_EFULL;
+    }
+    s->h1 = key.h1;
+    s->h2 = key.h2;
+    s->entry = *placed;
+    self->size++;
+    return ANA_DEDUP_NEW;
+}
+
+int
+ana_dedup_find(const ana_dedup_t *self, ana_dedup_key_t key,
+               ana_dedup_entry_t *out)
+{
+    const s_slot_t *s = s_probe(self, key);
+    if (s->h1 == 0) {
+        return SN_ENOTFOUND;
+    }
+    *out = s->entry;
+    return SN_OK;
+}
+
+/* Put a slot known to be absent into a fresh table (rebuilds, loads). */
+static void
+s_insert_slot(ana_dedup_t *self, const s_slot_t *from)
+{
+    ana_dedup_key_t key = {from->h1, from->h2};
+    s_slot_t *s = s_probe(self, key);
+    if (s->h1 == 0) {
+        self->size++;
+    }
+    *s = *from;
+}
+
+void
+ana_dedup_set_horizon(ana_dedup_t *self, sn_day_t oldest)
+{
+    if (oldest <= self->horizon) {
+        return;
+    }
+    self->horizon = oldest;
+    s_slot_t *old = self->slots;
+    size_t n = self->mask + 1;
+    self->slots = sn_calloc(n, sizeof *self->slots);
+    self->size = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (old[i].h1 != 0 && old[i].entry.day >= oldest) {
+            s_insert_slot(self, &old[i]);
+        }
+    }
+    free(old);
+}
+
+sn_day_t
+ana_dedup_horizon(const ana_dedup_t *self)
+{
+    return self->horizon;
+}
+
+size_t
+ana_dedup_size(const ana_dedup_t *self)
+{
+    return self->size;
+}
+
+size_t
+ana_dedup_capacity(const ana_dedup_t *self)
+{
+    return self->capacity;
+}
+
+int
+ana_dedup_save(const ana_dedup_t *self, FILE *f)
+{
+    uint32_t magic = S_MAGIC;
+    uint64_t cap = self->capacity, size = self->size;
+    int32_t horizon = self->horizon;
+    if (fwrite(&magic, sizeof magic, 1, f) != 1 ||
+        fwrite(&cap, sizeof cap, 1, f) != 1 ||
+        fwrite(&size, sizeof size, 1, f) != 1 ||
+        fwrite(&horizon, sizeof horizon, 1, f) != 1) {
+        return SN_EIO;
+    }
+    for (size_t i = 0; i <= self->mask; i++) {
+        if (self->slots[i].h1 != 0 &&
+            fwrite(&self->slots[i], sizeof self->slots[i], 1, f) != 1) {
+            return SN_EIO;
+        }
+    }
+    return SN_OK;
+}
+
+int
+ana_dedup_load(FILE *f, size_t capacity, ana_dedup_t **out, sn_err_t *err)
+{
+    uint32_t magic;
+    uint64_t cap, size;
+    int32_t horizon;
+    if (fread(&magic, sizeof magic, 1, f) != 1 ||
+        fread(&cap, sizeof cap, 1, f) != 1 ||
+        fread(&size, sizeof size, 1, f) != 1 ||
+        fread(&horizon, sizeof horizon, 1, f) != 1) {
+        return sn_err_set(err, SN_EIO, "dedup state: truncated header");
+    }
+    if (magic != S_MAGIC || size > cap) {
+        return sn_err_set(err, SN_ECORRUPT, "dedup state: bad header");
+    }
+    ana_dedup_t *self = ana_dedup_new(cap > capacity ? (size_t)cap : capacity);
+    self->horizon = horizon;
+    for (uint64_t i = 0; i < size; i++) {
+        s_slot_t s;
+        if (fread(&s, sizeof s, 1, f) != 1 || s.h1 == 0) {
+            ana_dedup_destroy(&self);
+            return sn_err_set(err, SN_ECORRUPT,
+                              "dedup state: entry %llu of %llu unreadable",
+                              (unsigned long long)i, (unsigned long long)size);
+        }
+        s_insert_slot(self, &s);
+    }
+    *out = self;
+    return SN_OK;
+}
