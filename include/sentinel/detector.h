@@ -36,11 +36,12 @@ typedef struct sn_det_stream sn_det_stream_t; /* opaque: streaming state */
 
 /* A series as the batch form reads it. Borrowed for the call. */
 typedef struct sn_det_input {
-    const double *count;  /* n values; NAN marks a missing value */
-    const sn_day_t *day;  /* n period start days, or NULL when undated */
-    size_t n;             /* number of time points */
-    int frequency;        /* periods per year: 52 weekly, 365 daily */
-    bool date_mode;       /* locate seasonal reference periods by date */
+    const double *count; /* n values; NAN marks a missing value */
+    const sn_day_t *day; /* n period start days, or NULL when undated */
+    size_t n;            /* number of time points */
+    int frequency;       /* periods per year: 52 weekly, 365 daily */
+    bool date_mode;      /* reference periods by date; a method's own
+                            referenceMode parameter takes precedence */
 } sn_det_input_t;
 
 /* The result at one time point. NAN stands for NA in every double. */
@@ -85,6 +86,14 @@ size_t sn_detector_extra_count(const sn_detector_t *self);
 /** @return the name of extra column `i` ("sigma", "pvalue", …), static. */
 const char *sn_detector_extra_name(const sn_detector_t *self, size_t i);
 
+/** @return the name of the label column (EWMA's "alert"), static, or NULL
+ *  when the method gives no label. */
+const char *sn_detector_label_name(const sn_detector_t *self);
+
+/** @return the value of parameter `name` as a number (an enum gives the
+ *  index of its choice; NAN stands for NULL), or NAN when unknown. */
+double sn_detector_get(const sn_detector_t *self, const char *name);
+
 /** Evaluate time points `from`..`to` (0-based, inclusive) of `in` into
  *  out[0 .. to-from]. @return SN_OK; SN_ENODATA with a message naming the
  *  first point when the history before `from` is too short; SN_EINVAL when
@@ -94,9 +103,14 @@ int sn_detector_eval(const sn_detector_t *self, const sn_det_input_t *in,
                      sn_err_t *err);
 
 /** Create the streaming state of `det` for a series of `frequency` periods
- *  per year. Keeps a reference to det; det must outlive the stream.
- *  Never returns NULL. Caller owns the result. */
-sn_det_stream_t *sn_det_stream_new(const sn_detector_t *det, int frequency);
+ *  per year. The first `from` values pushed are history only and come out
+ *  NA; from then on each push is evaluated exactly as sn_detector_eval()
+ *  evaluates that point of the whole series with the same `from` (CUSUM's
+ *  in-control mean, for one, is the mean of those first values). Keeps a
+ *  reference to det; det must outlive the stream. Never returns NULL.
+ *  Caller owns the result. */
+sn_det_stream_t *sn_det_stream_new(const sn_detector_t *det, int frequency,
+                                   size_t from);
 
 /** Free the stream and set *self_p to NULL. Safe on NULL. */
 void sn_det_stream_destroy(sn_det_stream_t **self_p);
