@@ -1,0 +1,61 @@
+/*  analyzer/detect/farrington.h - what the two Farrington detectors share
+ *
+ *  farrington.c (R's algo.farrington) and farrington_flexible.c (R's
+ *  farringtonFlexible) fit the same quasi-Poisson GLM with the same
+ *  Anscombe-residual reweighting, and both locate the seasonal reference
+ *  periods either by index (t - y * freq) or by calendar date. Those pieces
+ *  live in farrington.c and are declared here.
+ *
+ *  Threading: every function is pure or works on caller-owned state.
+ */
+#ifndef SENTINEL_ANALYZER_DETECT_FARRINGTON_H
+#define SENTINEL_ANALYZER_DETECT_FARRINGTON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "glm.h"
+#include "sentinel/date.h"
+
+/** @return the period start `years` calendar years before `t0` as R's
+ *  seq(t0, by = "-1 year") gives it (29 February goes to 1 March), moved
+ *  for weekly data (freq 52) to the nearest day of t0's weekday. */
+sn_day_t det_farr_years_back(sn_day_t t0, int years, int freq);
+
+/** @return the index of `day` in the ascending `days[0 .. n-1]`, or -1. */
+long det_farr_find_day(const sn_day_t *days, size_t n, sn_day_t day);
+
+/** @return R's max(x, 1): NAN stays NAN (C's fmax would give 1). */
+double det_farr_max1(double x);
+
+/* The rows of one Farrington GLM and scratch for its fit. */
+typedef struct det_farr_data {
+    size_t cap;    /* rows allocated */
+    size_t m, p;   /* rows and columns in use */
+    bool trend;    /* column 1 of x is the time trend */
+    double *x;     /* cap x DET_GLM_MAX_P design, column-major, ld cap */
+    double *y;     /* cap responses */
+    double *hat;   /* cap hat values (scratch) */
+    double *omega; /* cap prior weights of the reweighted fit */
+} det_farr_data_t;
+
+/** Create rows for at most `cap` observations. Never returns NULL. */
+det_farr_data_t *det_farr_data_new(size_t cap);
+
+/** Free the rows and set *self_p to NULL. Safe on NULL. */
+void det_farr_data_destroy(det_farr_data_t **self_p);
+
+/** Remove column 1 (the time trend) from the design; clears d->trend. */
+void det_farr_drop_trend(det_farr_data_t *d);
+
+/** Fit the GLM of d as R's Farrington fit functions do: when IRLS does
+ *  not converge with the trend, the trend is dropped (d changes) and the
+ *  fit repeated; phi = max(1, dispersion); with `reweight`, rows whose
+ *  Anscombe residual exceeds `thr` are down-weighted (weights in
+ *  d->omega) and the model refitted, phi taken from that fit. *conv gets
+ *  whether the unweighted fit (after any drop) converged.
+ *  @return 0, or -1 where R would stop with an error. */
+int det_farr_fit(det_glm_t *glm, det_farr_data_t *d, bool reweight, double thr,
+                 double *phi, bool *conv);
+
+#endif

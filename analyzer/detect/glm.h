@@ -1,0 +1,94 @@
+/*  analyzer/detect/glm.h - R's IRLS for the log-linear (quasi-)Poisson GLM
+ *
+ *  The Farrington detectors must reproduce the numbers of R's glm.fit(), so
+ *  this module follows it step by step rather than using a generic
+ *  optimiser: start at mu = y + 0.1, weighted least squares by a pivoted
+ *  Householder QR that copies LINPACK's dqrdc2 (columns whose norm falls
+ *  below 1e-11 of their original norm are moved to the end and dropped as
+ *  aliased), deviance-based stopping |D - D_old| / (|D| + 0.1) < 1e-8, at
+ *  most 25 iterations, step halving only when the deviance or the mean is
+ *  not finite, and means floored at DBL_EPSILON as R's poisson() does.
+ *
+ *  What the fit keeps is what R keeps: the QR and the working weights of the
+ *  last WLS step (computed at the mean before the final update), and the
+ *  final means and working residuals. From these come the hat values, the
+ *  unscaled covariance (X'WX)^-1 and the dispersion estimates.
+ *
+ *  The struct is public because the detectors read its arrays on their hot
+ *  path; only glm.c writes it. A fit object is a workspace: create it once
+ *  for the largest design it will see and refit it for every time point, so
+ *  the detectors do not allocate per point.
+ *
+ *  Threading: a det_glm_t belongs to one thread.
+ */
+#ifndef SENTINEL_ANALYZER_DETECT_GLM_H
+#define SENTINEL_ANALYZER_DETECT_GLM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DET_GLM_MAX_P 16  /* most columns a design may have */
+#define DET_GLM_MAXIT 25  /* glm.control()$maxit */
+#define DET_GLM_EPS 1e-8  /* glm.control()$epsilon */
+#define DET_GLM_TOL 1e-11 /* min(1e-7, epsilon / 1000), Cdqrls' tolerance */
+
+typedef struct det_glm {
+    size_t cap;                  /* rows the arrays can hold */
+    size_t m, p;                 /* rows and columns of the last fit */
+    size_t ngood;                /* rows with a positive prior weight */
+    int rank;                    /* rank found by the pivoted QR */
+    int iter;                    /* IRLS iterations done */
+    bool converged;              /* R's $converged */
+    double deviance;             /* final deviance */
+    int df_residual;             /* ngood - rank */
+    double coef[DET_GLM_MAX_P];  /* by column; NAN when aliased */
+    int pivot[DET_GLM_MAX_P];    /* column at pivoted position j */
+    double qraux[DET_GLM_MAX_P]; /* dqrdc2's qraux of the last WLS */
+    double *mu;                  /* m final means (fitted.values) */
+    double *eta;                 /* m final linear predictors */
+    double *wt;                  /* m working weights (0 if not good) */
+    double *res;                 /* m working residuals */
+    double *qr;                  /* ngood x p QR of the last WLS step */
+    int *good;                   /* ngood row numbers with weight > 0 */
+    double *work;                /* scratch: 4 * cap doubles */
+} det_glm_t;
+
+/** Create a workspace for designs of at most `cap` rows. Never returns
+ *  NULL. Caller owns the result and frees it with det_glm_destroy(). */
+det_glm_t *det_glm_new(size_t cap);
+
+/** Free the workspace and set *self_p to NULL. Safe on NULL. */
+void det_glm_destroy(det_glm_t **self_p);
+
+/** Fit log(mu) = X beta to counts `y` (m values, none NAN) with prior
+ *  weights `prior` (NULL: all 1; zero weights drop a row from the fit as R
+ *  does) by R's IRLS. `x` is column-major with leading dimension `ldx`.
+ *  Non-convergence is not an error: see self->converged.
+ *  @return 0, or -1 when m > cap, p > DET_GLM_MAX_P, no row has a positive
+ *  weight or the IRLS broke down (R would stop with an error). */
+int det_glm_fit(det_glm_t *self, const double *x, size_t ldx, size_t m,
+                size_t p, const double *y, const double *prior);
+
+/** @return sum(wts * res^2 over rows with wts > 0) / df_residual: R's
+ *  summary.glm() dispersion of a quasi family when `wts` holds the fit's
+ *  working weights (pass NULL for those); NAN when df_residual <= 0. */
+double det_glm_dispersion(const det_glm_t *self, const double *wts);
+
+/** Write the hat values of the weighted fit into hat[0 .. m-1] (rows with
+ *  zero weight get 0; values within 10 DBL_EPSILON of 1 become 1, as R's
+ *  lm.influence() does). */
+void det_glm_hat(const det_glm_t *self, double *hat);
+
+/** Predict at the row `x0` (p values, by column): *eta gets x0' beta over
+ *  the non-aliased columns and *xvx gets x0' (X'WX)^-1 x0, computed as R's
+ *  predict.lm() does (through the inverse of R).
+ *  @return 0, or -1 when R's qr.solve() would find R singular (tolerance
+ *  1e-7), where R's predict() stops with "singular matrix". */
+int det_glm_predict(const det_glm_t *self, const double *x0, double *eta,
+                    double *xvx);
+
+/** @return the unscaled variance (X'WX)^-1 of column `col`'s coefficient
+ *  (summary.glm's cov.unscaled diagonal); NAN when the column is aliased. */
+double det_glm_var(const det_glm_t *self, size_t col);
+
+#endif
