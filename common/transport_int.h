@@ -1,0 +1,141 @@
+/*  common/transport_int.h - what the transport's files share inside common/
+ *
+ *  transport.c dispatches the public sn_sender_* and sn_receiver_* calls to
+ *  the ZeroMQ (transport_zmq.c) or Kafka (transport_kafka.c) implementation;
+ *  transport_zap.c holds the CURVE key files and the ZAP handler thread;
+ *  transport_state.c the receiver's per-sender positions and their file.
+ *  Nothing here leaves common/.
+ *
+ *  Threading: as transport.h; the ZAP handler runs in its own thread and
+ *  shares nothing mutable with its creator.
+ */
+#ifndef SENTINEL_COMMON_TRANSPORT_INT_H
+#define SENTINEL_COMMON_TRANSPORT_INT_H
+
+#include "sentinel/transport.h"
+
+#include "sentinel/v1/event.pb-c.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SN_CURVE_KEY_Z85 40 /* a CURVE key in Z85 text */
+
+typedef struct sn_zsender sn_zsender_t;     /* ZeroMQ sender */
+typedef struct sn_zreceiver sn_zreceiver_t; /* ZeroMQ receiver */
+typedef struct sn_ksender sn_ksender_t;     /* Kafka sender */
+typedef struct sn_kreceiver sn_kreceiver_t; /* Kafka receiver */
+typedef struct sn_zap sn_zap_t;             /* ZAP handler thread */
+typedef struct sn_positions sn_positions_t; /* per-sender positions */
+
+/* One sender as the receiver knows it. */
+typedef struct sn_peer {
+    char id[SN_SENDER_ID_MAX + 16]; /* sender_id (Kafka: "id/partition") */
+    uint64_t delivered;             /* highest seq handed to the app */
+    uint64_t acked;                 /* highest seq the app said durable */
+    uint64_t session;               /* the sender's session, last seen */
+    uint8_t rid[256];               /* ZeroMQ routing id of its connection */
+    size_t rid_len;                 /* its length; 0 before any message */
+} sn_peer_t;
+
+/** @return the monotonic clock in milliseconds. */
+uint64_t sn_transport_now_ms(void);
+
+/** Check the options every kind needs. @return SN_OK or SN_EINVAL. */
+int sn_transport_check(const sn_transport_opts_t *o, bool sender,
+                       sn_err_t *err);
+
+/* -- positions (transport_state.c) -------------------------------------- */
+
+/** Create an empty table; `state_dir` (may be NULL) is where
+ *  sn_positions_save() writes. Never returns NULL. */
+sn_positions_t *sn_positions_new(const char *state_dir);
+void sn_positions_destroy(sn_positions_t **self_p);
+/** Load <state_dir>/positions if it exists. @return SN_OK, SN_EIO or
+ *  SN_ECORRUPT. */
+int sn_positions_load(sn_positions_t *self, sn_err_t *err);
+/** Write <state_dir>/positions atomically and fsync it (no-op without a
+ *  state_dir). @return SN_OK or SN_EIO. */
+int sn_positions_save(sn_positions_t *self, sn_err_t *err);
+/** @return the peer `id`, created when `create`; NULL when absent or when
+ *  the id is empty or too long. Valid until the next create. */
+sn_peer_t *sn_positions_get(sn_positions_t *self, const char *id, bool create);
+/** @return the number of peers; sn_positions_at() gives each. */
+size_t sn_positions_size(const sn_positions_t *self);
+sn_peer_t *sn_positions_at(sn_positions_t *self, size_t i);
+
+/* -- CURVE keys and ZAP (transport_zap.c) ------------------------------- */
+
+/** Read a Z85 key (40 characters) from the first line of `path` that is
+ *  not a '#' comment. @return SN_OK, SN_EIO or SN_ECONFIG. */
+int sn_curve_read_key(const char *path, char out[SN_CURVE_KEY_Z85 + 1],
+                      sn_err_t *err);
+
+/** Start the ZAP handler in ZeroMQ context `ctx`, accepting the public keys
+ *  listed in `authorized_keys`. @return SN_OK, SN_EIO, SN_ECONFIG (a bad
+ *  line, named) or SN_ETRANSPORT. */
+int sn_zap_new(void *ctx, const char *authorized_keys, sn_zap_t **out,
+               sn_err_t *err);
+/** Stop the thread and free it. Safe on NULL. */
+void sn_zap_destroy(sn_zap_t **self_p);
+
+/* -- ZeroMQ (transport_zmq.c: sender; transport_zrecv.c: receiver) ----- */
+
+/* A bump allocator for protobuf-c's unpack: a batch of a thousand records
+ * decodes without a thousand mallocs, and is freed by resetting `used`. */
+typedef struct sn_zarena {
+    uint8_t *buf; /* the block */
+    size_t cap;   /* its size */
+    size_t used;  /* bytes handed out */
+} sn_zarena_t;
+
+/** Unpack one sentinel.v1.Envelope into the arena (grown to the worst
+ *  case). @return it, or NULL when the bytes are not an Envelope; valid
+ *  until the next unpack into the same arena. */
+Sentinel__V1__Envelope *sn_zmq_unpack(sn_zarena_t *ar, const uint8_t *data,
+                                      size_t len);
+/** Pack `env` into *out, grown as needed. @return its length. */
+size_t sn_zmq_pack(const Sentinel__V1__Envelope *env, uint8_t **out,
+                   size_t *cap);
+/** Set an int socket option. */
+void sn_zmq_setopt_int(void *sock, int opt, int v);
+/** Fill err with SN_ETRANSPORT, the action, endpoint and zmq_strerror. */
+int sn_zmq_error(sn_err_t *err, const char *what, const char *endpoint);
+
+int sn_zsender_new(const sn_transport_opts_t *opts, sn_spool_t *spool,
+                   sn_zsender_t **out, sn_err_t *err);
+void sn_zsender_destroy(sn_zsender_t **self_p);
+int sn_zsender_poll(sn_zsender_t *self, int timeout_ms, sn_err_t *err);
+bool sn_zsender_drained(const sn_zsender_t *self);
+bool sn_zsender_connected(const sn_zsender_t *self);
+
+int sn_zreceiver_new(const sn_transport_opts_t *opts, sn_zreceiver_t **out,
+                     sn_err_t *err);
+void sn_zreceiver_destroy(sn_zreceiver_t **self_p);
+int sn_zreceiver_poll(sn_zreceiver_t *self, int timeout_ms, sn_receiver_fn fn,
+                      void *arg, sn_err_t *err);
+int sn_zreceiver_ack(sn_zreceiver_t *self, const char *sender_id, uint64_t seq,
+                     sn_err_t *err);
+int sn_zreceiver_commit(sn_zreceiver_t *self, sn_err_t *err);
+sn_positions_t *sn_zreceiver_positions(sn_zreceiver_t *self);
+
+/* -- Kafka (transport_kafka.c) ------------------------------------------ */
+
+int sn_ksender_new(const sn_transport_opts_t *opts, sn_spool_t *spool,
+                   sn_sender_key_fn key_fn, void *key_arg, sn_ksender_t **out,
+                   sn_err_t *err);
+void sn_ksender_destroy(sn_ksender_t **self_p);
+int sn_ksender_poll(sn_ksender_t *self, int timeout_ms, sn_err_t *err);
+bool sn_ksender_drained(const sn_ksender_t *self);
+bool sn_ksender_connected(const sn_ksender_t *self);
+
+int sn_kreceiver_new(const sn_transport_opts_t *opts, sn_kreceiver_t **out,
+                     sn_err_t *err);
+void sn_kreceiver_destroy(sn_kreceiver_t **self_p);
+int sn_kreceiver_poll(sn_kreceiver_t *self, int timeout_ms, sn_receiver_fn fn,
+                      void *arg, sn_err_t *err);
+int sn_kreceiver_commit(sn_kreceiver_t *self, sn_err_t *err);
+sn_positions_t *sn_kreceiver_positions(sn_kreceiver_t *self);
+
+#endif

@@ -1,0 +1,495 @@
+/*  common/transport_kafka.c - the reliable transport over Kafka
+ *
+ *  The path past one machine: collectors produce to a topic keyed by
+ *  prefecture, analyzers consume it in one consumer group. The sender is an
+ *  idempotent producer with acks=all, so librdkafka's own retries never
+ *  duplicate or reorder within a partition. Each message carries two
+ *  headers, sn-sender and sn-seq (8 bytes, little-endian), and a record
+ *  leaves the spool when its delivery report says the brokers have it; since
+ *  reports come back per partition, out of order across partitions, the
+ *  sender keeps a ring of "delivered" flags over the window and acknowledges
+ *  the spool up to the first gap.
+ *
+ *  A producer killed before its reports arrive sends those records again
+ *  after a restart. Within one partition a sender's records are in order, so
+ *  the receiver drops them by a position per (sender, partition). The
+ *  receiver commits offsets only when the application says its state is
+ *  durable (sn_receiver_commit()).
+ */
+#include "transport_int.h"
+
+#include "sentinel/log.h"
+#include "sentinel/mem.h"
+
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KAFKA_HDR_SENDER "sn-sender"
+#define KAFKA_HDR_SEQ "sn-seq"
+#define KAFKA_BURST 1000 /* messages handled per receiver poll */
+
+struct sn_ksender {
+    sn_transport_opts_t opts; /* options; strings borrowed */
+    sn_spool_t *spool;        /* borrowed */
+    sn_spool_cursor_t *cur;   /* next record to produce */
+    sn_sender_key_fn key_fn;  /* the message key of a record */
+    void *key_arg;            /* its argument */
+    rd_kafka_t *rk;           /* the producer */
+    uint8_t *done;            /* ring of delivered flags, `window` long */
+    uint64_t base;            /* first record not yet acknowledged */
+    uint64_t failed;          /* lowest failed record, or 0 */
+    char failure[256];        /* the reason of that failure */
+    bool connected;           /* a delivery succeeded lately */
+};
+
+struct sn_kreceiver {
+    sn_transport_opts_t opts;                 /* strings borrowed */
+    rd_kafka_t *rk;                           /* the consumer */
+    sn_positions_t *pos;                      /* (sender/partition) */
+    rd_kafka_topic_partition_list_t *offsets; /* delivered, to commit */
+};
+
+/* -- helpers ------------------------------------------------------------ */
+
+static int
+s_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, sn_err_t *err)
+{
+    char msg[256];
+    if (rd_kafka_conf_set(conf, k, v, msg, sizeof msg) != RD_KAFKA_CONF_OK) {
+        return sn_err_set(err, SN_ECONFIG, "kafka: %s=%s: %s", k, v, msg);
+    }
+    return SN_OK;
+}
+
+/* -- sender ------------------------------------------------------------- */
+
+/* The delivery report of one message, run by rd_kafka_poll() in the
+ * sender's thread; the opaque is the record's sequence number. */
+static void
+s_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    sn_ksender_t *self = opaque;
+    uint64_t seq = (uint64_t)(uintptr_t)m->_private;
+    if (seq < self->base) {
+        return;
+    }
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (self->failed == 0 || seq < self->failed) {
+            self->failed = seq;
+            snprintf(self->failure, sizeof self->failure, "%s",
+                     rd_kafka_err2str(m->err));
+        }
+        return;
+    }
+    self->connected = true;
+    self->done[seq % self->opts.window] = 1;
+}
+
+static int
+s_producer(sn_ksender_t *self, sn_err_t *err)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char linger[16];
+    snprintf(linger, sizeof linger, "%u", self->opts.batch_ms);
+    int rc = s_conf_set(conf, "bootstrap.servers", self->opts.endpoint, err);
+    const char *kv[][2] = {{"enable.idempotence", "true"},
+                           {"acks", "all"},
+                           {"linger.ms", linger},
+                           {"compression.codec", "none"}};
+    for (size_t i = 0; rc == SN_OK && i < sizeof kv / sizeof kv[0]; i++) {
+        rc = s_conf_set(conf, kv[i][0], kv[i][1], err);
+    }
+    if (rc != SN_OK) {
+        rd_kafka_conf_destroy(conf);
+        return rc;
+    }
+    rd_kafka_conf_set_opaque(conf, self);
+    rd_kafka_conf_set_dr_msg_cb(conf, s_on_delivery);
+    char msg[256];
+    self->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof msg);
+    if (self->rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        return sn_err_set(err, SN_ETRANSPORT, "kafka producer: %s", msg);
+    }
+    return SN_OK;
+}
+
+int
+sn_ksender_new(const sn_transport_opts_t *opts, sn_spool_t *spool,
+               sn_sender_key_fn key_fn, void *key_arg, sn_ksender_t **out,
+               sn_err_t *err)
+{
+    if (key_fn == NULL) {
+        return sn_err_set(err, SN_EINVAL, "kafka sender: no key function");
+    }
+    sn_ksender_t *self = sn_calloc(1, sizeof *self);
+    self->opts = *opts;
+    self->spool = spool;
+    self->key_fn = key_fn;
+    self->key_arg = key_arg;
+    self->done = sn_calloc(opts->window, 1);
+    self->base = sn_spool_acked_seq(spool) + 1;
+    self->cur = sn_spool_cursor_new(spool, self->base);
+    int rc = s_producer(self, err);
+    if (rc != SN_OK) {
+        sn_ksender_destroy(&self);
+        return rc;
+    }
+    *out = self;
+    return SN_OK;
+}
+
+void
+sn_ksender_destroy(sn_ksender_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    sn_ksender_t *self = *self_p;
+    if (self->rk != NULL) {
+        /* Undelivered records stay in the spool and go again next time. */
+        rd_kafka_purge(self->rk,
+                       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_poll(self->rk, 0);
+        rd_kafka_destroy(self->rk);
+    }
+    sn_spool_cursor_destroy(&self->cur);
+    free(self->done);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Produce one record. @return SN_OK, SN_EAGAIN (queue full: poll first) or
+ * an error naming the record. */
+static int
+s_produce(sn_ksender_t *self, uint64_t seq, const uint8_t *d, size_t len,
+          sn_err_t *err)
+{
+    char key[SN_TRANSPORT_KEY_MAX + 1];
+    int rc = self->key_fn(d, len, key, sizeof key, self->key_arg);
+    if (rc != SN_OK) {
+        return sn_err_set(
+            err, rc, "kafka sender: record %" PRIu64 ": no message key: %s",
+            seq, sn_strerror(rc));
+    }
+    uint8_t s8[8];
+    for (int i = 0; i < 8; i++) {
+        s8[i] = (uint8_t)(seq >> (8 * i));
+    }
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        self->rk, RD_KAFKA_V_TOPIC(self->opts.topic),
+        RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE((void *)d, len),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_HEADER(KAFKA_HDR_SENDER, self->opts.sender_id, -1),
+        RD_KAFKA_V_HEADER(KAFKA_HDR_SEQ, s8, 8),
+        RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        return SN_EAGAIN;
+    }
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return sn_err_set(err, SN_ETRANSPORT,
+                          "kafka sender: record %" PRIu64 ": %s", seq,
+                          rd_kafka_err2str(e));
+    }
+    return SN_OK;
+}
+
+static int
+s_ksend(sn_ksender_t *self, sn_err_t *err)
+{
+    while (sn_spool_cursor_pos(self->cur) - self->base < self->opts.window) {
+        uint64_t seq;
+        const uint8_t *d;
+        size_t len;
+        uint64_t at = sn_spool_cursor_pos(self->cur);
+        int rc = sn_spool_cursor_next(self->cur, &seq, &d, &len, err);
+        if (rc == SN_ENODATA) {
+            return SN_OK;
+        }
+        if (rc == SN_OK) {
+            rc = s_produce(self, seq, d, len, err);
+        }
+        if (rc == SN_EAGAIN) {
+            sn_spool_cursor_seek(self->cur, at);
+            return SN_OK;
+        }
+        if (rc != SN_OK) {
+            return rc;
+        }
+    }
+    return SN_OK;
+}
+
+/* Acknowledge the spool up to the first record not yet delivered, and
+ * start again from a failed record. */
+static int
+s_kadvance(sn_ksender_t *self, sn_err_t *err)
+{
+    uint64_t b = self->base;
+    while (b < sn_spool_cursor_pos(self->cur) &&
+           self->done[b % self->opts.window]) {
+        self->done[b % self->opts.window] = 0;
+        b++;
+    }
+    int rc = SN_OK;
+    if (b > self->base) {
+        self->base = b;
+        rc = sn_spool_ack(self->spool, b - 1, err);
+    }
+    if (rc == SN_OK && self->failed != 0) {
+        sn_log(SN_LOG_WARN, "transport", "resend",
+               "sender=%s from=%" PRIu64 " reason=\"%s\"", self->opts.sender_id,
+               self->failed, self->failure);
+        self->connected = false;
+        sn_spool_cursor_seek(self->cur, self->failed);
+        self->failed = 0;
+    }
+    return rc;
+}
+
+int
+sn_ksender_poll(sn_ksender_t *self, int timeout_ms, sn_err_t *err)
+{
+    uint64_t deadline = sn_transport_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        int rc = s_ksend(self, err);
+        if (rc == SN_OK) {
+            rd_kafka_poll(self->rk, 0);
+            rc = s_kadvance(self, err);
+        }
+        if (rc != SN_OK) {
+            return rc;
+        }
+        uint64_t now = sn_transport_now_ms();
+        if (sn_ksender_drained(self) || now >= deadline) {
+            return SN_OK;
+        }
+        uint64_t wait = deadline - now;
+        rd_kafka_poll(self->rk, (int)(wait < 10 ? wait : 10));
+    }
+}
+
+bool
+sn_ksender_drained(const sn_ksender_t *self)
+{
+    return sn_spool_acked_seq(self->spool) == sn_spool_flushed_seq(self->spool);
+}
+
+bool
+sn_ksender_connected(const sn_ksender_t *self)
+{
+    return self->connected;
+}
+
+/* -- receiver ----------------------------------------------------------- */
+
+static int
+s_consumer(sn_kreceiver_t *self, sn_err_t *err)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *kv[][2] = {{"bootstrap.servers", self->opts.endpoint},
+                           {"group.id", self->opts.group},
+                           {"enable.auto.commit", "false"},
+                           {"enable.auto.offset.store", "false"},
+                           {"auto.offset.reset", "earliest"},
+                           {"enable.partition.eof", "false"}};
+    int rc = SN_OK;
+    for (size_t i = 0; rc == SN_OK && i < sizeof kv / sizeof kv[0]; i++) {
+        rc = s_conf_set(conf, kv[i][0], kv[i][1], err);
+    }
+    if (rc != SN_OK) {
+        rd_kafka_conf_destroy(conf);
+        return rc;
+    }
+    char msg[256];
+    self->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof msg);
+    if (self->rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        return sn_err_set(err, SN_ETRANSPORT, "kafka consumer: %s", msg);
+    }
+    rd_kafka_poll_set_consumer(self->rk);
+    rd_kafka_topic_partition_list_t *topics =
+        rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, self->opts.topic,
+                                      RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(self->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return sn_err_set(err, SN_ETRANSPORT, "kafka subscribe %s: %s",
+                          self->opts.topic, rd_kafka_err2str(e));
+    }
+    return SN_OK;
+}
+
+int
+sn_kreceiver_new(const sn_transport_opts_t *opts, sn_kreceiver_t **out,
+                 sn_err_t *err)
+{
+    sn_kreceiver_t *self = sn_calloc(1, sizeof *self);
+    self->opts = *opts;
+    self->pos = sn_positions_new(opts->state_dir);
+    self->offsets = rd_kafka_topic_partition_list_new(16);
+    int rc = sn_positions_load(self->pos, err);
+    if (rc == SN_OK) {
+        rc = s_consumer(self, err);
+    }
+    if (rc != SN_OK) {
+        sn_kreceiver_destroy(&self);
+        return rc;
+    }
+    *out = self;
+    return SN_OK;
+}
+
+void
+sn_kreceiver_destroy(sn_kreceiver_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    sn_kreceiver_t *self = *self_p;
+    if (self->rk != NULL) {
+        rd_kafka_consumer_close(self->rk);
+        rd_kafka_destroy(self->rk);
+    }
+    rd_kafka_topic_partition_list_destroy(self->offsets);
+    sn_positions_destroy(&self->pos);
+    free(self);
+    *self_p = NULL;
+}
+
+sn_positions_t *
+sn_kreceiver_positions(sn_kreceiver_t *self)
+{
+    return self->pos;
+}
+
+/* Read the sender and sequence headers. @return false when absent. */
+static bool
+s_headers(const rd_kafka_message_t *m, char *id, size_t idsize, uint64_t *seq)
+{
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t n;
+    if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_get_last(h, KAFKA_HDR_SENDER, &v, &n) != 0 || n == 0 ||
+        n >= idsize) {
+        return false;
+    }
+    memcpy(id, v, n);
+    id[n] = '\0';
+    if (rd_kafka_header_get_last(h, KAFKA_HDR_SEQ, &v, &n) != 0 || n != 8) {
+        return false;
+    }
+    *seq = 0;
+    for (int i = 7; i >= 0; i--) {
+        *seq = (*seq << 8) | ((const uint8_t *)v)[i];
+    }
+    return true;
+}
+
+static void
+s_note_offset(sn_kreceiver_t *self, const rd_kafka_message_t *m)
+{
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    rd_kafka_topic_partition_t *tp =
+        rd_kafka_topic_partition_list_find(self->offsets, topic, m->partition);
+    if (tp == NULL) {
+        tp = rd_kafka_topic_partition_list_add(self->offsets, topic,
+                                               m->partition);
+    }
+    tp->offset = m->offset + 1;
+}
+
+/* Deliver one message unless its (sender, partition) position shows it is
+ * a copy a restarted producer sent again. */
+static int
+s_kdeliver(sn_kreceiver_t *self, const rd_kafka_message_t *m, sn_receiver_fn fn,
+           void *arg, int *delivered)
+{
+    char id[SN_SENDER_ID_MAX + 1], key[SN_SENDER_ID_MAX + 16];
+    uint64_t seq;
+    if (!s_headers(m, id, sizeof id, &seq)) {
+        sn_log(SN_LOG_WARN, "transport", "bad_message",
+               "topic=%s partition=%d offset=%" PRId64
+               " reason=\"no sn-sender/sn-seq headers\"",
+               rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset);
+        s_note_offset(self, m);
+        return SN_OK;
+    }
+    snprintf(key, sizeof key, "%s/%d", id, (int)m->partition);
+    sn_peer_t *peer = sn_positions_get(self->pos, key, true);
+    if (peer != NULL && seq <= peer->delivered) {
+        s_note_offset(self, m);
+        return SN_OK;
+    }
+    sn_record_t rec = {id, seq, m->payload, m->len};
+    int rc = fn(&rec, arg);
+    if (rc != SN_OK) {
+        return rc;
+    }
+    if (peer != NULL) {
+        peer->delivered = seq;
+    }
+    s_note_offset(self, m);
+    (*delivered)++;
+    return SN_OK;
+}
+
+int
+sn_kreceiver_poll(sn_kreceiver_t *self, int timeout_ms, sn_receiver_fn fn,
+                  void *arg, sn_err_t *err)
+{
+    int delivered = 0;
+    for (int i = 0; i < KAFKA_BURST; i++) {
+        rd_kafka_message_t *m =
+            rd_kafka_consumer_poll(self->rk, i == 0 ? timeout_ms : 0);
+        if (m == NULL) {
+            break;
+        }
+        int rc = SN_OK;
+        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            sn_log(SN_LOG_WARN, "transport", "kafka_error", "reason=\"%s\"",
+                   rd_kafka_message_errstr(m));
+        } else {
+            rc = s_kdeliver(self, m, fn, arg, &delivered);
+        }
+        rd_kafka_message_destroy(m);
+        if (rc != SN_OK) {
+            /* Not committed: the group redelivers it after a restart. */
+            return sn_err_set(err, rc,
+                              "kafka %s: delivery stopped by the "
+                              "application: %s",
+                              self->opts.topic, sn_strerror(rc));
+        }
+    }
+    return delivered;
+}
+
+int
+sn_kreceiver_commit(sn_kreceiver_t *self, sn_err_t *err)
+{
+    if (self->offsets->cnt == 0) {
+        return SN_OK;
+    }
+    for (size_t i = 0; i < sn_positions_size(self->pos); i++) {
+        sn_peer_t *p = sn_positions_at(self->pos, i);
+        p->acked = p->delivered;
+    }
+    int rc = sn_positions_save(self->pos, err);
+    if (rc != SN_OK) {
+        return rc;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_commit(self->rk, self->offsets, 0);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return sn_err_set(err, SN_ETRANSPORT, "kafka commit on %s: %s",
+                          self->opts.topic, rd_kafka_err2str(e));
+    }
+    rd_kafka_topic_partition_list_destroy(self->offsets);
+    self->offsets = rd_kafka_topic_partition_list_new(16);
+    return SN_OK;
+}

@@ -1,0 +1,287 @@
+/*  common/transport_zap.c - CURVE key files and the ZAP handler
+ *
+ *  With CURVE on, ZeroMQ asks a ZAP handler (RFC 27) at the well-known
+ *  inproc://zeromq.zap.01 endpoint of the socket's context whether each
+ *  client may connect, passing the client's public key. Ours accepts only
+ *  the keys listed in the authorised-keys file (one Z85 key per line, '#'
+ *  starts a comment, so an operator can note which site a key belongs to)
+ *  and logs each refusal with the key and the peer's address.
+ *
+ *  The handler runs in its own thread, as ZAP requires. It reads only the
+ *  key list, loaded before the thread starts and never changed, and it is
+ *  stopped by a message on an inproc pipe, never by shared state.
+ */
+#include "transport_int.h"
+
+#include "sentinel/log.h"
+#include "sentinel/mem.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_FRAMES 7 /* version, id, domain, address, identity, mech, key */
+
+struct sn_zap {
+    void *ctx;           /* borrowed ZeroMQ context */
+    void *pipe;          /* PAIR to the thread, for "stop" */
+    char pipe_ep[64];    /* its inproc endpoint */
+    uint8_t (*keys)[32]; /* the authorised public keys, binary */
+    size_t nkeys;        /* their number */
+    pthread_t thread;    /* the handler */
+    bool running;        /* the thread was started */
+};
+
+/* -- key files ---------------------------------------------------------- */
+
+static char *
+s_trim(char *s)
+{
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+    size_t n = strlen(s);
+    while (n > 0 && strchr(" \t\r\n", s[n - 1]) != NULL) {
+        s[--n] = '\0';
+    }
+    return s;
+}
+
+/* Read the next key line of `f`. @return 1 with the key in out, 0 at end,
+ * -1 for a line that is not a key (lineno says which). */
+static int
+s_next_key(FILE *f, int *lineno, char out[SN_CURVE_KEY_Z85 + 1])
+{
+    char line[512];
+    while (fgets(line, sizeof line, f) != NULL) {
+        (*lineno)++;
+        char *hash = strchr(line, '#');
+        if (hash != NULL) {
+            *hash = '\0';
+        }
+        char *k = s_trim(line);
+        if (*k == '\0') {
+            continue;
+        }
+        uint8_t bin[32];
+        if (strlen(k) != SN_CURVE_KEY_Z85 || zmq_z85_decode(bin, k) == NULL) {
+            return -1;
+        }
+        memcpy(out, k, SN_CURVE_KEY_Z85 + 1);
+        return 1;
+    }
+    return 0;
+}
+
+int
+sn_curve_read_key(const char *path, char out[SN_CURVE_KEY_Z85 + 1],
+                  sn_err_t *err)
+{
+    if (path == NULL) {
+        return sn_err_set(err, SN_ECONFIG,
+                          "transport: a CURVE key file is "
+                          "missing (set curve: false only "
+                          "for the demo)");
+    }
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return sn_err_set(err, SN_EIO, "key file %s: %s", path,
+                          strerror(errno));
+    }
+    int lineno = 0, r = s_next_key(f, &lineno, out);
+    fclose(f);
+    if (r <= 0) {
+        return sn_err_set(err, SN_ECONFIG,
+                          "key file %s:%d: expected a 40-character Z85 "
+                          "CURVE key (made by 'sentinel keygen')",
+                          path, lineno);
+    }
+    return SN_OK;
+}
+
+static int
+s_load_keys(sn_zap_t *self, const char *path, sn_err_t *err)
+{
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (f == NULL) {
+        return sn_err_set(err, path ? SN_EIO : SN_ECONFIG,
+                          "authorized_keys %s: %s", path ? path : "(unset)",
+                          path ? strerror(errno) : "required with CURVE on");
+    }
+    char key[SN_CURVE_KEY_Z85 + 1];
+    int lineno = 0, r, rc = SN_OK;
+    size_t cap = 0;
+    while ((r = s_next_key(f, &lineno, key)) == 1) {
+        if (self->nkeys == cap) {
+            cap = cap ? 2 * cap : 16;
+            self->keys = sn_reallocarray(self->keys, cap, 32);
+        }
+        zmq_z85_decode(self->keys[self->nkeys++], key);
+    }
+    if (r < 0) {
+        rc = sn_err_set(err, SN_ECONFIG,
+                        "authorized_keys %s:%d: expected one Z85 public key "
+                        "per line",
+                        path, lineno);
+    }
+    fclose(f);
+    return rc;
+}
+
+/* -- the handler thread ------------------------------------------------- */
+
+static bool
+s_allowed(const sn_zap_t *self, const uint8_t *key)
+{
+    for (size_t i = 0; i < self->nkeys; i++) {
+        if (memcmp(self->keys[i], key, 32) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+s_send_str(void *sock, const char *s, bool more)
+{
+    zmq_send(sock, s, strlen(s), more ? ZMQ_SNDMORE : 0);
+}
+
+/* Answer one request: frames as RFC 27 lists them. */
+static void
+s_handle(const sn_zap_t *self, void *rep)
+{
+    zmq_msg_t f[ZAP_FRAMES];
+    int n = 0;
+    int more = 1;
+    while (more) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, rep, 0) < 0) {
+            zmq_msg_close(&part);
+            break;
+        }
+        more = zmq_msg_more(&part);
+        if (n < ZAP_FRAMES) {
+            f[n++] = part;
+        } else {
+            zmq_msg_close(&part);
+        }
+    }
+    if (n < 6) {
+        for (int i = 0; i < n; i++) {
+            zmq_msg_close(&f[i]);
+        }
+        return;
+    }
+    bool ok = n == ZAP_FRAMES && zmq_msg_size(&f[6]) == 32 &&
+              s_allowed(self, zmq_msg_data(&f[6]));
+    if (!ok) {
+        char z85[SN_CURVE_KEY_Z85 + 1] = "?", addr[64];
+        if (n == ZAP_FRAMES && zmq_msg_size(&f[6]) == 32) {
+            zmq_z85_encode(z85, zmq_msg_data(&f[6]), 32);
+        }
+        snprintf(addr, sizeof addr, "%.*s", (int)zmq_msg_size(&f[3]),
+                 (const char *)zmq_msg_data(&f[3]));
+        sn_log(SN_LOG_WARN, "transport", "curve_refused",
+               "key=%s address=%s reason=\"public key not in "
+               "authorized_keys\"",
+               z85, addr[0] ? addr : "local");
+    }
+    s_send_str(rep, "1.0", true);
+    zmq_send(rep, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), ZMQ_SNDMORE);
+    s_send_str(rep, ok ? "200" : "400", true);
+    s_send_str(rep, ok ? "OK" : "key not authorised", true);
+    s_send_str(rep, "", true);
+    s_send_str(rep, "", false);
+    for (int i = 0; i < n; i++) {
+        zmq_msg_close(&f[i]);
+    }
+}
+
+static void *
+s_run(void *arg)
+{
+    sn_zap_t *self = arg;
+    void *rep = zmq_socket(self->ctx, ZMQ_REP);
+    void *pipe = zmq_socket(self->ctx, ZMQ_PAIR);
+    int linger = 0;
+    zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(pipe, ZMQ_LINGER, &linger, sizeof linger);
+    int rc = zmq_bind(rep, ZAP_ENDPOINT);
+    zmq_connect(pipe, self->pipe_ep);
+    /* Tell the creator whether the bind worked before serving. */
+    zmq_send(pipe, rc == 0 ? "ok" : "no", 2, 0);
+    while (rc == 0) {
+        zmq_pollitem_t items[] = {{rep, 0, ZMQ_POLLIN, 0},
+                                  {pipe, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, -1) < 0 && zmq_errno() != EINTR) {
+            break;
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            s_handle(self, rep);
+        }
+    }
+    zmq_close(rep);
+    zmq_close(pipe);
+    return NULL;
+}
+
+int
+sn_zap_new(void *ctx, const char *authorized_keys, sn_zap_t **out,
+           sn_err_t *err)
+{
+    sn_zap_t *self = sn_calloc(1, sizeof *self);
+    self->ctx = ctx;
+    int rc = s_load_keys(self, authorized_keys, err);
+    if (rc != SN_OK) {
+        sn_zap_destroy(&self);
+        return rc;
+    }
+    snprintf(self->pipe_ep, sizeof self->pipe_ep, "inproc://sn-zap-%p",
+             (void *)self);
+    self->pipe = zmq_socket(ctx, ZMQ_PAIR);
+    int linger = 0;
+    zmq_setsockopt(self->pipe, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_bind(self->pipe, self->pipe_ep);
+    if (pthread_create(&self->thread, NULL, s_run, self) != 0) {
+        sn_zap_destroy(&self);
+        return sn_err_set(err, SN_ETRANSPORT, "zap: cannot start thread");
+    }
+    self->running = true;
+    char ok[2] = "";
+    zmq_recv(self->pipe, ok, sizeof ok, 0);
+    if (memcmp(ok, "ok", 2) != 0) {
+        sn_zap_destroy(&self);
+        return sn_err_set(err, SN_ETRANSPORT,
+                          "zap: another handler already serves this context");
+    }
+    *out = self;
+    return SN_OK;
+}
+
+void
+sn_zap_destroy(sn_zap_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    sn_zap_t *self = *self_p;
+    if (self->running) {
+        zmq_send(self->pipe, "stop", 4, ZMQ_DONTWAIT);
+        pthread_join(self->thread, NULL);
+    }
+    if (self->pipe != NULL) {
+        zmq_close(self->pipe);
+    }
+    free(self->keys);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,353 @@
+/*  common/transport_zrecv.c - the receiving end of the ZeroMQ transport
+ *
+ *  A ROUTER socket that the collectors' (or the analyzer's) DEALERs connect
+ *  to. The protocol is described in transport_zmq.c; this file keeps one
+ *  position per sender, drops what it has already delivered, asks for a
+ *  resend when a batch skips ahead, answers heartbeats, and sends Acks only
+ *  when the application says its state is durable (transport.h).
+ */
+#include "transport_int.h"
+
+#include "sentinel/log.h"
+#include "sentinel/mem.h"
+
+#include "sentinel/v1/event.pb-c.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define ZMQ_RECV_BURST 256 /* messages handled per receiver poll */
+
+struct sn_zreceiver {
+    sn_transport_opts_t opts; /* options; strings borrowed */
+    void *ctx;                /* own ZeroMQ context */
+    void *sock;               /* ROUTER */
+    sn_zap_t *zap;            /* ZAP handler, with CURVE */
+    sn_positions_t *pos;      /* per-sender positions */
+    uint8_t *out;             /* packed replies */
+    size_t outcap;            /* its size */
+    sn_zarena_t arena;        /* for unpacking */
+};
+
+/* -- receiver: lifecycle ------------------------------------------------ */
+
+static int
+s_receiver_curve(sn_zreceiver_t *self, sn_err_t *err)
+{
+    char secret[SN_CURVE_KEY_Z85 + 1];
+    int rc = sn_curve_read_key(self->opts.secret_key, secret, err);
+    if (rc == SN_OK) {
+        rc = sn_zap_new(self->ctx, self->opts.authorized_keys, &self->zap, err);
+    }
+    if (rc != SN_OK) {
+        return rc;
+    }
+    sn_zmq_setopt_int(self->sock, ZMQ_CURVE_SERVER, 1);
+    zmq_setsockopt(self->sock, ZMQ_CURVE_SECRETKEY, secret, 41);
+    zmq_setsockopt(self->sock, ZMQ_ZAP_DOMAIN, "sentinel", 8);
+    return SN_OK;
+}
+
+int
+sn_zreceiver_new(const sn_transport_opts_t *opts, sn_zreceiver_t **out,
+                 sn_err_t *err)
+{
+    sn_zreceiver_t *self = sn_calloc(1, sizeof *self);
+    self->opts = *opts;
+    self->pos = sn_positions_new(opts->state_dir);
+    self->ctx = zmq_ctx_new();
+    self->sock = zmq_socket(self->ctx, ZMQ_ROUTER);
+    sn_zmq_setopt_int(self->sock, ZMQ_LINGER, 200);
+    sn_zmq_setopt_int(self->sock, ZMQ_RCVHWM, 10000);
+    sn_zmq_setopt_int(self->sock, ZMQ_HEARTBEAT_IVL, (int)opts->heartbeat_ms);
+    sn_zmq_setopt_int(self->sock, ZMQ_HEARTBEAT_TIMEOUT,
+                      3 * (int)opts->heartbeat_ms);
+    int rc = sn_positions_load(self->pos, err);
+    if (rc == SN_OK && opts->curve) {
+        rc = s_receiver_curve(self, err);
+    }
+    if (rc == SN_OK && zmq_bind(self->sock, opts->endpoint) != 0) {
+        rc = sn_zmq_error(err, "bind", opts->endpoint);
+    }
+    if (rc != SN_OK) {
+        sn_zreceiver_destroy(&self);
+        return rc;
+    }
+    *out = self;
+    return SN_OK;
+}
+
+void
+sn_zreceiver_destroy(sn_zreceiver_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    sn_zreceiver_t *self = *self_p;
+    if (self->sock != NULL) {
+        zmq_close(self->sock);
+    }
+    sn_zap_destroy(&self->zap);
+    if (self->ctx != NULL) {
+        zmq_ctx_term(self->ctx);
+    }
+    sn_positions_destroy(&self->pos);
+    free(self->out);
+    free(self->arena.buf);
+    free(self);
+    *self_p = NULL;
+}
+
+sn_positions_t *
+sn_zreceiver_positions(sn_zreceiver_t *self)
+{
+    return self->pos;
+}
+
+/* -- receiver: replies -------------------------------------------------- */
+
+/* Send `env` to the connection `peer` last wrote from. A peer that is gone
+ * simply misses it: acks and gap notices are repeated on its next
+ * heartbeat. */
+static void
+s_reply(sn_zreceiver_t *self, const sn_peer_t *peer,
+        const Sentinel__V1__Envelope *env)
+{
+    if (peer->rid_len == 0) {
+        return;
+    }
+    size_t n = sn_zmq_pack(env, &self->out, &self->outcap);
+    if (zmq_send(self->sock, peer->rid, peer->rid_len,
+                 ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
+        zmq_send(self->sock, self->out, n, ZMQ_DONTWAIT);
+    }
+}
+
+static void
+s_reply_ack(sn_zreceiver_t *self, const sn_peer_t *peer)
+{
+    Sentinel__V1__Ack a = SENTINEL__V1__ACK__INIT;
+    a.sender_id = (char *)peer->id;
+    a.seq_acked = peer->acked;
+    Sentinel__V1__Envelope env = SENTINEL__V1__ENVELOPE__INIT;
+    env.body_case = SENTINEL__V1__ENVELOPE__BODY_ACK;
+    env.ack = &a;
+    s_reply(self, peer, &env);
+}
+
+static void
+s_reply_heartbeat(sn_zreceiver_t *self, const sn_peer_t *peer, int64_t echo)
+{
+    Sentinel__V1__Heartbeat h = SENTINEL__V1__HEARTBEAT__INIT;
+    h.sender_id = (char *)peer->id;
+    h.seq_last = peer->delivered;
+    h.time_ms = echo;
+    Sentinel__V1__Envelope env = SENTINEL__V1__ENVELOPE__INIT;
+    env.body_case = SENTINEL__V1__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &h;
+    s_reply(self, peer, &env);
+}
+
+/* -- receiver: incoming ------------------------------------------------- */
+
+static int
+s_on_batch(sn_zreceiver_t *self, sn_peer_t *peer, const Sentinel__V1__Batch *b,
+           sn_receiver_fn fn, void *arg, int *delivered)
+{
+    if (b->session != peer->session) {
+        sn_log(SN_LOG_INFO, "transport", "sender_session",
+               "sender=%s session=%016" PRIx64 " position=%" PRIu64, peer->id,
+               b->session, peer->delivered);
+        peer->session = b->session;
+    }
+    if (b->n_records == 0) {
+        return SN_OK;
+    }
+    if (b->seq_first > peer->delivered + 1) {
+        s_reply_heartbeat(self, peer, 0); /* gap: resend from delivered + 1 */
+        return SN_OK;
+    }
+    size_t skip = (size_t)(peer->delivered + 1 - b->seq_first);
+    for (size_t i = skip; i < b->n_records; i++) {
+        sn_record_t rec = {peer->id, b->seq_first + i, b->records[i].data,
+                           b->records[i].len};
+        int rc = fn(&rec, arg);
+        if (rc != SN_OK) {
+            return rc;
+        }
+        peer->delivered = rec.seq;
+        (*delivered)++;
+    }
+    if (skip > 0) {
+        s_reply_ack(self, peer); /* duplicates: tell the sender where it is */
+    }
+    return SN_OK;
+}
+
+/* A sender's floor: records below it are acknowledged and gone from its
+ * spool, so waiting for them would wait for ever. */
+static void
+s_on_floor(sn_zreceiver_t *self, sn_peer_t *peer, uint64_t floor)
+{
+    (void)self;
+    if (floor > peer->delivered) {
+        sn_log(SN_LOG_WARN, "transport", "sender_floor",
+               "sender=%s position=%" PRIu64 " floor=%" PRIu64
+               " reason=\"the sender freed records this receiver has no "
+               "record of: its state was lost or reset\"",
+               peer->id, peer->delivered, floor);
+        peer->delivered = peer->acked = floor;
+    }
+}
+
+static const char *
+s_env_sender(const Sentinel__V1__Envelope *env)
+{
+    switch (env->body_case) {
+    case SENTINEL__V1__ENVELOPE__BODY_BATCH:
+        return env->batch->sender_id;
+    case SENTINEL__V1__ENVELOPE__BODY_ACK:
+        return env->ack->sender_id;
+    case SENTINEL__V1__ENVELOPE__BODY_HEARTBEAT:
+        return env->heartbeat->sender_id;
+    default:
+        return NULL;
+    }
+}
+
+static int
+s_receiver_handle(sn_zreceiver_t *self, const zmq_msg_t *rid,
+                  const zmq_msg_t *body, sn_receiver_fn fn, void *arg,
+                  int *delivered)
+{
+    Sentinel__V1__Envelope *env =
+        sn_zmq_unpack(&self->arena, zmq_msg_data((zmq_msg_t *)body),
+                      zmq_msg_size((zmq_msg_t *)body));
+    const char *id = env ? s_env_sender(env) : NULL;
+    sn_peer_t *peer = id ? sn_positions_get(self->pos, id, true) : NULL;
+    if (peer == NULL) {
+        sn_log(SN_LOG_WARN, "transport", "bad_message",
+               "bytes=%zu reason=\"not an Envelope with a valid sender_id\"",
+               zmq_msg_size((zmq_msg_t *)body));
+        return SN_OK;
+    }
+    size_t rl = zmq_msg_size((zmq_msg_t *)rid);
+    peer->rid_len = rl <= sizeof peer->rid ? rl : 0;
+    memcpy(peer->rid, zmq_msg_data((zmq_msg_t *)rid), peer->rid_len);
+    switch (env->body_case) {
+    case SENTINEL__V1__ENVELOPE__BODY_BATCH:
+        return s_on_batch(self, peer, env->batch, fn, arg, delivered);
+    case SENTINEL__V1__ENVELOPE__BODY_ACK:
+        s_on_floor(self, peer, env->ack->seq_acked);
+        return SN_OK;
+    case SENTINEL__V1__ENVELOPE__BODY_HEARTBEAT:
+        s_reply_ack(self, peer);
+        s_reply_heartbeat(
+            self, peer, env->heartbeat->time_ms ? env->heartbeat->time_ms : 1);
+        return SN_OK;
+    default:
+        return SN_OK;
+    }
+}
+
+/* Receive one [routing id, body] message without waiting.
+ * @return 1 when one was handled, 0 when none was waiting, or an error. */
+static int
+s_receive_one(sn_zreceiver_t *self, sn_receiver_fn fn, void *arg,
+              int *delivered)
+{
+    zmq_msg_t rid, body;
+    zmq_msg_init(&rid);
+    zmq_msg_init(&body);
+    int rc = 0;
+    if (zmq_msg_recv(&rid, self->sock, ZMQ_DONTWAIT) >= 0) {
+        rc = 1;
+        if (zmq_msg_more(&rid) && zmq_msg_recv(&body, self->sock, 0) >= 0) {
+            int r = s_receiver_handle(self, &rid, &body, fn, arg, delivered);
+            rc = r == SN_OK ? 1 : r;
+        }
+        while (rc == 1 && zmq_msg_more(&body)) {
+            zmq_msg_recv(&body, self->sock, 0); /* drop extra frames */
+        }
+    }
+    zmq_msg_close(&rid);
+    zmq_msg_close(&body);
+    return rc;
+}
+
+int
+sn_zreceiver_poll(sn_zreceiver_t *self, int timeout_ms, sn_receiver_fn fn,
+                  void *arg, sn_err_t *err)
+{
+    zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, timeout_ms) < 0 && zmq_errno() != EINTR) {
+        return sn_zmq_error(err, "poll", self->opts.endpoint);
+    }
+    int delivered = 0;
+    for (int i = 0; i < ZMQ_RECV_BURST; i++) {
+        int rc = s_receive_one(self, fn, arg, &delivered);
+        if (rc < 0) {
+            return sn_err_set(err, rc,
+                              "transport %s: delivery stopped by "
+                              "the application: %s",
+                              self->opts.endpoint, sn_strerror(rc));
+        }
+        if (rc == 0) {
+            break;
+        }
+    }
+    return delivered;
+}
+
+/* -- receiver: acknowledgements ---------------------------------------- */
+
+int
+sn_zreceiver_ack(sn_zreceiver_t *self, const char *sender_id, uint64_t seq,
+                 sn_err_t *err)
+{
+    sn_peer_t *peer = sn_positions_get(self->pos, sender_id, false);
+    if (peer == NULL) {
+        return sn_err_set(err, SN_ENOTFOUND, "transport: unknown sender '%s'",
+                          sender_id ? sender_id : "");
+    }
+    if (seq > peer->delivered) {
+        return sn_err_set(err, SN_ERANGE,
+                          "transport: ack of %s seq %" PRIu64
+                          " but only %" PRIu64 " were delivered",
+                          sender_id, seq, peer->delivered);
+    }
+    if (seq > peer->acked) {
+        peer->acked = seq;
+        int rc = sn_positions_save(self->pos, err);
+        if (rc != SN_OK) {
+            return rc;
+        }
+    }
+    s_reply_ack(self, peer);
+    return SN_OK;
+}
+
+int
+sn_zreceiver_commit(sn_zreceiver_t *self, sn_err_t *err)
+{
+    bool moved = false;
+    for (size_t i = 0; i < sn_positions_size(self->pos); i++) {
+        sn_peer_t *p = sn_positions_at(self->pos, i);
+        moved |= p->delivered > p->acked;
+    }
+    if (!moved) {
+        return SN_OK;
+    }
+    for (size_t i = 0; i < sn_positions_size(self->pos); i++) {
+        sn_peer_t *p = sn_positions_at(self->pos, i);
+        p->acked = p->delivered;
+    }
+    int rc = sn_positions_save(self->pos, err);
+    for (size_t i = 0; rc == SN_OK && i < sn_positions_size(self->pos); i++) {
+        s_reply_ack(self, sn_positions_at(self->pos, i));
+    }
+    return rc;
+}
