@@ -46,8 +46,8 @@ typedef struct sn_cfg_schema {
     const char *doc;                    /* one line for --help and docs */
 } sn_cfg_schema_t;
 
-typedef struct sn_config sn_config_t;        /* opaque; a loaded file */
-typedef struct sn_cfg_node sn_cfg_node_t;    /* opaque; a node of the file */
+typedef struct sn_config sn_config_t;     /* opaque; a loaded file */
+typedef struct sn_cfg_node sn_cfg_node_t; /* opaque; a node of the file */
 
 /** Load and validate the YAML file `path` against the MAP schema `root`.
  *  @return SN_OK, SN_EIO (cannot read) or SN_ECONFIG with "path:line: reason";
@@ -118,10 +118,10 @@ int sn_cfg_error(const sn_config_t *cfg, const sn_cfg_node_t *node,
 extern const sn_cfg_schema_t sn_cfg_log_schema[];
 
 #define SN_CFG_LOG_SECTION                                                     \
-    {.key = "log",                                                             \
-     .type = SN_CFG_MAP,                                                       \
-     .fields = sn_cfg_log_schema,                                              \
-     .doc = "logging to stderr: level and format"}
+    {                                                                          \
+        .key = "log", .type = SN_CFG_MAP, .fields = sn_cfg_log_schema,         \
+        .doc = "logging to stderr: level and format"                           \
+    }
 
 /** Set the process's log level and format (sn_log_setup()) from the `log`
  *  section of `cfg`; absent keys give level info and format logfmt. Call
