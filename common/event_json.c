@@ -293,8 +293,20 @@ s_is_personal(const char *key)
     return false;
 }
 
+/* @return the index of `key` in s_fields, or FIELD_COUNT. */
+static size_t
+s_field_index(const char *key)
+{
+    size_t i = 0;
+    while (i < FIELD_COUNT && strcmp(key, s_fields[i].key) != 0) {
+        i++;
+    }
+    return i;
+}
+
 /* Identity keys are checked over the whole object first, so the message
- * about them wins over any other problem in the same record. */
+ * about them wins over any other problem in the same record. Known fields
+ * are skipped first: the list is long and clean records are the rule. */
 static int
 s_check_keys(json_t *obj, sn_err_t *err)
 {
@@ -302,7 +314,7 @@ s_check_keys(json_t *obj, sn_err_t *err)
     json_t *value;
     json_object_foreach(obj, key, value)
     {
-        if (s_is_personal(key)) {
+        if (s_field_index(key) == FIELD_COUNT && s_is_personal(key)) {
             return sn_err_set(err, SN_EVALIDATE,
                               "field '%.64s': personal identifiers are not "
                               "accepted",
@@ -319,10 +331,7 @@ s_apply(json_t *obj, sn_event_t *ev, sn_err_t *err)
     json_t *value;
     json_object_foreach(obj, key, value)
     {
-        size_t i = 0;
-        while (i < FIELD_COUNT && strcmp(key, s_fields[i].key) != 0) {
-            i++;
-        }
+        size_t i = s_field_index(key);
         if (i == FIELD_COUNT) {
             return sn_err_set(err, SN_EVALIDATE,
                               "field '%.64s': unknown key (expected one of: "
