@@ -3,9 +3,9 @@
  *  With CURVE on, ZeroMQ asks a ZAP handler (RFC 27) at the well-known
  *  inproc://zeromq.zap.01 endpoint of the socket's context whether each
  *  client may connect, passing the client's public key. Ours accepts only
- *  the keys listed in the authorised-keys file (one Z85 key per line, '#'
- *  starts a comment, so an operator can note which site a key belongs to)
- *  and logs each refusal with the key and the peer's address.
+ *  the keys listed in the authorised-keys file (one Z85 key per line; a line
+ *  starting with '#' is a comment, so an operator can note which site a key
+ * belongs to) and logs each refusal with the key and the peer's address.
  *
  *  The handler runs in its own thread, as ZAP requires. It reads only the
  *  key list, loaded before the thread starts and never changed, and it is
@@ -59,12 +59,9 @@ s_next_key(FILE *f, int *lineno, char out[SN_CURVE_KEY_Z85 + 1])
     char line[512];
     while (fgets(line, sizeof line, f) != NULL) {
         (*lineno)++;
-        char *hash = strchr(line, '#');
-        if (hash != NULL) {
-            *hash = '\0';
-        }
+        /* Only whole-line comments: '#' is a Z85 digit. */
         char *k = s_trim(line);
-        if (*k == '\0') {
+        if (*k == '\0' || *k == '#') {
             continue;
         }
         uint8_t bin[32];

@@ -428,8 +428,12 @@ s_sender_handle(sn_zsender_t *self, const uint8_t *data, size_t len,
     }
     uint64_t now = sn_transport_now_ms();
     if (!self->connected) {
+        /* Heard again after a silence: whatever was in flight may be lost
+         * with the old connection. The first contact is no reconnect. */
         self->connected = true;
-        s_rewind(self, sn_spool_acked_seq(self->spool) + 1, "reconnect");
+        if (self->heard_ms != 0) {
+            s_rewind(self, sn_spool_acked_seq(self->spool) + 1, "reconnect");
+        }
     }
     self->heard_ms = now;
     if (env->body_case == SENTINEL__V1__ENVELOPE__BODY_ACK) {
@@ -510,15 +514,17 @@ sn_zsender_poll(sn_zsender_t *self, int timeout_ms, sn_err_t *err)
     uint64_t deadline =
         sn_transport_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
+        /* Timers before the pump, so a new sender's floor and heartbeat
+         * reach the receiver ahead of its first batch. */
         int rc = s_sender_drain(self, err);
+        uint64_t now = sn_transport_now_ms();
         if (rc == SN_OK) {
+            s_timers(self, now);
             rc = s_pump(self, err);
         }
         if (rc != SN_OK) {
             return rc;
         }
-        uint64_t now = sn_transport_now_ms();
-        s_timers(self, now);
         if (sn_zsender_drained(self) || now >= deadline) {
             return SN_OK;
         }
