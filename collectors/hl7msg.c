@@ -258,6 +258,23 @@ col_hl7msg_get(const col_hl7msg_t *self, int seg, int field, int rep, int comp,
     return s_unescape(self, p, (size_t)(end - p), out, size);
 }
 
+size_t
+col_hl7msg_raw(const col_hl7msg_t *self, int seg, int field, const char **p)
+{
+    *p = "";
+    if (seg < 0 || (size_t)seg >= self->n_segs || field < 3) {
+        return 0;
+    }
+    const char *s = self->text + self->segs[seg].off;
+    const char *end = s + self->segs[seg].len;
+    bool msh = memcmp(s, "MSH", 3) == 0;
+    if (!s_piece(&s, &end, self->fs, msh ? field - 1 : field)) {
+        return 0;
+    }
+    *p = s;
+    return (size_t)(end - s);
+}
+
 char
 col_hl7msg_fs(const col_hl7msg_t *self)
 {

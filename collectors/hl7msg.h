@@ -47,6 +47,11 @@ int col_hl7msg_find(const col_hl7msg_t *self, const char *name, size_t nth);
 size_t col_hl7msg_get(const col_hl7msg_t *self, int seg, int field, int rep,
                       int comp, char *out, size_t size);
 
+/** Point *p at the raw bytes (escapes left as sent) of field `field` of
+ *  segment `seg`, all repetitions. @return their length (0 when absent). */
+size_t col_hl7msg_raw(const col_hl7msg_t *self, int seg, int field,
+                      const char **p);
+
 /** @return the field separator of the message read. */
 char col_hl7msg_fs(const col_hl7msg_t *self);
 

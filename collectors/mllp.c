@@ -244,13 +244,18 @@ s_condition(col_ack_t code, const char *reason)
     return internal;
 }
 
-/* Append field `field` of the original MSH, re-escaped. */
+/* Append field `field` of the original MSH: component `comp` unescaped
+ * and escaped again, or the whole field (comp 0) as it was sent. */
 static void
 s_echo(s_buf_t *b, const col_hl7msg_t *m, bool ok, int field, int comp,
        const char *enc)
 {
     char f[S_FIELD_MAX];
-    if (ok) {
+    const char *raw;
+    if (ok && comp == 0) {
+        size_t n = col_hl7msg_raw(m, 0, field, &raw);
+        s_put(b, raw, n < S_FIELD_MAX ? n : S_FIELD_MAX);
+    } else if (ok) {
         col_hl7msg_get(m, 0, field, 0, comp, f, sizeof f);
         s_put_escaped(b, f, sizeof f, col_hl7msg_fs(m), enc);
     }
