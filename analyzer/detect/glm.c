@@ -253,14 +253,23 @@ s_linkinv(double eta)
     return fmax(exp(eta), DBL_EPSILON);
 }
 
+/* Sum of the deviance residuals: Poisson, or negative binomial with
+ * size theta (MASS's negative.binomial()) when theta > 0. */
 static double
-s_deviance(const double *y, const double *mu, const double *prior, size_t m)
+s_deviance(const det_glm_t *self, const double *y, const double *mu,
+           const double *prior, size_t m)
 {
-    double d = 0.0;
+    double d = 0.0, th = self->theta;
     for (size_t i = 0; i < m; i++) {
-        double wi = prior ? prior[i] : 1.0;
-        double r = y[i] > 0.0 ? wi * (y[i] * log(y[i] / mu[i]) - (y[i] - mu[i]))
-                              : mu[i] * wi;
+        double wi = prior ? prior[i] : 1.0, r;
+        if (th > 0.0) {
+            r = wi * (y[i] * log(fmax(1.0, y[i]) / mu[i]) -
+                      (y[i] + th) * log((y[i] + th) / (mu[i] + th)));
+        } else if (y[i] > 0.0) {
+            r = wi * (y[i] * log(y[i] / mu[i]) - (y[i] - mu[i]));
+        } else {
+            r = mu[i] * wi;
+        }
         d += 2.0 * r;
     }
     return d;
@@ -303,8 +312,12 @@ s_wls(det_glm_t *self, const double *x, size_t ldx, const double *y,
         size_t i = (size_t)self->good[r];
         double me = fmax(exp(self->eta[i]), DBL_EPSILON);
         double pw = prior ? prior[i] : 1.0;
+        double var = self->mu[i];
+        if (self->theta > 0.0) {
+            var += self->mu[i] * self->mu[i] / self->theta;
+        }
         z[r] = self->eta[i] + (y[i] - self->mu[i]) / me;
-        w[r] = sqrt((pw * me * me) / self->mu[i]);
+        w[r] = sqrt((pw * me * me) / var);
         for (size_t j = 0; j < p; j++) {
             self->qr[r + j * n] = x[i + j * ldx] * w[r];
         }
@@ -351,7 +364,7 @@ s_halve(det_glm_t *self, const double *x, size_t ldx, const double *y,
             beta[j] = (beta[j] + old[j]) / 2.0;
         }
         s_predict(x, ldx, m, p, beta, self->eta, self->mu);
-        *dev = s_deviance(y, self->mu, prior, m);
+        *dev = s_deviance(self, y, self->mu, prior, m);
     }
     return 0;
 }
@@ -371,15 +384,15 @@ s_setup(det_glm_t *self, size_t m, size_t p, const double *y,
         if (prior == NULL || prior[i] > 0.0) {
             self->good[self->ngood++] = (int)i;
         }
-        self->eta[i] = log(y[i] + 0.1);
+        self->eta[i] = self->etastart ? self->etastart[i] : log(y[i] + 0.1);
         self->mu[i] = s_linkinv(self->eta[i]);
     }
     return self->ngood > 0 ? 0 : -1;
 }
 
-int
-det_glm_fit(det_glm_t *self, const double *x, size_t ldx, size_t m, size_t p,
-            const double *y, const double *prior)
+static int
+s_fit(det_glm_t *self, const double *x, size_t ldx, size_t m, size_t p,
+      const double *y, const double *prior)
 {
     assert(self != NULL && x != NULL && y != NULL);
     if (s_setup(self, m, p, y, prior) != 0) {
@@ -387,7 +400,7 @@ det_glm_fit(det_glm_t *self, const double *x, size_t ldx, size_t m, size_t p,
     }
     double beta[DET_GLM_MAX_P] = {0}, old[DET_GLM_MAX_P] = {0};
     bool have_old = false;
-    double devold = s_deviance(y, self->mu, prior, m), dev = devold;
+    double devold = s_deviance(self, y, self->mu, prior, m), dev = devold;
     self->converged = false;
     self->iter = 0;
     for (int it = 1; it <= DET_GLM_MAXIT; it++) {
@@ -396,7 +409,7 @@ det_glm_fit(det_glm_t *self, const double *x, size_t ldx, size_t m, size_t p,
             break; /* R: "non-finite coefficients", not converged */
         }
         s_predict(x, ldx, m, p, beta, self->eta, self->mu);
-        dev = s_deviance(y, self->mu, prior, m);
+        dev = s_deviance(self, y, self->mu, prior, m);
         if (s_halve(self, x, ldx, y, prior, beta, old, have_old, &dev) != 0) {
             return -1;
         }
@@ -421,6 +434,26 @@ det_glm_fit(det_glm_t *self, const double *x, size_t ldx, size_t m, size_t p,
         self->res[i] = (y[i] - self->mu[i]) / me;
     }
     return 0;
+}
+
+int
+det_glm_fit(det_glm_t *self, const double *x, size_t ldx, size_t m, size_t p,
+            const double *y, const double *prior)
+{
+    self->theta = 0.0;
+    self->etastart = NULL;
+    return s_fit(self, x, ldx, m, p, y, prior);
+}
+
+int
+det_glm_fit_nb(det_glm_t *self, const double *x, size_t ldx, size_t m, size_t p,
+               const double *y, double theta, const double *etastart)
+{
+    self->theta = theta;
+    self->etastart = etastart;
+    int rc = s_fit(self, x, ldx, m, p, y, NULL);
+    self->etastart = NULL;
+    return rc;
 }
 
 double

@@ -51,6 +51,8 @@ typedef struct det_glm {
     double *qr;                  /* ngood x p QR of the last WLS step */
     int *good;                   /* ngood row numbers with weight > 0 */
     double *work;                /* scratch: 4 * cap doubles */
+    double theta;                /* NB size of the last fit; 0 Poisson */
+    const double *etastart;      /* starting eta during a fit, or NULL */
 } det_glm_t;
 
 /** Create a workspace for designs of at most `cap` rows. Never returns
@@ -68,6 +70,14 @@ void det_glm_destroy(det_glm_t **self_p);
  *  weight or the IRLS broke down (R would stop with an error). */
 int det_glm_fit(det_glm_t *self, const double *x, size_t ldx, size_t m,
                 size_t p, const double *y, const double *prior);
+
+/** Fit the same model with the negative binomial family of MASS's
+ *  negative.binomial(theta) and log link, starting from eta = etastart
+ *  (m values; NULL: log(y + 0.1)), as glm.nb() refits it between its
+ *  estimates of theta. @return as det_glm_fit(). */
+int det_glm_fit_nb(det_glm_t *self, const double *x, size_t ldx, size_t m,
+                   size_t p, const double *y, double theta,
+                   const double *etastart);
 
 /** @return sum(wts * res^2 over rows with wts > 0) / df_residual: R's
  *  summary.glm() dispersion of a quasi family when `wts` holds the fit's
