@@ -1,15 +1,630 @@
 /*  cli/cmd_collect.c - `sentinel collect`: publish feeds or run the site daemon
  *
- *  Placeholder until the collector lands: --help prints the usage, anything else says
- *  plainly that the command is not available and exits 2.
+ *  With files, the collector parses each one (JSON lines, CSV or HL7 by
+ *  extension; `-` is JSON lines on stdin), validates every record, appends
+ *  the good ones to the disk spool and the rejected ones to the dead-letter
+ *  file, publishes the spool over the configured transport and exits once
+ *  the receiver has acknowledged every record: 0, or 3 when some records
+ *  were rejected, or 1 when the receiver did not acknowledge in time (the
+ *  records stay in the spool and go with the next run).
+ *
+ *  A rerun after a crash must not spool a record twice, so the collector
+ *  keeps a checkpoint per input file (device and inode) in the spool
+ *  directory: the good records of the file already spooled, and the spool
+ *  position after them, written after each spool flush. Records spooled
+ *  after the last checkpoint write belong to the file being read when the
+ *  process died, so they are skipped too. A rerun with the same files in
+ *  the same order therefore resumes exactly where the spool stopped.
+ *
+ *  Without files it is the site daemon: an MLLP listener (mllp.address)
+ *  answering AA only once the message is in the spool, and/or an inbox
+ *  folder (inbox.dir) whose files are published and then moved to
+ *  inbox.dir/done. SIGTERM or SIGINT stops it cleanly.
  */
 #include "cli.h"
 
+#include "col_config.h"
+#include "deadletter.h"
+#include "feed.h"
+#include "mllp_server.h"
+#include "sentinel/config.h"
+#include "sentinel/event.h"
+#include "sentinel/log.h"
+#include "sentinel/mem.h"
+#include "sentinel/spool.h"
+#include "sentinel/transport.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define COLLECT_CHUNK (64u << 10) /* bytes read at a time */
+#define COLLECT_FLUSH_EVERY 4096  /* records between spool flushes */
+#define COLLECT_TIMEOUT_S 60      /* default --timeout */
+#define COLLECT_CKPT "inputs"     /* checkpoint file in the spool dir */
+#define COLLECT_ENC_MAX 1024      /* an encoded event fits in this */
+
 static const char s_usage[] =
-    "usage: sentinel collect -c collector.yaml [FILE…]\n";
+    "usage: sentinel collect -c collector.yaml [--timeout SECONDS] "
+    "[FILE…|-]\n"
+    "\n"
+    "Publish the files (JSON lines .json/.jsonl/.ndjson, CSV .csv, HL7 .hl7;\n"
+    "'-' reads JSON lines from stdin) through the spool to the receiver and\n"
+    "exit once every record is acknowledged: 0, 3 when some records were\n"
+    "rejected (see the dead-letter file), 1 when the receiver did not\n"
+    "acknowledge within --timeout seconds (default 60; 0 waits for ever).\n"
+    "Records stay in the spool and go with the next run.\n"
+    "\n"
+    "Without files, run as the site daemon: the MLLP listener (mllp:) and/or\n"
+    "the inbox folder (inbox:) of the configuration. SIGTERM stops it.\n";
+
+/* One input file's checkpoint. */
+typedef struct ckpt {
+    uint64_t dev, ino; /* the file's identity */
+    uint64_t good;     /* good records of it in the spool */
+    uint64_t seq;      /* spool position after them */
+} ckpt_t;
+
+/* Everything one collect run holds. */
+typedef struct collect {
+    const sn_config_t *cfg;       /* the configuration */
+    sn_spool_t *spool;            /* the disk spool */
+    sn_sender_t *tx;              /* the transport */
+    col_deadletter_t *dl;         /* rejected records */
+    ckpt_t *ckpts;                /* checkpoints of the inputs */
+    size_t nckpt;                 /* their number */
+    uint64_t ckpt_seq;            /* spool position at the last checkpoint */
+    bool orphans_taken;           /* records after it were attributed */
+    uint64_t spooled;             /* good records spooled this run */
+    uint64_t rejected;            /* records dead-lettered this run */
+    int timeout_s;                /* wait for acks at most this long */
+    uint8_t enc[COLLECT_ENC_MAX]; /* one encoded event */
+} collect_t;
+
+static volatile sig_atomic_t s_stop; /* SIGTERM / SIGINT seen */
+
+static void
+s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+/* -- checkpoints -------------------------------------------------------- */
+
+static char *
+s_ckpt_path(const collect_t *c)
+{
+    return sn_strdup_printf(
+        "%s/%s", sn_cfg_str(sn_config_root(c->cfg), "spool.dir", "."),
+        COLLECT_CKPT);
+}
+
+static void
+s_ckpt_load(collect_t *c)
+{
+    char *path = s_ckpt_path(c);
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (f == NULL) {
+        return;
+    }
+    ckpt_t k;
+    while (fscanf(f, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &k.dev,
+                  &k.ino, &k.good, &k.seq) == 4) {
+        c->ckpts = sn_reallocarray(c->ckpts, c->nckpt + 1, sizeof k);
+        c->ckpts[c->nckpt++] = k;
+        if (k.seq > c->ckpt_seq) {
+            c->ckpt_seq = k.seq;
+        }
+    }
+    fclose(f);
+}
+
+/* Write every checkpoint to a temporary file and rename it over the old. */
+static int
+s_ckpt_save(collect_t *c, sn_err_t *err)
+{
+    char *path = s_ckpt_path(c);
+    char *tmp = sn_strdup_printf("%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int rc = SN_OK;
+    if (f == NULL) {
+        rc = sn_err_set(err, SN_EIO, "%s: %s", tmp, strerror(errno));
+    } else {
+        for (size_t i = 0; i < c->nckpt; i++) {
+            const ckpt_t *k = &c->ckpts[i];
+            fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+                    k->dev, k->ino, k->good, k->seq);
+        }
+        if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
+            rename(tmp, path) != 0) {
+            rc = sn_err_set(err, SN_EIO, "%s: %s", path, strerror(errno));
+        }
+    }
+    free(tmp);
+    free(path);
+    return rc;
+}
+
+static ckpt_t *
+s_ckpt_for(collect_t *c, const struct stat *st)
+{
+    for (size_t i = 0; i < c->nckpt; i++) {
+        if (c->ckpts[i].dev == (uint64_t)st->st_dev &&
+            c->ckpts[i].ino == (uint64_t)st->st_ino) {
+            return &c->ckpts[i];
+        }
+    }
+    c->ckpts = sn_reallocarray(c->ckpts, c->nckpt + 1, sizeof *c->ckpts);
+    ckpt_t *k = &c->ckpts[c->nckpt++];
+    *k = (ckpt_t){(uint64_t)st->st_dev, (uint64_t)st->st_ino, 0, 0};
+    return k;
+}
+
+/* -- spooling ----------------------------------------------------------- */
+
+/* Flush the spool, then record how far `k` got (flush first: a checkpoint
+ * must never claim records the spool does not hold). */
+static int
+s_commit(collect_t *c, ckpt_t *k, sn_err_t *err)
+{
+    int rc = sn_spool_flush(c->spool, err);
+    if (rc == SN_OK && k != NULL) {
+        k->seq = sn_spool_last_seq(c->spool);
+        c->ckpt_seq = k->seq;
+        rc = s_ckpt_save(c, err);
+    }
+    return rc;
+}
+
+/* Append one encoded event, waiting for acknowledgements while the spool
+ * is full: a full spool slows the feed down, it never drops a record. */
+static int
+s_append(collect_t *c, ckpt_t *k, size_t len, sn_err_t *err)
+{
+    time_t until = time(NULL) + c->timeout_s;
+    for (;;) {
+        int rc = sn_spool_append(c->spool, c->enc, len, NULL, err);
+        if (rc != SN_EFULL) {
+            return rc;
+        }
+        rc = s_commit(c, k, err);
+        if (rc == SN_OK) {
+            rc = sn_sender_poll(c->tx, 100, err);
+        }
+        if (rc != SN_OK) {
+            return rc;
+        }
+        if (s_stop || (c->timeout_s > 0 && time(NULL) >= until)) {
+            return sn_err_set(err, SN_EFULL,
+                              "spool full and the receiver does not "
+                              "acknowledge: %s",
+                              "giving up (the records stay in the spool)");
+        }
+    }
+}
+
+/* Validate and spool one record, or dead-letter it. `skip` counts good
+ * records that an earlier run already spooled. */
+static int
+s_handle(collect_t *c, col_record_t *rec, int r, ckpt_t *k, uint64_t *skip,
+         sn_err_t *err)
+{
+    if (r == COL_FEED_EVENT &&
+        sn_event_validate(&rec->event, sn_time_now(), &rec->err) != SN_OK) {
+        r = COL_FEED_REJECT;
+    }
+    if (r == COL_FEED_REJECT) {
+        c->rejected++;
+        return col_deadletter_write(c->dl, rec, sn_time_now(), err);
+    }
+    if (*skip > 0) {
+        (*skip)--;
+        return SN_OK;
+    }
+    int len = sn_event_encode(&rec->event, c->enc, sizeof c->enc);
+    if (len < 0) {
+        return sn_err_set(err, len, "%s:%" PRIu64 ": cannot encode event",
+                          rec->source, rec->position);
+    }
+    int rc = s_append(c, k, (size_t)len, err);
+    if (rc == SN_OK) {
+        c->spooled++;
+        if (k != NULL) {
+            k->good++;
+        }
+        if (c->spooled % COLLECT_FLUSH_EVERY == 0) {
+            rc = s_commit(c, k, err);
+        }
+    }
+    return rc;
+}
+
+static int
+s_drain_feed(collect_t *c, col_feed_t *feed, ckpt_t *k, uint64_t *skip,
+             sn_err_t *err)
+{
+    col_record_t rec;
+    int r;
+    while ((r = col_feed_next(feed, &rec)) > 0) {
+        int rc = s_handle(c, &rec, r, k, skip, err);
+        if (rc != SN_OK) {
+            return rc;
+        }
+    }
+    return r < 0 ? sn_err_set(err, r, "%s: %s", col_feed_name(feed),
+                              sn_strerror(r))
+                 : SN_OK;
+}
+
+/* How many good records of this file are already in the spool. */
+static uint64_t
+s_resume_skip(collect_t *c, ckpt_t *k)
+{
+    uint64_t skip = k ? k->good : 0;
+    uint64_t last = sn_spool_last_seq(c->spool);
+    if (k != NULL && !c->orphans_taken && last > c->ckpt_seq) {
+        /* Spooled after the last checkpoint: this file's, from the run
+         * that died while reading it. */
+        skip += last - c->ckpt_seq;
+        k->good += last - c->ckpt_seq;
+        k->seq = last;
+        c->ckpt_seq = last;
+    }
+    c->orphans_taken = true;
+    return skip;
+}
+
+static int
+s_read_fd(collect_t *c, col_feed_t *feed, int fd, ckpt_t *k, sn_err_t *err)
+{
+    uint64_t skip = s_resume_skip(c, k);
+    uint8_t *buf = sn_malloc(COLLECT_CHUNK);
+    int rc = SN_OK;
+    ssize_t n;
+    while (rc == SN_OK && !s_stop && (n = read(fd, buf, COLLECT_CHUNK)) != 0) {
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            rc = sn_err_set(err, SN_EIO, "%s: read: %s", col_feed_name(feed),
+                            strerror(errno));
+            break;
+        }
+        col_feed_push(feed, buf, (size_t)n);
+        rc = s_drain_feed(c, feed, k, &skip, err);
+        if (rc == SN_OK) {
+            rc = sn_sender_poll(c->tx, 0, err);
+        }
+    }
+    free(buf);
+    if (rc == SN_OK && !s_stop) {
+        col_feed_end(feed);
+        rc = s_drain_feed(c, feed, k, &skip, err);
+    }
+    return rc == SN_OK ? s_commit(c, k, err) : rc;
+}
+
+static int
+s_publish_file(collect_t *c, const char *path, sn_err_t *err)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    col_feed_kind_t kind = COL_FEED_JSON;
+    if (!is_stdin && col_feed_kind_for_path(path, &kind) != SN_OK) {
+        return sn_err_set(err, SN_EINVAL,
+                          "%s: unknown feed type (use .json, .jsonl, "
+                          ".ndjson, .csv or .hl7)",
+                          path);
+    }
+    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        return sn_err_set(err, SN_EIO, "%s: %s", path, strerror(errno));
+    }
+    col_feed_t *feed = col_feed_from_config(c->cfg, kind, path, err);
+    int rc = feed ? SN_OK : SN_ECONFIG;
+    if (rc == SN_OK) {
+        ckpt_t *k = is_stdin ? NULL : s_ckpt_for(c, &st);
+        rc = s_read_fd(c, feed, fd, k, err);
+    }
+    col_feed_destroy(&feed);
+    if (!is_stdin) {
+        close(fd);
+    }
+    return rc;
+}
+
+/* -- publishing --------------------------------------------------------- */
+
+/* The Kafka key of a record: the prefecture, the first four digits of the
+ * region code. */
+static int
+s_kafka_key(const uint8_t *data, size_t len, char *key, size_t size, void *arg)
+{
+    (void)arg;
+    sn_event_t ev;
+    int rc = sn_event_decode(data, len, &ev, NULL);
+    if (rc == SN_OK) {
+        snprintf(key, size, "%.4s", ev.region);
+    }
+    return rc;
+}
+
+static int
+s_wait_acked(collect_t *c, sn_err_t *err)
+{
+    time_t until = time(NULL) + c->timeout_s;
+    while (!sn_sender_drained(c->tx)) {
+        int rc = sn_sender_poll(c->tx, 200, err);
+        if (rc != SN_OK) {
+            return rc;
+        }
+        if (s_stop) {
+            return sn_err_set(err, SN_ESTATE, "stopped by a signal");
+        }
+        if (c->timeout_s > 0 && time(NULL) >= until) {
+            return sn_err_set(
+                err, SN_ETIMEDOUT,
+                "the receiver acknowledged %" PRIu64 " of %" PRIu64
+                " records within %d s; the rest stay in the spool",
+                sn_spool_acked_seq(c->spool), sn_spool_flushed_seq(c->spool),
+                c->timeout_s);
+        }
+    }
+    return SN_OK;
+}
+
+/* -- the daemon --------------------------------------------------------- */
+
+/* One HL7 message from MLLP: the site gets AA only once it is spooled. */
+typedef struct mllp_ctx {
+    collect_t *c;     /* the run */
+    col_feed_t *feed; /* the HL7 feed of MLLP messages */
+} mllp_ctx_t;
+
+static col_ack_t
+s_on_mllp(void *arg, const char *peer, uint64_t msg_no, const uint8_t *msg,
+          size_t len, sn_err_t *reason)
+{
+    (void)peer;
+    (void)msg_no;
+    mllp_ctx_t *m = arg;
+    col_record_t rec;
+    int r = col_feed_parse(m->feed, msg, len, &rec);
+    if (r == COL_FEED_EVENT &&
+        sn_event_validate(&rec.event, sn_time_now(), &rec.err) != SN_OK) {
+        r = COL_FEED_REJECT;
+    }
+    if (r != COL_FEED_EVENT) {
+        m->c->rejected++;
+        col_deadletter_write(m->c->dl, &rec, sn_time_now(), NULL);
+        sn_err_set(reason, rec.err.code, "%s", rec.err.msg);
+        return COL_ACK_AE;
+    }
+    int n = sn_event_encode(&rec.event, m->c->enc, sizeof m->c->enc);
+    int rc = n < 0 ? n
+                   : sn_spool_append(m->c->spool, m->c->enc, (size_t)n, NULL,
+                                     reason);
+    if (rc == SN_OK) {
+        rc = sn_spool_flush(m->c->spool, reason);
+    }
+    if (rc != SN_OK) {
+        sn_log(SN_LOG_WARN, "collector", "refused", "reason=\"%s\"",
+               sn_err_text(reason));
+        return COL_ACK_AR; /* try later: nothing was taken */
+    }
+    m->c->spooled++;
+    return COL_ACK_AA;
+}
+
+/* Publish every file in the inbox, then move it to inbox/done. */
+static void
+s_scan_inbox(collect_t *c, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return;
+    }
+    char *done = sn_strdup_printf("%s/done", dir);
+    mkdir(done, 0700);
+    struct dirent *e;
+    while (!s_stop && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "done") == 0) {
+            continue;
+        }
+        char *path = sn_strdup_printf("%s/%s", dir, e->d_name);
+        char *to = sn_strdup_printf("%s/%s", done, e->d_name);
+        sn_err_t err;
+        if (s_publish_file(c, path, &err) == SN_OK) {
+            rename(path, to);
+            sn_log(SN_LOG_INFO, "collector", "inbox_file", "file=%s",
+                   e->d_name);
+        } else {
+            sn_log(SN_LOG_WARN, "collector", "inbox_failed",
+                   "file=%s reason=\"%s\"", e->d_name, err.msg);
+        }
+        c->orphans_taken = false;
+        free(path);
+        free(to);
+    }
+    closedir(d);
+    free(done);
+}
+
+static void
+s_daemon_poll(collect_t *c, int timeout_ms, uint64_t *logged)
+{
+    sn_err_t err;
+    if (sn_sender_poll(c->tx, timeout_ms, &err) != SN_OK) {
+        uint64_t now = (uint64_t)time(NULL);
+        if (now >= *logged + 10) { /* at most one line per 10 s */
+            sn_log(SN_LOG_ERROR, "collector", "transport", "reason=\"%s\"",
+                   err.msg);
+            *logged = now;
+        }
+    }
+}
+
+static int
+s_daemon(collect_t *c, sn_err_t *err)
+{
+    const sn_cfg_node_t *root = sn_config_root(c->cfg);
+    const char *addr = sn_cfg_str(root, "mllp.address", NULL);
+    const char *inbox = sn_cfg_str(root, "inbox.dir", NULL);
+    if (addr == NULL && inbox == NULL) {
+        return sn_err_set(err, SN_ECONFIG,
+                          "%s: no files given and neither mllp.address nor "
+                          "inbox.dir is configured",
+                          sn_config_file(c->cfg));
+    }
+    mllp_ctx_t m = {c, NULL};
+    col_mllp_server_t *srv = NULL;
+    if (addr != NULL) {
+        m.feed = col_feed_from_config(c->cfg, COL_FEED_HL7, "mllp", err);
+        srv = m.feed ? col_mllp_server_new(addr, 0, s_on_mllp, &m, err) : NULL;
+        if (srv == NULL) {
+            col_feed_destroy(&m.feed);
+            return err ? err->code : SN_ECONFIG;
+        }
+        sn_log(SN_LOG_INFO, "collector", "listening", "mllp_port=%d",
+               col_mllp_server_port(srv));
+    }
+    int64_t poll_ms = sn_cfg_int(root, "inbox.poll_ms", 1000);
+    uint64_t next_scan = 0, logged = 0;
+    while (!s_stop) {
+        if (srv != NULL) {
+            col_mllp_server_step(srv, 20);
+        }
+        s_daemon_poll(c, srv ? 0 : 20, &logged);
+        uint64_t now = (uint64_t)sn_clock_ns() / 1000000u;
+        if (inbox != NULL && now >= next_scan) {
+            s_scan_inbox(c, inbox);
+            next_scan = now + (uint64_t)poll_ms;
+        }
+    }
+    col_mllp_server_destroy(&srv);
+    col_feed_destroy(&m.feed);
+    sn_log(SN_LOG_INFO, "collector", "stopped",
+           "spooled=%" PRIu64 " rejected=%" PRIu64 " acked=%" PRIu64,
+           c->spooled, c->rejected, sn_spool_acked_seq(c->spool));
+    return sn_spool_flush(c->spool, err);
+}
+
+/* -- the command -------------------------------------------------------- */
+
+static int
+s_open(collect_t *c, sn_err_t *err)
+{
+    const sn_cfg_node_t *root = sn_config_root(c->cfg);
+    sn_spool_opts_t so;
+    sn_transport_opts_t to;
+    int rc =
+        sn_spool_opts_from_cfg(c->cfg, sn_cfg_get(root, "spool"), &so, err);
+    if (rc == SN_OK) {
+        rc = sn_transport_opts_from_cfg(c->cfg, sn_cfg_get(root, "transport"),
+                                        &to, err);
+    }
+    if (rc != SN_OK) {
+        return rc;
+    }
+    if (to.sender_id == NULL) {
+        to.sender_id = sn_cfg_str(root, "site.site_id", NULL);
+    }
+    rc = sn_spool_open(&so, &c->spool, err);
+    if (rc == SN_OK) {
+        rc = sn_sender_new(&to, c->spool, s_kafka_key, NULL, &c->tx, err);
+    }
+    if (rc == SN_OK) {
+        c->dl = col_deadletter_from_config(c->cfg, err);
+        rc = c->dl ? SN_OK : (err ? err->code : SN_ECONFIG);
+    }
+    if (rc == SN_OK) {
+        s_ckpt_load(c);
+    }
+    return rc;
+}
+
+static void
+s_close(collect_t *c)
+{
+    col_deadletter_destroy(&c->dl);
+    sn_sender_destroy(&c->tx);
+    sn_spool_destroy(&c->spool);
+    free(c->ckpts);
+}
+
+static int
+s_run(collect_t *c, int nfiles, char **files)
+{
+    sn_err_t err;
+    sn_err_clear(&err);
+    int rc = s_open(c, &err);
+    for (int i = 0; rc == SN_OK && i < nfiles && !s_stop; i++) {
+        rc = s_publish_file(c, files[i], &err);
+    }
+    if (rc == SN_OK) {
+        rc = nfiles > 0 ? s_wait_acked(c, &err) : s_daemon(c, &err);
+    }
+    if (nfiles > 0 && c->spool != NULL) {
+        sn_log(SN_LOG_INFO, "collector", "done",
+               "spooled=%" PRIu64 " rejected=%" PRIu64 " acked=%" PRIu64,
+               c->spooled, c->rejected, sn_spool_acked_seq(c->spool));
+    }
+    s_close(c);
+    if (rc != SN_OK) {
+        fprintf(stderr, "sentinel collect: %s\n", sn_err_text(&err));
+        return rc == SN_ECONFIG ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+    }
+    return c->rejected > 0 ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+}
 
 int
 cli_collect(int argc, char **argv)
 {
-    return cli_not_built(argc, argv, s_usage, "the collector");
+    if (cli_wants_help(argc, argv)) {
+        fputs(s_usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    const char *conf = NULL;
+    int timeout_s = COLLECT_TIMEOUT_S, i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            conf = argv[++i];
+        } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+            timeout_s = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        } else {
+            return cli_usage("collect", "unknown option '%s'", argv[i]);
+        }
+    }
+    if (conf == NULL) {
+        return cli_usage("collect", "missing -c collector.yaml");
+    }
+    sn_config_t *cfg = NULL;
+    sn_err_t err;
+    if (sn_config_load(conf, col_config_schema, &cfg, &err) != SN_OK) {
+        fprintf(stderr, "sentinel collect: %s\n", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    signal(SIGTERM, s_on_signal);
+    signal(SIGINT, s_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    collect_t *c = sn_calloc(1, sizeof *c);
+    c->cfg = cfg;
+    c->timeout_s = timeout_s;
+    int rc = s_run(c, argc - i, argv + i);
+    free(c);
+    sn_config_destroy(&cfg);
+    return rc;
 }
