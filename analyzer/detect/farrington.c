@@ -210,7 +210,7 @@ s_rows(const double *p)
 static bool
 s_date_mode(const double *p, const sn_det_input_t *in)
 {
-    return in->day != NULL && (p[P_REFMODE] == 1 || in->date_mode);
+    return in->day != NULL && p[P_REFMODE] == 1;
 }
 
 /* Append reference index r (if it exists) to the rows. */

@@ -99,7 +99,7 @@ typedef struct s_work {
 static bool
 s_date_mode(const double *p, const sn_det_input_t *in)
 {
-    return in->day != NULL && (p[P_REFMODE] == 1 || in->date_mode);
+    return in->day != NULL && p[P_REFMODE] == 1;
 }
 
 /* The reference periods refs[0] = t, refs[i] = t - i years (i <= b).
