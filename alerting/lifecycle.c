@@ -330,6 +330,44 @@ alr_lifecycle_intake(alr_lifecycle_t *self, const sn_alert_t *alert,
     return SN_OK;
 }
 
+int
+alr_lifecycle_intake_record(alr_lifecycle_t *self, const uint8_t *data,
+                            size_t len, const char *sender, uint64_t seq,
+                            sn_time_t now, int64_t *alert_id, sn_err_t *err)
+{
+    sn_alert_t *alert = NULL;
+    sn_err_t why = {0};
+    int bad = sn_alert_decode(data, len, &alert, &why);
+    bad = bad ? bad : sn_alert_validate(alert, &why);
+    int rc = alr_store_begin(self->store, err);
+    if (rc != SN_OK) {
+        sn_alert_destroy(&alert);
+        return rc;
+    }
+    int64_t id = 0;
+    if (bad == SN_OK) {
+        rc = s_intake(self, alert, now, &id, err);
+    } else {
+        rc = alr_store_add_reject(self->store, now, sender, seq,
+                                  sn_err_text(&why), err);
+    }
+    rc = rc ? rc : alr_store_set_position(self->store, sender, seq, err);
+    rc = rc ? rc : alr_store_commit(self->store, err);
+    sn_alert_destroy(&alert);
+    if (rc != SN_OK) {
+        alr_store_rollback(self->store);
+        return rc;
+    }
+    if (bad != SN_OK) {
+        return sn_err_set(err, bad, "record %s#%llu: %s", sender,
+                          (unsigned long long)seq, sn_err_text(&why));
+    }
+    if (alert_id != NULL) {
+        *alert_id = id;
+    }
+    return SN_OK;
+}
+
 /* Close alert `id` when it is quiet, in its own transaction. @return 1 when
  * closed, 0 when not, or a negative code. */
 static int

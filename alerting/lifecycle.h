@@ -58,6 +58,19 @@ void alr_lifecycle_destroy(alr_lifecycle_t **self_p);
 int alr_lifecycle_intake(alr_lifecycle_t *self, const sn_alert_t *alert,
                          sn_time_t now, int64_t *alert_id, sn_err_t *err);
 
+/** Take one encoded sentinel.v1.Alert record from the transport: decode,
+ *  validate and take it as alr_lifecycle_intake() does, and store
+ *  `sender`'s position `seq` in the same transaction, so a record is
+ *  applied exactly once across crashes. A record that does not decode or
+ *  validate is stored as rejected (with the reason), its position still
+ *  advances, and its error is returned; the daemon logs it and goes on.
+ *  @return SN_OK, SN_EPARSE / SN_EVALIDATE (rejected and recorded), or
+ *  SN_EDB (nothing written; the record will come again). */
+int alr_lifecycle_intake_record(alr_lifecycle_t *self, const uint8_t *data,
+                                size_t len, const char *sender, uint64_t seq,
+                                sn_time_t now, int64_t *alert_id,
+                                sn_err_t *err);
+
 /** Close every open alert whose newest evidence is at least quiet_days
  *  before `today`. @return the number closed, or SN_EDB. */
 int alr_lifecycle_tick(alr_lifecycle_t *self, sn_day_t today, sn_time_t now,

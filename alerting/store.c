@@ -55,7 +55,12 @@ static const char s_schema[] =
     " sink TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,"
     " next_ms INTEGER NOT NULL, last_error TEXT, delivered_ms INTEGER,"
     " UNIQUE (notification_id, sink));"
-    "CREATE INDEX deliveries_due ON deliveries(state, next_ms);";
+    "CREATE INDEX deliveries_due ON deliveries(state, next_ms);"
+    "CREATE TABLE positions ("
+    " sender TEXT PRIMARY KEY, seq INTEGER NOT NULL);"
+    "CREATE TABLE rejected ("
+    " id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, sender TEXT,"
+    " seq INTEGER, reason TEXT NOT NULL);";
 
 /* --------------------------------------------------------------- helpers */
 
@@ -757,6 +762,61 @@ alr_store_records(alr_store_t *self, sn_time_t since, alr_record_t ***out,
     *out = arr;
     *n = count;
     return SN_OK;
+}
+
+/* ---------------------------------------------------------------- intake */
+
+int
+alr_store_set_position(alr_store_t *self, const char *sender, uint64_t seq,
+                       sn_err_t *err)
+{
+    sqlite3_stmt *st = s_prepare(self,
+                                 "INSERT INTO positions VALUES (?, ?)"
+                                 " ON CONFLICT(sender) DO UPDATE"
+                                 " SET seq = excluded.seq",
+                                 err);
+    if (st == NULL) {
+        return SN_EDB;
+    }
+    s_bind_text(st, 1, sender);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    return s_run(self, st, err);
+}
+
+int
+alr_store_positions(alr_store_t *self, alr_position_fn fn, void *arg,
+                    sn_err_t *err)
+{
+    sqlite3_stmt *st =
+        s_prepare(self, "SELECT sender, seq FROM positions", err);
+    if (st == NULL) {
+        return SN_EDB;
+    }
+    int rc = SN_OK;
+    while (rc == SN_OK && sqlite3_step(st) == SQLITE_ROW) {
+        rc = fn((const char *)sqlite3_column_text(st, 0),
+                (uint64_t)sqlite3_column_int64(st, 1), arg);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+alr_store_add_reject(alr_store_t *self, sn_time_t at, const char *sender,
+                     uint64_t seq, const char *reason, sn_err_t *err)
+{
+    sqlite3_stmt *st = s_prepare(self,
+                                 "INSERT INTO rejected (at_ms, sender, seq,"
+                                 " reason) VALUES (?, ?, ?, ?)",
+                                 err);
+    if (st == NULL) {
+        return SN_EDB;
+    }
+    sqlite3_bind_int64(st, 1, at);
+    s_bind_text(st, 2, sender);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    s_bind_text(st, 4, reason);
+    return s_run(self, st, err);
 }
 
 /* ------------------------------------------------------------------ JSON */

@@ -198,6 +198,42 @@ START_TEST(test_lifecycle_refusals)
 }
 END_TEST
 
+static int
+s_position(const char *sender, uint64_t seq, void *arg)
+{
+    ck_assert_str_eq(sender, "analyzer-1");
+    *(uint64_t *)arg = seq;
+    return SN_OK;
+}
+
+START_TEST(test_lifecycle_intake_record_moves_position)
+{
+    const fx_row_t r1[] = {{"lab", "2026-11-20", 4}};
+    sn_alert_t *a = fx_alert(SN_LEVEL_BLUE, "2026-11-20", r1, 1);
+    uint8_t buf[4096];
+    int len = sn_alert_encode(a, buf, sizeof buf);
+    ck_assert_int_gt(len, 0);
+    sn_alert_destroy(&a);
+    sn_err_t err;
+    int64_t id = 0;
+    ck_assert_int_eq(alr_lifecycle_intake_record(s_life, buf, (size_t)len,
+                                                 "analyzer-1", 7, 1, &id, &err),
+                     SN_OK);
+    ck_assert_int_eq(id, 1);
+    uint8_t junk[] = {0x0a, 0xff, 0x01};
+    ck_assert_int_eq(alr_lifecycle_intake_record(s_life, junk, sizeof junk,
+                                                 "analyzer-1", 8, 2, NULL,
+                                                 &err),
+                     SN_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "record analyzer-1#8: alert: "));
+    uint64_t pos = 0;
+    ck_assert_int_eq(alr_store_positions(s_store, s_position, &pos, NULL),
+                     SN_OK);
+    ck_assert_int_eq(pos, 8);
+    ck_assert_int_eq(alr_store_pending(s_store), 2);
+}
+END_TEST
+
 static Suite *
 lifecycle_suite(void)
 {
@@ -213,6 +249,7 @@ lifecycle_suite(void)
     tcase_add_test(tc, test_lifecycle_what_matters);
     tcase_add_test(tc, test_lifecycle_alert_after_quiet_opens_new);
     tcase_add_test(tc, test_lifecycle_ack_and_verify);
+    tcase_add_test(tc, test_lifecycle_intake_record_moves_position);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_checked_fixture(tc, s_setup, s_teardown);
