@@ -37,12 +37,17 @@ struct sn_det_stream {
 };
 
 static const det_method_t *const s_methods[] = {
-    &det_ears_c1, &det_ears_c2, &det_ears_c3, &det_cusum, &det_bayes,
-    &det_rki,     &det_mpm,     &det_ewma,    &det_farrington, NULL};
+    &det_ears_c1,    &det_ears_c2,
+    &det_ears_c3,    &det_cusum,
+    &det_bayes,      &det_rki,
+    &det_mpm,        &det_ewma,
+    &det_farrington, &det_farrington_flexible,
+    &det_glrnb,      NULL};
 
-static const char *const s_names[] = {"ears-c1", "ears-c2", "ears-c3",
-                                      "cusum",   "bayes",   "rki",
-                                      "mpm",     "ewma",    NULL};
+static const char *const s_names[] = {
+    "ears-c1", "ears-c2", "ears-c3", "cusum",      "bayes",
+    "rki",     "mpm",     "ewma",    "farrington", "farrington-flexible",
+    "glrnb",   NULL};
 
 /* -------------------------------------------------------------- helpers */
 
