@@ -113,6 +113,9 @@ int
 col_mllp_next(col_mllp_t *self, const uint8_t **msg, size_t *len)
 {
     for (;;) {
+        if (self->off == self->len) {
+            return COL_MLLP_AGAIN; /* nothing buffered (buf may be NULL) */
+        }
         if (self->dropping && !s_drop(self)) {
             return COL_MLLP_AGAIN;
         }
