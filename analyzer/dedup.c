@@ -4,7 +4,11 @@
  *  empty when both fingerprint words are zero (the key function never makes
  *  that). The table is kept at most 7/8 full; moving the horizon rebuilds it
  *  without the expired entries, which is also how deletion is done (no
- *  tombstones on the hot path). Nothing on the offer path allocates.
+ *  tombstones on the hot path). Moving the horizon is O(1): an expired
+ *  entry is treated as absent and its slot reused by the same key; the
+ *  table is rebuilt only when it fills up or the owner purges it (the
+ *  analyzer does at a day close when it is over 3/4 full). Nothing on the
+ *  offer path allocates, except that rebuild.
  */
 #include "dedup.h"
 
@@ -119,6 +123,9 @@ s_probe(const ana_dedup_t *self, ana_dedup_key_t key)
     }
 }
 
+/* Rebuild the table without the entries before the horizon. */
+static void s_rebuild(ana_dedup_t *self);
+
 int
 ana_dedup_offer(ana_dedup_t *self, ana_dedup_key_t key,
                 const ana_dedup_entry_t *placed, ana_dedup_entry_t *old)
@@ -127,7 +134,7 @@ ana_dedup_offer(ana_dedup_t *self, ana_dedup_key_t key,
         return SN_ETOOOLD;
     }
     s_slot_t *s = s_probe(self, key);
-    if (s->h1 != 0) {
+    if (s->h1 != 0 && s->entry.day >= self->horizon) {
         if (placed->revision <= s->entry.revision) {
             return SN_EDUP;
         }
@@ -135,8 +142,16 @@ ana_dedup_offer(ana_dedup_t *self, ana_dedup_key_t key,
         s->entry = *placed;
         return ANA_DEDUP_REVISED;
     }
+    if (s->h1 != 0) { /* expired: forgotten, its slot reused */
+        s->entry = *placed;
+        return ANA_DEDUP_NEW;
+    }
     if (self->size >= self->capacity) {
-        return SN_EFULL;
+        s_rebuild(self);
+        if (self->size >= self->capacity) {
+            return SN_EFULL;
+        }
+        s = s_probe(self, key);
     }
     s->h1 = key.h1;
     s->h2 = key.h2;
@@ -150,7 +165,7 @@ ana_dedup_find(const ana_dedup_t *self, ana_dedup_key_t key,
                ana_dedup_entry_t *out)
 {
     const s_slot_t *s = s_probe(self, key);
-    if (s->h1 == 0) {
+    if (s->h1 == 0 || s->entry.day < self->horizon) {
         return SN_ENOTFOUND;
     }
     *out = s->entry;
@@ -169,23 +184,33 @@ s_insert_slot(ana_dedup_t *self, const s_slot_t *from)
     *s = *from;
 }
 
-void
-ana_dedup_set_horizon(ana_dedup_t *self, sn_day_t oldest)
+static void
+s_rebuild(ana_dedup_t *self)
 {
-    if (oldest <= self->horizon) {
-        return;
-    }
-    self->horizon = oldest;
     s_slot_t *old = self->slots;
     size_t n = self->mask + 1;
     self->slots = sn_calloc(n, sizeof *self->slots);
     self->size = 0;
     for (size_t i = 0; i < n; i++) {
-        if (old[i].h1 != 0 && old[i].entry.day >= oldest) {
+        if (old[i].h1 != 0 && old[i].entry.day >= self->horizon) {
             s_insert_slot(self, &old[i]);
         }
     }
     free(old);
+}
+
+void
+ana_dedup_set_horizon(ana_dedup_t *self, sn_day_t oldest)
+{
+    if (oldest > self->horizon) {
+        self->horizon = oldest;
+    }
+}
+
+void
+ana_dedup_purge(ana_dedup_t *self)
+{
+    s_rebuild(self);
 }
 
 sn_day_t

@@ -10,7 +10,7 @@
  *  128-bit fingerprint of the key, never the strings) with a fixed capacity.
  *  An age horizon (a day) bounds what must be remembered: events binned
  *  before it are refused as too late (ingest dead-letters them), and entries
- *  before it are purged when the horizon moves. The table is saved and
+ *  before it are forgotten when the horizon moves. The table is saved and
  *  loaded with the analyzer's durable state, so it survives restarts.
  *
  *  Threading: not thread-safe; owned by the analyzer's ingest thread.
@@ -69,13 +69,17 @@ int ana_dedup_find(const ana_dedup_t *self, ana_dedup_key_t key,
                    ana_dedup_entry_t *out);
 
 /** Move the horizon to `oldest`: later offers before it are refused and the
- *  entries before it are forgotten. The horizon never moves back. */
+ *  entries before it are forgotten (their memory is reclaimed when the table
+ *  fills up or at ana_dedup_purge()). The horizon never moves back. O(1). */
 void ana_dedup_set_horizon(ana_dedup_t *self, sn_day_t oldest);
+
+/** Reclaim the entries before the horizon now (rebuilds the table). */
+void ana_dedup_purge(ana_dedup_t *self);
 
 /** @return the current horizon (INT32_MIN when never set). */
 sn_day_t ana_dedup_horizon(const ana_dedup_t *self);
 
-/** @return the number of live entries. */
+/** @return the number of entries held (expired ones until reclaimed). */
 size_t ana_dedup_size(const ana_dedup_t *self);
 
 /** @return the number of live entries the table accepts. */

@@ -4,7 +4,9 @@
  *  margin for late corrections of older days) may read them. Evaluating a
  *  rule selects the matching signals in its window, labels each with its
  *  group ("condition|region prefix") and member (source, site or
- *  sub-region), sorts by group and counts distinct members per group. A
+ *  sub-region), sorts by group and counts distinct members per group; a
+ *  group raises its alert on a day only when one of its signals is of that
+ *  day (new evidence), not again for old evidence still in the window. A
  *  closed day holds at most a few thousand alarms, so this is cheap; the
  *  per-event threshold path is a short scan of today's counters.
  */
@@ -14,6 +16,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,14 +370,16 @@ s_evaluate_rule(ana_trigger_t *self, const ana_rule_t *rule, sn_day_t day,
     uint32_t k = rule->kind == ANA_RULE_SINGLE ? 1 : rule->k;
     for (size_t lo = 0; lo < n;) {
         size_t hi = lo, distinct = 0;
+        bool fresh = false;
         while (hi < n && strcmp(picks[hi].group, picks[lo].group) == 0) {
             if (hi == lo ||
                 strcmp(picks[hi].member, picks[hi - 1].member) != 0) {
                 distinct++;
             }
+            fresh = fresh || self->sig[picks[hi].sig].day == day;
             hi++;
         }
-        if (distinct >= k) {
+        if (distinct >= k && fresh) {
             s_raise_group(self, rule, picks, lo, hi, distinct, day, now);
             raised++;
         }

@@ -63,6 +63,11 @@ START_TEST(test_dedup_horizon_purges_and_refuses)
                          ANA_DEDUP_NEW);
     }
     ana_dedup_set_horizon(d, 105);
+    ck_assert_uint_eq(ana_dedup_size(d), 500); /* reclaimed lazily */
+    ana_dedup_entry_t got;
+    ck_assert_int_eq(ana_dedup_find(d, ana_dedup_key("s", "e0"), &got),
+                     SN_ENOTFOUND);
+    ana_dedup_purge(d);
     ck_assert_uint_eq(ana_dedup_size(d), 250);
     ck_assert_int_eq(ana_dedup_horizon(d), 105);
     ana_dedup_set_horizon(d, 90); /* never moves back */
@@ -120,6 +125,12 @@ START_TEST(test_dedup_full_table)
     /* Known keys are still answered when full. */
     ck_assert_int_eq(ana_dedup_offer(d, ana_dedup_key("s", "3"), &e, &old),
                      SN_EDUP);
+    /* Once the horizon passes them, a full table makes room by itself. */
+    ana_dedup_set_horizon(d, 2);
+    ana_dedup_entry_t e2 = s_at(0, 2, 1, 0);
+    ck_assert_int_eq(ana_dedup_offer(d, ana_dedup_key("s", "new"), &e2, &old),
+                     ANA_DEDUP_NEW);
+    ck_assert_uint_eq(ana_dedup_size(d), 1);
     ana_dedup_destroy(&d);
 }
 END_TEST

@@ -1,0 +1,387 @@
+/*  tests/analyzer/test_engine.c - the pipeline: events to days to alerts
+ *
+ *  Drives ingest (dedup, bins, clock, engine, triggers, health) with the
+ *  configuration read from YAML, as the daemon does, and checks the alerts,
+ *  the corrections, the dead letter and a restart from saved state.
+ */
+#include "ana_config.h"
+#include "ingest.h"
+
+#include "sentinel/mem.h"
+#include "support.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char s_yaml[] =
+    "analyzer:\n"
+    "  state_dir: /nonexistent\n"
+    "  lateness_days: 0\n"
+    "  wall_clock: false\n"
+    "  horizon_days: 20\n"
+    "  window_days: 120\n"
+    "series:\n"
+    "  - condition: ili\n"
+    "    sources: [fever_clinic, pharmacy]\n"
+    "    levels: [site, county]\n"
+    "  - condition: cholera\n"
+    "detectors:\n"
+    "  - name: ears-c2\n"
+    "rules:\n"
+    "  - {name: class-a, kind: threshold, level: red, classes: A}\n"
+    "  - {name: multi-source, kind: multi-source, level: yellow, k: 2,\n"
+    "     days: 3, detector: ears-c2}\n";
+
+/* What the sinks saw. */
+typedef struct seen {
+    int alerts;                      /* alerts */
+    char rules[16][SN_RULE_MAX + 1]; /* their rules, in order */
+    sn_day_t days[16];               /* their days */
+    int corrections;                 /* correction rows */
+    double corrected_observed;       /* last correction's count */
+    int rows;                        /* rows of regular closes */
+} seen_t;
+
+static void
+s_alert(const sn_alert_t *a, void *arg)
+{
+    seen_t *s = arg;
+    if (s->alerts < 16) {
+        snprintf(s->rules[s->alerts], sizeof s->rules[0], "%s", a->rule);
+        s->days[s->alerts] = a->day;
+    }
+    s->alerts++;
+}
+
+static void
+s_rows(sn_day_t day, const ana_engine_row_t *rows, size_t n, bool corr,
+       void *arg)
+{
+    (void)day;
+    seen_t *s = arg;
+    if (corr) {
+        s->corrections += (int)n;
+        s->corrected_observed = rows[n - 1].observed;
+    } else {
+        s->rows += (int)n;
+    }
+}
+
+static ana_ingest_t *
+s_pipeline(const char *yaml, seen_t *seen, sn_config_t **cfg_out)
+{
+    sn_err_t err;
+    sn_config_t *cfg = NULL;
+    ck_assert_msg(sn_config_parse(yaml, strlen(yaml), "t.yaml",
+                                  ana_config_schema, &cfg, &err) == SN_OK,
+                  "%s", err.msg);
+    ana_config_t c;
+    ck_assert_msg(ana_config_read(cfg, &c, &err) == SN_OK, "%s", err.msg);
+    ana_ingest_sinks_t sinks = {s_alert, seen, s_rows, seen};
+    ana_ingest_t *in = NULL;
+    ck_assert_msg(ana_ingest_new(&c, &sinks, &in, &err) == SN_OK, "%s",
+                  err.msg);
+    ana_config_fini(&c);
+    *cfg_out = cfg;
+    return in;
+}
+
+static sn_event_t
+s_ev(const char *site, const char *id, sn_source_t src, const char *cond,
+     sn_day_t day, uint32_t count)
+{
+    sn_event_t ev;
+    sn_event_init(&ev);
+    snprintf(ev.site_id, sizeof ev.site_id, "%s", site);
+    snprintf(ev.event_id, sizeof ev.event_id, "%s", id);
+    snprintf(ev.region, sizeof ev.region, "330106");
+    snprintf(ev.condition, sizeof ev.condition, "%s", cond);
+    ev.source = src;
+    ev.report_time = (sn_time_t)day * 86400000 + 3600000;
+    ev.count = count;
+    return ev;
+}
+
+/* One aggregated event per source per day: a steady baseline, then a spike
+ * in both sources on day `spike` (0 for none). */
+static void
+s_feed(ana_ingest_t *in, sn_day_t from, sn_day_t to, sn_day_t spike)
+{
+    static const uint32_t base[] = {5, 6, 4, 5, 7, 5, 6};
+    char id[32];
+    for (sn_day_t d = from; d <= to; d++) {
+        uint32_t c = d == spike ? 40 : base[d % 7];
+        snprintf(id, sizeof id, "fc-%d", d);
+        sn_event_t a = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, c);
+        snprintf(id, sizeof id, "ph-%d", d);
+        sn_event_t b = s_ev("ph1", id, SN_SOURCE_PHARMACY, "ili", d, c);
+        int ra = ana_ingest_event(in, &a, sn_time_now(), NULL);
+        int rb = ana_ingest_event(in, &b, sn_time_now(), NULL);
+        ck_assert(ra >= 0 || ra == SN_EDUP);
+        ck_assert(rb >= 0 || rb == SN_EDUP);
+        ana_ingest_tick(in, sn_time_now());
+    }
+}
+
+START_TEST(test_engine_usage)
+{
+    seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    s_feed(in, d0, d0 + 39, d0 + 30);
+    ana_ingest_close_through(in, d0 + 39, sn_time_now());
+    /* Both sources spike on day 30: one yellow multi-source alert. */
+    ck_assert_int_eq(seen.alerts, 1);
+    ck_assert_str_eq(seen.rules[0], "multi-source");
+    ck_assert_int_eq(seen.days[0], d0 + 30);
+    /* One cholera case: red at once, before any day closes. */
+    sn_event_t ch = s_ev("lab1", "c-1", SN_SOURCE_LAB, "cholera", d0 + 40, 1);
+    ck_assert_int_eq(ana_ingest_event(in, &ch, sn_time_now(), NULL),
+                     ANA_INGEST_COUNTED);
+    ck_assert_int_eq(seen.alerts, 2);
+    ck_assert_str_eq(seen.rules[1], "class-a");
+    const ana_ingest_stats_t *st = ana_ingest_stats(in);
+    ck_assert_uint_eq(st->days, 40);
+    ck_assert_uint_eq(st->counted, 81);
+    ana_ingest_destroy(&in);
+    ck_assert_ptr_null(in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_engine_no_outbreak_no_alert)
+{
+    seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    s_feed(in, d0, d0 + 59, 0);
+    ck_assert_int_eq(seen.alerts, 0);
+    ck_assert_uint_gt(ana_ingest_stats(in)->days, 50);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_engine_duplicates_and_revisions)
+{
+    seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    sn_day_t d = sn_day_from_ymd(2025, 3, 1);
+    sn_event_t a = s_ev("fc1", "e1", SN_SOURCE_FEVER_CLINIC, "ili", d, 3);
+    ck_assert_int_eq(ana_ingest_event(in, &a, sn_time_now(), NULL),
+                     ANA_INGEST_COUNTED);
+    ck_assert_int_eq(ana_ingest_event(in, &a, sn_time_now(), NULL), SN_EDUP);
+    /* Revision 1 moves the 3 cases to the next day and makes them 2. */
+    sn_event_t b = s_ev("fc1", "e1", SN_SOURCE_FEVER_CLINIC, "ili", d + 1, 2);
+    b.revision = 1;
+    ck_assert_int_eq(ana_ingest_event(in, &b, sn_time_now(), NULL),
+                     ANA_INGEST_REVISED);
+    a.revision = 0;
+    ck_assert_int_eq(ana_ingest_event(in, &a, sn_time_now(), NULL), SN_EDUP);
+    ana_series_t *s = ana_ingest_series(in);
+    size_t n;
+    uint32_t county = ana_series_fanout(s, 0, &n)[1], v = 9;
+    ana_window_t *w = ana_series_window(s, county);
+    ana_window_get(w, d, &v);
+    ck_assert_uint_eq(v, 0);
+    ana_window_get(w, d + 1, &v);
+    ck_assert_uint_eq(v, 2);
+    const ana_ingest_stats_t *st = ana_ingest_stats(in);
+    ck_assert_uint_eq(st->duplicates, 2);
+    ck_assert_uint_eq(st->revised, 1);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_engine_late_event_corrects_closed_day)
+{
+    seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    s_feed(in, d0, d0 + 20, 0);
+    ck_assert_int_eq(ana_ingest_closed(in), d0 + 19);
+    int rows_before = seen.rows;
+    sn_event_t late =
+        s_ev("fc1", "late-1", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 15, 4);
+    ck_assert_int_eq(ana_ingest_event(in, &late, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ana_ingest_tick(in, sn_time_now());
+    /* The site and county series of day 15 are evaluated again. */
+    ck_assert_int_eq(seen.corrections, 2);
+    ck_assert_double_eq(seen.corrected_observed, 5 + 4); /* 15 % 7 == 1 */
+    ck_assert_int_eq(seen.rows, rows_before);
+    ck_assert_uint_eq(ana_ingest_stats(in)->late, 1);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_engine_quiet_day_and_new_site)
+{
+    seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    s_feed(in, d0, d0 + 30, 0);
+    size_t before = ana_series_size(ana_ingest_series(in));
+    /* A day with no events at all still closes, with zero counts. */
+    sn_event_t a = s_ev("fc1", "x2", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 32, 5);
+    sn_event_t b = s_ev("ph1", "y2", SN_SOURCE_PHARMACY, "ili", d0 + 32, 5);
+    ana_ingest_event(in, &a, sn_time_now(), NULL);
+    ana_ingest_event(in, &b, sn_time_now(), NULL);
+    ana_ingest_tick(in, sn_time_now());
+    ck_assert_int_eq(ana_ingest_closed(in), d0 + 31);
+    /* A new site gets its own series and no alarm from false zeros. */
+    sn_event_t c = s_ev("fc9", "n1", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 33, 9);
+    ana_ingest_event(in, &c, sn_time_now(), NULL);
+    ck_assert_uint_eq(ana_series_size(ana_ingest_series(in)), before + 1);
+    ana_ingest_close_through(in, d0 + 33, sn_time_now());
+    ck_assert_int_eq(seen.alerts, 0);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_engine_restart_from_state)
+{
+    char *dir = ts_tmpdir();
+    char *path = ts_write_file(dir, "state", "");
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    seen_t whole = {0}, first = {0}, second = {0};
+    sn_config_t *c1, *c2, *c3;
+    ana_ingest_t *ref = s_pipeline(s_yaml, &whole, &c1);
+    s_feed(ref, d0, d0 + 39, d0 + 30);
+    ana_ingest_t *in = s_pipeline(s_yaml, &first, &c2);
+    s_feed(in, d0, d0 + 25, 0);
+    FILE *f = fopen(path, "wb");
+    ck_assert_int_eq(ana_ingest_save(in, f), SN_OK);
+    fclose(f);
+    ana_ingest_destroy(&in);
+    in = s_pipeline(s_yaml, &second, &c3);
+    f = fopen(path, "rb");
+    sn_err_t err;
+    ck_assert_msg(ana_ingest_load(in, f, &err) == SN_OK, "%s", err.msg);
+    fclose(f);
+    /* Re-sent events of day 25 are duplicates after the restart. */
+    s_feed(in, d0 + 25, d0 + 39, d0 + 30);
+    ck_assert_uint_eq(ana_ingest_stats(in)->duplicates, 2);
+    ck_assert_int_eq(second.alerts, whole.alerts);
+    ck_assert_int_eq(second.days[0], whole.days[0]);
+    ck_assert_int_eq(ana_ingest_closed(in), ana_ingest_closed(ref));
+    ana_ingest_destroy(&in);
+    ana_ingest_destroy(&ref);
+    sn_config_destroy(&c1);
+    sn_config_destroy(&c2);
+    sn_config_destroy(&c3);
+    ts_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_engine_dead_letters_bad_events)
+{
+    char *dir = ts_tmpdir();
+    char *dl = sn_strdup_printf("%s/dead.jsonl", dir);
+    seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    ck_assert_int_eq(ana_ingest_dead_letter(in, dl, NULL), SN_OK);
+    sn_day_t d = sn_day_from_ymd(2025, 3, 1);
+    sn_event_t bad = s_ev("fc1", "b1", SN_SOURCE_FEVER_CLINIC, "ili", d, 1);
+    strcpy(bad.region, "33010");
+    sn_err_t err;
+    ck_assert_int_eq(ana_ingest_event(in, &bad, sn_time_now(), &err),
+                     SN_EVALIDATE);
+    sn_event_t unk = s_ev("fc1", "b2", SN_SOURCE_FEVER_CLINIC, "ebola", d, 1);
+    ck_assert_int_eq(ana_ingest_event(in, &unk, sn_time_now(), &err),
+                     SN_ENOTFOUND);
+    ck_assert_str_eq(err.msg,
+                     "field 'condition': 'ebola' is not in the catalogue");
+    const uint8_t junk[] = {0xff, 0xff, 0x01};
+    ck_assert_int_eq(
+        ana_ingest_record(in, junk, sizeof junk, "site-9", 77, 0, &err),
+        SN_EPARSE);
+    s_feed(in, d, d + 30, 0);
+    sn_event_t old = s_ev("fc1", "b3", SN_SOURCE_FEVER_CLINIC, "ili", d, 1);
+    ck_assert_int_eq(ana_ingest_event(in, &old, sn_time_now(), &err),
+                     SN_ETOOOLD);
+    ck_assert_uint_eq(ana_ingest_stats(in)->rejected, 4);
+    ana_ingest_destroy(&in);
+    char *text = ts_read_file(dl, NULL);
+    ck_assert_ptr_nonnull(strstr(text, "is not 6 digits"));
+    ck_assert_ptr_nonnull(strstr(text, "\"sender\":\"site-9\",\"seq\":77"));
+    ck_assert_ptr_nonnull(strstr(text, "is before the horizon"));
+    free(text);
+    sn_config_destroy(&cfg);
+    ts_rmtree(dir);
+    free(dl);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_engine_config_errors)
+{
+    static const char *const bad[][2] = {
+        {"analyzer: {state_dir: x}\n"
+         "rules:\n  - {name: r, kind: single, level: blue, detector: cusum}\n",
+         "t.yaml:3: rule 'r': detector 'cusum' is not configured"},
+        {"analyzer: {state_dir: x}\nseries:\n  - condition: ebola\n",
+         "t.yaml:3: series: condition 'ebola' is not in the catalogue"},
+        {"analyzer: {state_dir: x, window_days: 30, horizon_days: 30}\n",
+         "t.yaml:1: analyzer: window_days (30) must exceed horizon_days (30)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sn_err_t err;
+        sn_config_t *cfg = NULL;
+        ck_assert_int_eq(sn_config_parse(bad[i][0], strlen(bad[i][0]), "t.yaml",
+                                         ana_config_schema, &cfg, &err),
+                         SN_OK);
+        ana_config_t c;
+        ck_assert_int_eq(ana_config_read(cfg, &c, &err), SN_ECONFIG);
+        ck_assert_str_eq(err.msg, bad[i][1]);
+        sn_config_destroy(&cfg);
+    }
+}
+END_TEST
+
+static Suite *
+engine_suite(void)
+{
+    Suite *s = suite_create("engine");
+    TCase *usage = tcase_create("usage");
+    tcase_add_test(usage, test_engine_usage);
+    suite_add_tcase(s, usage);
+    TCase *edges = tcase_create("edges");
+    tcase_set_timeout(edges, 60);
+    tcase_add_test(edges, test_engine_no_outbreak_no_alert);
+    tcase_add_test(edges, test_engine_duplicates_and_revisions);
+    tcase_add_test(edges, test_engine_late_event_corrects_closed_day);
+    tcase_add_test(edges, test_engine_quiet_day_and_new_site);
+    tcase_add_test(edges, test_engine_restart_from_state);
+    suite_add_tcase(s, edges);
+    TCase *errors = tcase_create("errors");
+    tcase_set_timeout(errors, 30);
+    tcase_add_test(errors, test_engine_dead_letters_bad_events);
+    tcase_add_test(errors, test_engine_config_errors);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(engine_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
