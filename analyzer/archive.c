@@ -203,6 +203,30 @@ s_create_field(hid_t file, const char *path, size_t f, const size_t *shape,
     return SN_OK;
 }
 
+/* Give a detector added to an existing file the extents of "observed", so
+ * its days before today read as missing and the sealed part stays aligned. */
+static void
+s_match_extent(hid_t file, const char *name)
+{
+    const char *dets[1] = {name};
+    char path[256];
+    for (int recent = 0; recent < 2; recent++) {
+        hid_t obs = H5Dopen2(file, recent ? "recent/observed" : "observed",
+                             H5P_DEFAULT);
+        hsize_t dims[2] = {0, 0};
+        hid_t sp = H5Dget_space(obs);
+        H5Sget_simple_extent_dims(sp, dims, NULL);
+        H5Sclose(sp);
+        H5Dclose(obs);
+        for (size_t k = 1; k <= ANA_AR_NDETFIELD; k++) {
+            ana_ar_field_path(path, dets, k, recent != 0);
+            hid_t ds = H5Dopen2(file, path, H5P_DEFAULT);
+            H5Dset_extent(ds, dims);
+            H5Dclose(ds);
+        }
+    }
+}
+
 /* Create the datasets of detector `name` (sealed and recent), before SWMR. */
 static int
 s_create_detector(hid_t file, const char *name, const size_t *shape,
@@ -218,6 +242,7 @@ s_create_detector(hid_t file, const char *name, const size_t *shape,
             }
         }
     }
+    s_match_extent(file, name);
     hid_t g = H5Gopen2(file, ANA_AR_DETECTORS, H5P_DEFAULT);
     hid_t d = (g >= 0) ? H5Gopen2(g, name, H5P_DEFAULT) : -1;
     if (d >= 0) {
@@ -539,7 +564,13 @@ static int
 s_load_time(ana_archive_t *self)
 {
     self->time_in_file = (size_t)ana_ar_extent(self->time_ds, 0);
-    self->sealed = (size_t)ana_ar_extent(self->main[0], 1);
+    /* A writer killed while sealing grows the datasets one by one: the
+     * block is sealed only when all of them hold it. */
+    self->sealed = SIZE_MAX;
+    for (size_t f = 0; f < self->nfields; f++) {
+        size_t e = (size_t)ana_ar_extent(self->main[f], 1);
+        self->sealed = e < self->sealed ? e : self->sealed;
+    }
     self->time0 = S_NO_DAY;
     if (self->time_in_file > 0) {
         int32_t d0 = 0;

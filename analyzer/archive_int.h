@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "archive.h"
+#include "archive_read.h"
 
 #define ANA_AR_VERSION_ATTR "sentinel_schema_version"
 #define ANA_AR_CHUNK_SERIES_ATTR "chunk_series"
@@ -29,20 +30,7 @@
 #define ANA_AR_NDETFIELD 4   /* expected, upperbound, score, alarm */
 #define ANA_AR_ALARM_FILL -1 /* alarm value of a day never put */
 
-/* The fixed-size record of the alerts table (a compound dataset). */
-typedef struct ana_ar_alert_rec {
-    int64_t time;                    /* ms since 1970-01-01 */
-    int32_t day;                     /* days since 1970-01-01 */
-    char id[ANA_ARCHIVE_TEXT_MAX];   /* alert id */
-    char rule[ANA_ARCHIVE_TEXT_MAX]; /* rule name */
-    char level[16];                  /* colour */
-    char state[16];                  /* open / update / closed */
-    char condition[ANA_ARCHIVE_CONDITION_MAX];
-    char region[ANA_ARCHIVE_REGION_MAX];
-    char series[ANA_ARCHIVE_KEY_MAX];      /* evidence key */
-    double observed, expected, upperbound; /* evidence values */
-    char message[ANA_ARCHIVE_MESSAGE_MAX]; /* one line */
-} ana_ar_alert_rec_t;
+typedef ana_archive_alert_rec_t ana_ar_alert_rec_t; /* the alerts table */
 
 /** @return the dataset names of the key table, in ANA_AR_NKEYPART order
  *  ("series/key", "series/condition", …), static. */

@@ -1,0 +1,437 @@
+/*  tests/analyzer/test_archive.c - the SWMR archive writer and reader
+ *
+ *  Writes series with known values, reads them back and compares; adds
+ *  series after SWMR has started; kills a forked writer with SIGKILL at 20
+ *  random points and checks that the file opens and holds every value
+ *  flushed before the kill; runs a reader process while a writer appends.
+ */
+#include "archive.h"
+#include "archive_read.h"
+#include "support.h"
+
+#include <check.h>
+#include <hdf5.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DAY0 20000 /* 2024-10-04 */
+
+static char *s_dir;
+static char s_path[512];
+static const char *const s_dets[] = {"ears-c2", "cusum"};
+
+static void
+s_setup(void)
+{
+    s_dir = ts_tmpdir();
+    snprintf(s_path, sizeof s_path, "%s/archive.h5", s_dir);
+}
+
+static void
+s_teardown(void)
+{
+    ts_rmtree(s_dir);
+    free(s_dir);
+}
+
+static double
+s_value(size_t row, int day)
+{
+    return (double)((row * 31 + (size_t)day * 7) % 97);
+}
+
+static ana_archive_t *
+s_open(size_t cs, size_t cd, double flush)
+{
+    ana_archive_opts_t o;
+    ana_archive_opts_default(&o);
+    o.path = s_path;
+    o.detectors = s_dets;
+    o.n_detectors = 2;
+    o.chunk_series = cs;
+    o.chunk_days = cd;
+    o.flush_interval = flush;
+    ana_archive_t *a = NULL;
+    sn_err_t err;
+    int rc = ana_archive_open(&o, &a, &err);
+    ck_assert_msg(rc == SN_OK, "open: %s", err.msg);
+    return a;
+}
+
+static size_t
+s_series(ana_archive_t *a, const char *region, const char *site)
+{
+    ana_archive_key_t k = {"ILI", region, "fever_clinic", site};
+    size_t row = 0;
+    ck_assert_int_eq(ana_archive_series(a, &k, &row, NULL), SN_OK);
+    return row;
+}
+
+/* Put day `day` for rows [0, n) with the known values. */
+static void
+s_put(ana_archive_t *a, size_t n, int day)
+{
+    ana_archive_row_t *rows = calloc(n, sizeof *rows);
+    sn_det_point_t *pts = calloc(2 * n, sizeof *pts);
+    for (size_t r = 0; r < n; r++) {
+        for (int d = 0; d < 2; d++) {
+            pts[2 * r + d].expected = s_value(r, day) / 2 + d;
+            pts[2 * r + d].upperbound = s_value(r, day) + 10;
+            pts[2 * r + d].score = 0.5;
+            pts[2 * r + d].alarm = (int)((r + (size_t)day) % 3) - 1;
+        }
+        rows[r] = (ana_archive_row_t){r, s_value(r, day), &pts[2 * r]};
+    }
+    sn_err_t err;
+    int rc = ana_archive_put_day(a, day, rows, n, &err);
+    ck_assert_msg(rc == SN_OK, "put day %d: %s", day, err.msg);
+    free(rows);
+    free(pts);
+}
+
+/* Check that the reader holds the known values of rows [0, n) for days
+ * [d0, d1); @return the number of mismatches. */
+static int
+s_check(ana_archive_read_t *r, size_t n, int d0, int d1)
+{
+    int bad = 0;
+    double *v = calloc((size_t)(d1 - d0) + 1, sizeof(double));
+    size_t c0 = (size_t)(d0 - ana_archive_read_first_day(r));
+    size_t k = (size_t)(d1 - d0);
+    for (size_t row = 0; row < n && k > 0; row++) {
+        if (ana_archive_read_values(r, row, 0, c0, k, v, NULL) != SN_OK) {
+            bad += 1000;
+            continue;
+        }
+        for (size_t i = 0; i < k; i++) {
+            bad += v[i] != s_value(row, d0 + (int)i);
+        }
+        size_t alarm = 1 + 4 * 1 + ANA_ARCHIVE_ALARM; /* "ears-c2" */
+        if (ana_archive_read_values(r, row, alarm, c0, k, v, NULL) != SN_OK) {
+            bad += 1000;
+            continue;
+        }
+        for (size_t i = 0; i < k; i++) {
+            bad += v[i] != (double)((row + (size_t)d0 + i) % 3) - 1;
+        }
+    }
+    free(v);
+    return bad;
+}
+
+static ana_archive_read_t *
+s_reader(void)
+{
+    ana_archive_read_t *r = NULL;
+    sn_err_t err;
+    int rc = ana_archive_read_open(s_path, &r, &err);
+    ck_assert_msg(rc == SN_OK, "read open: %s", err.msg);
+    return r;
+}
+
+START_TEST(test_archive_usage)
+{
+    ana_archive_t *a = s_open(2, 8, 5.0);
+    for (int i = 0; i < 5; i++) {
+        char region[8];
+        snprintf(region, sizeof region, "44010%d", i);
+        ck_assert_uint_eq(s_series(a, region, NULL), (size_t)i);
+    }
+    ck_assert_uint_eq(s_series(a, "440102", "*"), 2);
+    for (int d = DAY0; d < DAY0 + 30; d++) {
+        s_put(a, 5, d);
+    }
+    ana_archive_alert_t al = {.time = 1000,
+                              .day = DAY0 + 3,
+                              .id = "A1",
+                              .rule = "single",
+                              .level = "blue",
+                              .state = "open",
+                              .condition = "ILI",
+                              .region = "440101",
+                              .observed = 9,
+                              .expected = 2,
+                              .upperbound = 5};
+    ck_assert_int_eq(ana_archive_alert(a, &al, NULL), SN_OK);
+    ck_assert_int_eq(ana_archive_last_day(a), DAY0 + 29);
+    ana_archive_destroy(&a);
+    ck_assert_ptr_null(a);
+    ana_archive_read_t *r = s_reader();
+    ck_assert_uint_eq(ana_archive_read_series_count(r), 5);
+    ck_assert_uint_eq(ana_archive_read_days(r), 30);
+    ck_assert_int_eq(ana_archive_read_first_day(r), DAY0);
+    ck_assert_str_eq(ana_archive_read_key(r, 3, ANA_ARCHIVE_KEY),
+                     "ILI/440103/fever_clinic/*");
+    ck_assert_str_eq(ana_archive_read_detector(r, 0), "cusum");
+    ck_assert_int_eq(s_check(r, 5, DAY0, DAY0 + 30), 0);
+    ana_archive_alert_rec_t rec;
+    ck_assert_uint_eq(ana_archive_read_alert_count(r), 1);
+    ck_assert_int_eq(ana_archive_read_alerts(r, 0, 1, &rec, NULL), SN_OK);
+    ck_assert_str_eq(rec.id, "A1");
+    ck_assert_double_eq(rec.upperbound, 5);
+    ana_archive_read_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_archive_new_series_after_swmr_start)
+{
+    ana_archive_t *a = s_open(4, 8, 0);
+    s_series(a, "440101", NULL);
+    for (int d = DAY0; d < DAY0 + 10; d++) {
+        s_put(a, 1, d);
+    }
+    ana_archive_read_t *r = s_reader();
+    ck_assert_uint_eq(ana_archive_read_series_count(r), 1);
+    for (int i = 2; i <= 9; i++) {
+        char region[8];
+        snprintf(region, sizeof region, "44010%d", i);
+        s_series(a, region, NULL);
+    }
+    for (int d = DAY0 + 10; d < DAY0 + 20; d++) {
+        s_put(a, 9, d);
+    }
+    ck_assert_int_eq(ana_archive_flush(a, NULL), SN_OK);
+    ck_assert_int_eq(ana_archive_read_refresh(r, NULL), SN_OK);
+    ck_assert_uint_eq(ana_archive_read_series_count(r), 9);
+    ck_assert_uint_eq(ana_archive_read_days(r), 20);
+    ck_assert_int_eq(s_check(r, 9, DAY0 + 10, DAY0 + 20), 0);
+    double v[10];
+    ck_assert_int_eq(ana_archive_read_values(r, 8, 0, 0, 10, v, NULL), SN_OK);
+    ck_assert(isnan(v[0]) && isnan(v[9]));
+    ana_archive_read_destroy(&r);
+    ana_archive_destroy(&a);
+    a = s_open(4, 8, 0); /* reopen: continues, keeps rows */
+    ck_assert_uint_eq(ana_archive_series_count(a), 9);
+    ck_assert_uint_eq(s_series(a, "440105", NULL), 4);
+    s_put(a, 9, DAY0 + 20);
+    ana_archive_destroy(&a);
+    r = s_reader();
+    ck_assert_int_eq(s_check(r, 9, DAY0 + 10, DAY0 + 21), 0);
+    ana_archive_read_destroy(&r);
+}
+END_TEST
+
+/* The writer child: write days forever from the file's next day, report
+ * each flushed day on `fd`. */
+static void
+s_writer_child(int fd, size_t n)
+{
+    ana_archive_t *a = s_open(3, 5, 1e9);
+    for (size_t i = 0; i < n; i++) {
+        char region[8];
+        snprintf(region, sizeof region, "44%04zu", i);
+        s_series(a, region, NULL);
+    }
+    sn_day_t last = ana_archive_last_day(a);
+    int d = (last == INT32_MIN) ? DAY0 : last + 1;
+    for (;; d++) {
+        s_put(a, n, d);
+        if (ana_archive_flush(a, NULL) != SN_OK) {
+            _exit(1);
+        }
+        if (write(fd, &d, sizeof d) != sizeof d) {
+            _exit(1);
+        }
+    }
+}
+
+/* Kill a forked writer with SIGKILL after `us` microseconds; @return the
+ * last day it reported flushed, or DAY0 - 1 when none. */
+static int
+s_kill_writer(size_t n, long us)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        s_writer_child(fds[1], n);
+        _exit(0);
+    }
+    close(fds[1]);
+    usleep((useconds_t)us);
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    int d = 0, last = DAY0 - 1;
+    while (read(fds[0], &d, sizeof d) == sizeof d) {
+        last = d;
+    }
+    close(fds[0]);
+    return last;
+}
+
+START_TEST(test_archive_kill9_keeps_flushed_values)
+{
+    srand((unsigned)time(NULL));
+    int last = DAY0 - 1, recovered = 0;
+    for (int i = 0; i < 20; i++) {
+        int got = s_kill_writer(7, 20000 + rand() % 180000);
+        last = got > last ? got : last;
+        ana_archive_read_t *r = NULL;
+        if (ana_archive_read_open(s_path, &r, NULL) != SN_OK) {
+            /* Killed while opening, before SWMR started: only the next
+             * writer start-up recovers that, and nothing was flushed. */
+            ck_assert_int_eq(got, DAY0 - 1);
+            ana_archive_t *w = s_open(3, 5, 1e9);
+            ana_archive_destroy(&w);
+            r = s_reader();
+        }
+        size_t days = ana_archive_read_days(r);
+        ck_assert_msg(days >= (size_t)(last - DAY0 + 1),
+                      "kill %d: %zu days on file, %d flushed", i, days,
+                      last - DAY0 + 1);
+        if (last >= DAY0) {
+            ck_assert_uint_eq(ana_archive_read_series_count(r), 7);
+            ck_assert_msg(s_check(r, 7, DAY0, last + 1) == 0,
+                          "kill %d: flushed values differ", i);
+        }
+        ana_archive_read_destroy(&r);
+        ana_archive_t *a = s_open(3, 5, 1e9); /* recovers the file */
+        recovered += ana_archive_recovered(a);
+        ana_archive_destroy(&a);
+    }
+    ck_assert_int_gt(last, DAY0 + 20);
+    ck_assert_int_gt(recovered, 10);
+}
+END_TEST
+
+/* The reader child: refresh and check every visible value until the
+ * writer has written `days` days; exit with 0 when all matched. */
+static void
+s_reader_child(int days)
+{
+    ana_archive_read_t *r = NULL;
+    while (ana_archive_read_open(s_path, &r, NULL) != SN_OK) {
+        usleep(1000); /* until the writer has created the file */
+    }
+    int seen = 0, bad = 0;
+    while (seen < days) {
+        usleep(500);
+        if (ana_archive_read_refresh(r, NULL) != SN_OK) {
+            _exit(2);
+        }
+        seen = (int)ana_archive_read_days(r);
+        size_t n = ana_archive_read_series_count(r);
+        bad += s_check(r, n < 4 ? n : 4, DAY0, DAY0 + seen);
+    }
+    ana_archive_read_destroy(&r);
+    _exit(bad == 0 ? 0 : 1);
+}
+
+START_TEST(test_archive_reader_while_writer_appends)
+{
+    /* Fork first: a child must not inherit the writer's HDF5 state. */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        s_reader_child(80);
+    }
+    ana_archive_t *a = s_open(4, 6, 0);
+    for (int i = 0; i < 10; i++) {
+        char region[8];
+        snprintf(region, sizeof region, "44%04d", i);
+        s_series(a, region, NULL);
+    }
+    for (int d = DAY0; d < DAY0 + 80; d++) {
+        s_put(a, 10, d);
+        usleep(2000);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ana_archive_destroy(&a);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "reader saw wrong values (status %d)", st);
+}
+END_TEST
+
+START_TEST(test_archive_rejects_old_day_and_bad_rows)
+{
+    ana_archive_t *a = s_open(2, 4, 5);
+    s_series(a, "440101", NULL);
+    for (int d = DAY0; d < DAY0 + 9; d++) {
+        s_put(a, 1, d);
+    }
+    ana_archive_row_t row = {0, 1, NULL};
+    sn_err_t err;
+    ck_assert_int_eq(ana_archive_put_day(a, DAY0 + 2, &row, 1, &err),
+                     SN_ETOOOLD);
+    ck_assert_str_eq(err.msg + strlen(s_path),
+                     ": day 2024-10-06 is sealed (writable from 2024-10-12)");
+    row.series = 5;
+    ck_assert_int_eq(ana_archive_put_day(a, DAY0 + 9, &row, 1, &err),
+                     SN_ERANGE);
+    ana_archive_key_t k = {"ILI", "44/01", "lab", NULL};
+    size_t r = 0;
+    ck_assert_int_eq(ana_archive_series(a, &k, &r, &err), SN_EINVAL);
+    ck_assert_str_eq(err.msg, "series key: region '44/01' holds '/'");
+    ana_archive_destroy(&a);
+}
+END_TEST
+
+START_TEST(test_archive_refuses_foreign_and_newer_files)
+{
+    char *txt = ts_write_file(s_dir, "notes.h5", "hello");
+    ana_archive_read_t *r = NULL;
+    sn_err_t err;
+    ck_assert_int_eq(ana_archive_read_open(txt, &r, &err), SN_EARCHIVE);
+    ck_assert(strstr(err.msg, "not a Sentinel archive") != NULL);
+    free(txt);
+    ana_archive_t *a = s_open(2, 4, 5);
+    ana_archive_destroy(&a);
+    hid_t f = H5Fopen(s_path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t at = H5Aopen(f, "sentinel_schema_version", H5P_DEFAULT);
+    int v = 99;
+    H5Awrite(at, H5T_NATIVE_INT, &v);
+    H5Aclose(at);
+    H5Fclose(f);
+    ck_assert_int_eq(ana_archive_read_open(s_path, &r, &err), SN_EUNSUPPORTED);
+    ck_assert(strstr(err.msg, "schema version 99 is newer") != NULL);
+    ana_archive_opts_t o;
+    ana_archive_opts_default(&o);
+    o.path = s_path;
+    ck_assert_int_eq(ana_archive_open(&o, &a, &err), SN_EUNSUPPORTED);
+}
+END_TEST
+
+static Suite *
+archive_suite(void)
+{
+    Suite *s = suite_create("archive");
+    TCase *usage = tcase_create("usage");
+    tcase_add_checked_fixture(usage, s_setup, s_teardown);
+    tcase_set_timeout(usage, 60);
+    tcase_add_test(usage, test_archive_usage);
+    suite_add_tcase(s, usage);
+    TCase *edges = tcase_create("edges");
+    tcase_add_checked_fixture(edges, s_setup, s_teardown);
+    tcase_set_timeout(edges, 120);
+    tcase_add_test(edges, test_archive_new_series_after_swmr_start);
+    tcase_add_test(edges, test_archive_kill9_keeps_flushed_values);
+    tcase_add_test(edges, test_archive_reader_while_writer_appends);
+    suite_add_tcase(s, edges);
+    TCase *errors = tcase_create("errors");
+    tcase_add_checked_fixture(errors, s_setup, s_teardown);
+    tcase_set_timeout(errors, 60);
+    tcase_add_test(errors, test_archive_rejects_old_day_and_bad_rows);
+    tcase_add_test(errors, test_archive_refuses_foreign_and_newer_files);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(archive_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
