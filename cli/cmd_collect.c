@@ -10,16 +10,18 @@
  *
  *  A rerun after a crash must not spool a record twice, so the collector
  *  keeps a checkpoint per input file (device and inode) in the spool
- *  directory: the good records of the file already spooled, and the spool
- *  position after them, written after each spool flush. Records spooled
- *  after the last checkpoint write belong to the file being read when the
- *  process died, so they are skipped too. A rerun with the same files in
- *  the same order therefore resumes exactly where the spool stopped.
+ *  directory: the position of the last record handled (spooled or
+ *  dead-lettered) and the spool position after it, written after each spool
+ *  flush. Good records spooled after the last checkpoint write belong to
+ *  the file being read when the process died, so they are skipped too. A rerun
+ * with the same files in the same order therefore resumes exactly where the
+ * spool stopped.
  *
- *  Without files it is the site daemon: an MLLP listener (mllp.address)
+ *  Without files it is the site daemon: an MLLP listener (mllp.listen)
  *  answering AA only once the message is in the spool, and/or an inbox
- *  folder (inbox.dir) whose files are published and then moved to
- *  inbox.dir/done. SIGTERM or SIGINT stops it cleanly.
+ *  folder (inbox.path) whose files are published and then moved to
+ *  inbox.done (or deleted when it is not set). SIGTERM or SIGINT stops it
+ * cleanly.
  */
 #include "cli.h"
 
@@ -69,7 +71,7 @@ static const char s_usage[] =
 /* One input file's checkpoint. */
 typedef struct ckpt {
     uint64_t dev, ino; /* the file's identity */
-    uint64_t good;     /* good records of it in the spool */
+    uint64_t pos;      /* records of it handled (good and rejected) */
     uint64_t seq;      /* spool position after them */
 } ckpt_t;
 
@@ -83,6 +85,7 @@ typedef struct collect {
     size_t nckpt;                 /* their number */
     uint64_t ckpt_seq;            /* spool position at the last checkpoint */
     bool orphans_taken;           /* records after it were attributed */
+    uint64_t cur_pos;             /* position of the last record handled */
     uint64_t spooled;             /* good records spooled this run */
     uint64_t rejected;            /* records dead-lettered this run */
     int timeout_s;                /* wait for acks at most this long */
@@ -119,7 +122,7 @@ s_ckpt_load(collect_t *c)
     }
     ckpt_t k;
     while (fscanf(f, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &k.dev,
-                  &k.ino, &k.good, &k.seq) == 4) {
+                  &k.ino, &k.pos, &k.seq) == 4) {
         c->ckpts = sn_reallocarray(c->ckpts, c->nckpt + 1, sizeof k);
         c->ckpts[c->nckpt++] = k;
         if (k.seq > c->ckpt_seq) {
@@ -135,7 +138,8 @@ s_ckpt_save(collect_t *c, sn_err_t *err)
 {
     char *path = s_ckpt_path(c);
     char *tmp = sn_strdup_printf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     int rc = SN_OK;
     if (f == NULL) {
         rc = sn_err_set(err, SN_EIO, "%s: %s", tmp, strerror(errno));
@@ -143,7 +147,7 @@ s_ckpt_save(collect_t *c, sn_err_t *err)
         for (size_t i = 0; i < c->nckpt; i++) {
             const ckpt_t *k = &c->ckpts[i];
             fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-                    k->dev, k->ino, k->good, k->seq);
+                    k->dev, k->ino, k->pos, k->seq);
         }
         if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
             rename(tmp, path) != 0) {
@@ -179,6 +183,7 @@ s_commit(collect_t *c, ckpt_t *k, sn_err_t *err)
 {
     int rc = sn_spool_flush(c->spool, err);
     if (rc == SN_OK && k != NULL) {
+        k->pos = c->cur_pos;
         k->seq = sn_spool_last_seq(c->spool);
         c->ckpt_seq = k->seq;
         rc = s_ckpt_save(c, err);
@@ -213,36 +218,43 @@ s_append(collect_t *c, ckpt_t *k, size_t len, sn_err_t *err)
     }
 }
 
-/* Validate and spool one record, or dead-letter it. `skip` counts good
- * records that an earlier run already spooled. */
+/* What an earlier run already did with this file. */
+typedef struct resume {
+    uint64_t pos;  /* records up to this position were handled */
+    uint64_t good; /* then this many good records were spooled */
+} resume_t;
+
+/* Validate and spool one record, or dead-letter it, unless an earlier run
+ * already did (`rs`). */
 static int
-s_handle(collect_t *c, col_record_t *rec, int r, ckpt_t *k, uint64_t *skip,
+s_handle(collect_t *c, col_record_t *rec, int r, ckpt_t *k, resume_t *rs,
          sn_err_t *err)
 {
+    if (rec->position <= rs->pos) {
+        return SN_OK;
+    }
     if (r == COL_FEED_EVENT &&
         sn_event_validate(&rec->event, sn_time_now(), &rec->err) != SN_OK) {
         r = COL_FEED_REJECT;
     }
+    int rc = SN_OK;
     if (r == COL_FEED_REJECT) {
         c->rejected++;
-        return col_deadletter_write(c->dl, rec, sn_time_now(), err);
+        rc = col_deadletter_write(c->dl, rec, sn_time_now(), err);
+    } else if (rs->good > 0) {
+        rs->good--;
+    } else {
+        int len = sn_event_encode(&rec->event, c->enc, sizeof c->enc);
+        rc = len < 0
+                 ? sn_err_set(err, len, "%s:%" PRIu64 ": cannot encode event",
+                              rec->source, rec->position)
+                 : s_append(c, k, (size_t)len, err);
+        c->spooled += rc == SN_OK;
     }
-    if (*skip > 0) {
-        (*skip)--;
-        return SN_OK;
-    }
-    int len = sn_event_encode(&rec->event, c->enc, sizeof c->enc);
-    if (len < 0) {
-        return sn_err_set(err, len, "%s:%" PRIu64 ": cannot encode event",
-                          rec->source, rec->position);
-    }
-    int rc = s_append(c, k, (size_t)len, err);
     if (rc == SN_OK) {
-        c->spooled++;
-        if (k != NULL) {
-            k->good++;
-        }
-        if (c->spooled % COLLECT_FLUSH_EVERY == 0) {
+        c->cur_pos = rec->position;
+        if (r != COL_FEED_REJECT && c->spooled > 0 &&
+            c->spooled % COLLECT_FLUSH_EVERY == 0) {
             rc = s_commit(c, k, err);
         }
     }
@@ -250,13 +262,13 @@ s_handle(collect_t *c, col_record_t *rec, int r, ckpt_t *k, uint64_t *skip,
 }
 
 static int
-s_drain_feed(collect_t *c, col_feed_t *feed, ckpt_t *k, uint64_t *skip,
+s_drain_feed(collect_t *c, col_feed_t *feed, ckpt_t *k, resume_t *rs,
              sn_err_t *err)
 {
     col_record_t rec;
     int r;
     while ((r = col_feed_next(feed, &rec)) > 0) {
-        int rc = s_handle(c, &rec, r, k, skip, err);
+        int rc = s_handle(c, &rec, r, k, rs, err);
         if (rc != SN_OK) {
             return rc;
         }
@@ -266,28 +278,27 @@ s_drain_feed(collect_t *c, col_feed_t *feed, ckpt_t *k, uint64_t *skip,
                  : SN_OK;
 }
 
-/* How many good records of this file are already in the spool. */
-static uint64_t
-s_resume_skip(collect_t *c, ckpt_t *k)
+/* Where this file's earlier run stopped: its checkpoint, plus the good
+ * records spooled after the last checkpoint write (they are this file's:
+ * the run died while reading it). */
+static resume_t
+s_resume(collect_t *c, ckpt_t *k)
 {
-    uint64_t skip = k ? k->good : 0;
+    resume_t rs = {k ? k->pos : 0, 0};
     uint64_t last = sn_spool_last_seq(c->spool);
     if (k != NULL && !c->orphans_taken && last > c->ckpt_seq) {
-        /* Spooled after the last checkpoint: this file's, from the run
-         * that died while reading it. */
-        skip += last - c->ckpt_seq;
-        k->good += last - c->ckpt_seq;
-        k->seq = last;
+        rs.good = last - c->ckpt_seq;
         c->ckpt_seq = last;
     }
     c->orphans_taken = true;
-    return skip;
+    c->cur_pos = rs.pos;
+    return rs;
 }
 
 static int
 s_read_fd(collect_t *c, col_feed_t *feed, int fd, ckpt_t *k, sn_err_t *err)
 {
-    uint64_t skip = s_resume_skip(c, k);
+    resume_t rs = s_resume(c, k);
     uint8_t *buf = sn_malloc(COLLECT_CHUNK);
     int rc = SN_OK;
     ssize_t n;
@@ -301,7 +312,7 @@ s_read_fd(collect_t *c, col_feed_t *feed, int fd, ckpt_t *k, sn_err_t *err)
             break;
         }
         col_feed_push(feed, buf, (size_t)n);
-        rc = s_drain_feed(c, feed, k, &skip, err);
+        rc = s_drain_feed(c, feed, k, &rs, err);
         if (rc == SN_OK) {
             rc = sn_sender_poll(c->tx, 0, err);
         }
@@ -309,7 +320,7 @@ s_read_fd(collect_t *c, col_feed_t *feed, int fd, ckpt_t *k, sn_err_t *err)
     free(buf);
     if (rc == SN_OK && !s_stop) {
         col_feed_end(feed);
-        rc = s_drain_feed(c, feed, k, &skip, err);
+        rc = s_drain_feed(c, feed, k, &rs, err);
     }
     return rc == SN_OK ? s_commit(c, k, err) : rc;
 }
@@ -426,38 +437,45 @@ s_on_mllp(void *arg, const char *peer, uint64_t msg_no, const uint8_t *msg,
     return COL_ACK_AA;
 }
 
-/* Publish every file in the inbox, then move it to inbox/done. */
+/* Publish every file in the inbox, then move it to `done` (or delete it
+ * when `done` is NULL): the file leaves the inbox only once it is spooled. */
 static void
-s_scan_inbox(collect_t *c, const char *dir)
+s_scan_inbox(collect_t *c, const char *dir, const char *done)
 {
     DIR *d = opendir(dir);
     if (d == NULL) {
         return;
     }
-    char *done = sn_strdup_printf("%s/done", dir);
-    mkdir(done, 0700);
+    if (done != NULL) {
+        mkdir(done, 0700);
+    }
     struct dirent *e;
     while (!s_stop && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "done") == 0) {
+        if (e->d_name[0] == '.') {
             continue;
         }
         char *path = sn_strdup_printf("%s/%s", dir, e->d_name);
-        char *to = sn_strdup_printf("%s/%s", done, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+            free(path);
+            continue;
+        }
         sn_err_t err;
         if (s_publish_file(c, path, &err) == SN_OK) {
-            rename(path, to);
-            sn_log(SN_LOG_INFO, "collector", "inbox_file", "file=%s",
-                   e->d_name);
+            char *to = done ? sn_strdup_printf("%s/%s", done, e->d_name) : NULL;
+            int moved = to ? rename(path, to) : unlink(path);
+            sn_log(moved == 0 ? SN_LOG_INFO : SN_LOG_ERROR, "collector",
+                   "inbox_file", "file=%s moved=%s", e->d_name,
+                   moved == 0 ? "yes" : strerror(errno));
+            free(to);
         } else {
             sn_log(SN_LOG_WARN, "collector", "inbox_failed",
                    "file=%s reason=\"%s\"", e->d_name, err.msg);
         }
         c->orphans_taken = false;
         free(path);
-        free(to);
     }
     closedir(d);
-    free(done);
 }
 
 static void
@@ -478,12 +496,12 @@ static int
 s_daemon(collect_t *c, sn_err_t *err)
 {
     const sn_cfg_node_t *root = sn_config_root(c->cfg);
-    const char *addr = sn_cfg_str(root, "mllp.address", NULL);
-    const char *inbox = sn_cfg_str(root, "inbox.dir", NULL);
+    const char *addr = sn_cfg_str(root, "mllp.listen", NULL);
+    const char *inbox = sn_cfg_str(root, "inbox.path", NULL);
     if (addr == NULL && inbox == NULL) {
         return sn_err_set(err, SN_ECONFIG,
-                          "%s: no files given and neither mllp.address nor "
-                          "inbox.dir is configured",
+                          "%s: no files given and neither mllp.listen nor "
+                          "inbox.path is configured",
                           sn_config_file(c->cfg));
     }
     mllp_ctx_t m = {c, NULL};
@@ -507,7 +525,7 @@ s_daemon(collect_t *c, sn_err_t *err)
         s_daemon_poll(c, srv ? 0 : 20, &logged);
         uint64_t now = (uint64_t)sn_clock_ns() / 1000000u;
         if (inbox != NULL && now >= next_scan) {
-            s_scan_inbox(c, inbox);
+            s_scan_inbox(c, inbox, sn_cfg_str(root, "inbox.done", NULL));
             next_scan = now + (uint64_t)poll_ms;
         }
     }
@@ -537,7 +555,7 @@ s_open(collect_t *c, sn_err_t *err)
         return rc;
     }
     if (to.sender_id == NULL) {
-        to.sender_id = sn_cfg_str(root, "site.site_id", NULL);
+        to.sender_id = sn_cfg_str(root, "site.id", NULL);
     }
     rc = sn_spool_open(&so, &c->spool, err);
     if (rc == SN_OK) {
@@ -617,6 +635,7 @@ cli_collect(int argc, char **argv)
         fprintf(stderr, "sentinel collect: %s\n", err.msg);
         return CLI_EXIT_USAGE;
     }
+    sn_cfg_log_setup(cfg);
     signal(SIGTERM, s_on_signal);
     signal(SIGINT, s_on_signal);
     signal(SIGPIPE, SIG_IGN);
