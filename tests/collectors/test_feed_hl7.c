@@ -191,6 +191,48 @@ START_TEST(test_feed_hl7_unmatched_and_classes)
 }
 END_TEST
 
+/* Bad input never crashes the collector: fixtures with bytes replaced,
+ * deleted or duplicated at random (fixed seed) always give an event or a
+ * rejection with a reason, and an ACK can be built for each. */
+START_TEST(test_feed_hl7_mutations)
+{
+    const char *names[] = {"a01.hl7", "a08.hl7", "separators.hl7"};
+    const char alphabet[] = "|^~\\&#!$*\r\n0123456789AMSHPVOBXDG.\x0b\x1c\xff";
+    uint32_t seed = 12345;
+    for (size_t f = 0; f < 3; f++) {
+        size_t len;
+        char *orig = s_fixture(names[f], &len);
+        char *text = sn_malloc(len * 2 + 1);
+        col_feed_t *feed = s_feed(NULL);
+        for (int round = 0; round < 1500; round++) {
+            memcpy(text, orig, len);
+            size_t n = len;
+            for (int k = 0; k < 1 + round % 5; k++) {
+                seed = seed * 1103515245u + 12345u;
+                size_t at = (seed >> 8) % n;
+                char c = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
+                if (seed % 3 == 0 && n > 1) {
+                    memmove(text + at, text + at + 1, n - at - 1);
+                    n--;
+                } else {
+                    text[at] = c;
+                }
+            }
+            col_record_t rec;
+            int r = col_feed_parse(feed, text, n, &rec);
+            ck_assert(r == COL_FEED_EVENT || r == COL_FEED_REJECT);
+            ck_assert(r == COL_FEED_EVENT || rec.err.msg[0] != '\0');
+            size_t alen;
+            free(col_mllp_ack(text, n, col_mllp_ack_code(rec.err.code),
+                              rec.err.msg, 0, &alen));
+        }
+        col_feed_destroy(&feed);
+        free(text);
+        free(orig);
+    }
+}
+END_TEST
+
 /* One broken fixture: its code, ACK code and message. */
 static void
 s_expect_reject(const char *name, int code, col_ack_t ack, const char *msg)
@@ -263,6 +305,7 @@ feed_hl7_suite(void)
     tcase_add_test(edges, test_feed_hl7_batch_file_bytewise);
     tcase_add_test(edges, test_feed_hl7_other_separators);
     tcase_add_test(edges, test_feed_hl7_unmatched_and_classes);
+    tcase_add_test(edges, test_feed_hl7_mutations);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_set_timeout(errors, 10);
