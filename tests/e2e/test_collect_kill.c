@@ -1,0 +1,344 @@
+/*  tests/e2e/test_collect_kill.c - no loss, no duplicate, under kill -9
+ *
+ *  Real processes: `sentinel collect` publishing 100,000 events from a JSON
+ *  lines file over ZeroMQ (ipc://) to sentinel-test-sink, which writes each
+ *  record durably before acknowledging. The collector is killed with SIGKILL
+ *  at random points and restarted; then the receiver is; then the receiver
+ *  is down for a while (3 s, or 30 s with SENTINEL_E2E_LONG=1) while the
+ *  collector spools, and comes back. Each time the sink's file must hold
+ *  every event exactly once. The random seed is printed, and taken from
+ *  SENTINEL_E2E_SEED when set, so a failure can be replayed.
+ */
+#include "sentinel/mem.h"
+#include "support.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define N_EVENTS 100000
+
+static char *s_dir;
+
+static void
+s_setup(void)
+{
+    s_dir = ts_tmpdir();
+    const char *env = getenv("SENTINEL_E2E_SEED");
+    unsigned seed = env ? (unsigned)atoi(env) : (unsigned)time(NULL);
+    fprintf(stderr, "collect_kill: seed %u (SENTINEL_E2E_SEED)\n", seed);
+    srand(seed);
+    char *path = sn_strdup_printf("%s/events.jsonl", s_dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < N_EVENTS; i++) {
+        fprintf(f,
+                "{\"event_id\":\"e%d\",\"source\":\"fever_clinic\","
+                "\"condition\":\"ILI\",\"report_time\":"
+                "\"2026-11-20T08:00:00Z\",\"count\":1}\n",
+                i);
+    }
+    fclose(f);
+    free(path);
+    char *yaml = sn_strdup_printf(
+        "site: {id: \"S1\", source: fever_clinic, region: \"110105\"}\n"
+        "dead_letter: {path: \"%s/dead.jsonl\"}\n"
+        "log: {level: warn}\n"
+        "spool: {dir: \"%s/spool\", fsync: batch, segment_bytes: 1048576}\n"
+        "transport: {endpoint: \"ipc://%s/rx.sock\", curve: false,\n"
+        "            heartbeat_ms: 200, timeout_ms: 2000}\n",
+        s_dir, s_dir, s_dir);
+    free(ts_write_file(s_dir, "collector.yaml", yaml));
+    free(yaml);
+}
+
+static void
+s_teardown(void)
+{
+    ts_rmtree(s_dir);
+    free(s_dir);
+}
+
+/* Start argv in the background, its output appended to `log`. */
+static pid_t
+s_spawn(char *const argv[], const char *log)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static char *
+s_sink_bin(void)
+{
+    char *bin = sn_strdup(ts_sentinel_bin());
+    char *path =
+        sn_strdup_printf("%s/../tests/sentinel-test-sink", dirname(bin));
+    free(bin);
+    return path;
+}
+
+static pid_t
+s_start_sink(void)
+{
+    char *bin = s_sink_bin();
+    char *ep = sn_strdup_printf("ipc://%s/rx.sock", s_dir);
+    char *out = sn_strdup_printf("%s/received.txt", s_dir);
+    char *log = sn_strdup_printf("%s/sink.log", s_dir);
+    char *argv[] = {bin, "--endpoint", ep, "--out", out, NULL};
+    pid_t pid = s_spawn(argv, log);
+    free(bin);
+    free(ep);
+    free(out);
+    free(log);
+    return pid;
+}
+
+static pid_t
+s_start_collector(void)
+{
+    char *conf = sn_strdup_printf("%s/collector.yaml", s_dir);
+    char *in = sn_strdup_printf("%s/events.jsonl", s_dir);
+    char *log = sn_strdup_printf("%s/collector.log", s_dir);
+    char *argv[] = {(char *)ts_sentinel_bin(),
+                    "collect",
+                    "-c",
+                    conf,
+                    "--timeout",
+                    "300",
+                    in,
+                    NULL};
+    pid_t pid = s_spawn(argv, log);
+    free(conf);
+    free(in);
+    free(log);
+    return pid;
+}
+
+static void
+s_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* Kill with SIGKILL. @return true if it was still running. */
+static bool
+s_kill9(pid_t pid)
+{
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+        return false;
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return true;
+}
+
+/* @return the exit status of `pid`, waiting at most `secs`. */
+static int
+s_wait(pid_t pid, int secs)
+{
+    int status;
+    for (int i = 0; i < secs * 10; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+        }
+        s_sleep_ms(100);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+static void
+s_stop_sink(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(s_wait(pid, 30), 0);
+}
+
+/* Every event e0..e99999 exactly once, and no (sender, seq) twice. */
+static void
+s_check_received(void)
+{
+    char *path = sn_strdup_printf("%s/received.txt", s_dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    uint8_t *count = sn_calloc(N_EVENTS, 1);
+    uint8_t *seqs = sn_calloc(N_EVENTS + 1, 1);
+    char sender[64], site[64], id[80];
+    unsigned long long seq;
+    unsigned rev;
+    long lines = 0;
+    while (fscanf(f, "%63s %llu %63s %79s %u", sender, &seq, site, id, &rev) ==
+           5) {
+        lines++;
+        ck_assert_str_eq(sender, "S1");
+        ck_assert_uint_le(seq, N_EVENTS);
+        ck_assert_msg(seqs[seq]++ == 0, "seq %llu delivered twice", seq);
+        int n = atoi(id + 1);
+        ck_assert(id[0] == 'e' && n >= 0 && n < N_EVENTS);
+        ck_assert_msg(count[n]++ == 0, "event %s delivered twice", id);
+    }
+    fclose(f);
+    ck_assert_int_eq(lines, N_EVENTS);
+    free(count);
+    free(seqs);
+    free(path);
+}
+
+START_TEST(test_collect_kill_collector)
+{
+    pid_t sink = s_start_sink();
+    int killed = 0;
+    for (int round = 0; round < 6; round++) {
+        pid_t col = s_start_collector();
+        s_sleep_ms(30 + rand() % 300);
+        killed += s_kill9(col);
+    }
+    fprintf(stderr, "collect_kill: collector killed %d times\n", killed);
+    pid_t col = s_start_collector();
+    ck_assert_int_eq(s_wait(col, 120), 0);
+    s_stop_sink(sink);
+    s_check_received();
+}
+END_TEST
+
+START_TEST(test_collect_kill_receiver)
+{
+    pid_t sink = s_start_sink();
+    pid_t col = s_start_collector();
+    int killed = 0;
+    for (int round = 0; round < 6; round++) {
+        s_sleep_ms(30 + rand() % 300);
+        killed += s_kill9(sink);
+        sink = s_start_sink();
+    }
+    fprintf(stderr, "collect_kill: receiver killed %d times\n", killed);
+    ck_assert_int_eq(s_wait(col, 120), 0);
+    s_stop_sink(sink);
+    s_check_received();
+}
+END_TEST
+
+START_TEST(test_collect_receiver_down_then_drain)
+{
+    int down_s = getenv("SENTINEL_E2E_LONG") ? 30 : 3;
+    pid_t col = s_start_collector();
+    s_sleep_ms(down_s * 1000L);
+    int status;
+    ck_assert_int_eq(waitpid(col, &status, WNOHANG), 0); /* still waiting */
+    char *seg =
+        sn_strdup_printf("%s/spool/seg-00000000000000000001.log", s_dir);
+    struct stat st;
+    ck_assert_int_eq(stat(seg, &st), 0); /* spooled, not yet acknowledged */
+    ck_assert_int_gt(st.st_size, 0);
+    free(seg);
+    pid_t sink = s_start_sink();
+    ck_assert_int_eq(s_wait(col, 120), 0);
+    s_stop_sink(sink);
+    s_check_received();
+}
+END_TEST
+
+START_TEST(test_collect_exit_codes)
+{
+    /* No receiver: exit 1 after the timeout, records kept in the spool. */
+    char *conf = sn_strdup_printf("%s/collector.yaml", s_dir);
+    char *bad = ts_write_file(s_dir, "bad.jsonl",
+                              "{\"event_id\":\"x1\",\"condition\":\"ILI\","
+                              "\"report_time\":\"2026-11-20T08:00:00Z\"}\n"
+                              "{\"event_id\":\"x2\",\"id_number\":\"1\"}\n");
+    ts_run_t r = ts_sentinel(NULL, 60, "collect", "-c", conf, "--timeout", "1",
+                             bad, NULL);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "acknowledged 0 of 1 records"));
+    ts_run_free(&r);
+    /* With the receiver: the good record goes, the bad one was
+     * dead-lettered in the first run, so this run exits 0. */
+    pid_t sink = s_start_sink();
+    r = ts_sentinel(NULL, 60, "collect", "-c", conf, bad, NULL);
+    ck_assert_int_eq(r.status, 0);
+    ts_run_free(&r);
+    s_stop_sink(sink);
+    char *dl = sn_strdup_printf("%s/dead.jsonl", s_dir);
+    char *text = ts_read_file(dl, NULL);
+    ck_assert_ptr_nonnull(strstr(text, "id_number"));
+    free(text);
+    free(dl);
+    free(bad);
+    free(conf);
+}
+END_TEST
+
+START_TEST(test_collect_rejected_exit_3)
+{
+    char *conf = sn_strdup_printf("%s/collector.yaml", s_dir);
+    char *bad = ts_write_file(s_dir, "mixed.jsonl",
+                              "{\"event_id\":\"y1\",\"condition\":\"ILI\","
+                              "\"report_time\":\"2026-11-20T08:00:00Z\"}\n"
+                              "not json\n");
+    pid_t sink = s_start_sink();
+    ts_run_t r = ts_sentinel(NULL, 60, "collect", "-c", conf, bad, NULL);
+    ck_assert_int_eq(r.status, 3);
+    ts_run_free(&r);
+    r = ts_sentinel(NULL, 60, "collect", "-c", conf, "--timeout", NULL);
+    ck_assert_int_eq(r.status, 2);
+    ts_run_free(&r);
+    s_stop_sink(sink);
+    free(bad);
+    free(conf);
+}
+END_TEST
+
+static Suite *
+collect_kill_suite(void)
+{
+    Suite *s = suite_create("collect_kill");
+    TCase *usage = tcase_create("usage");
+    tcase_add_checked_fixture(usage, s_setup, s_teardown);
+    tcase_set_timeout(usage, 300);
+    tcase_add_test(usage, test_collect_kill_collector);
+    suite_add_tcase(s, usage);
+    TCase *edges = tcase_create("edges");
+    tcase_add_checked_fixture(edges, s_setup, s_teardown);
+    tcase_set_timeout(edges, 300);
+    tcase_add_test(edges, test_collect_kill_receiver);
+    tcase_add_test(edges, test_collect_receiver_down_then_drain);
+    suite_add_tcase(s, edges);
+    TCase *errors = tcase_create("errors");
+    tcase_add_checked_fixture(errors, s_setup, s_teardown);
+    tcase_set_timeout(errors, 120);
+    tcase_add_test(errors, test_collect_exit_codes);
+    tcase_add_test(errors, test_collect_rejected_exit_3);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(collect_kill_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
