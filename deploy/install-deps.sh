@@ -9,7 +9,7 @@ set -eu
 PACKAGES="build-essential cmake pkg-config git
 check libsubunit-dev
 libprotobuf-c-dev protobuf-c-compiler
-libjansson-dev libyaml-dev
+libjansson-dev libyaml-dev libjsmn-dev
 libzmq3-dev libsodium-dev zlib1g-dev
 librdkafka-dev
 libhdf5-dev hdf5-tools
@@ -18,6 +18,7 @@ libcurl4-openssl-dev libmicrohttpd-dev
 libcairo2-dev
 libxml2-utils
 python3 python3-h5py python3-pandas python3-aiosmtpd
+r-cran-hdf5r
 valgrind"
 
 missing=""
