@@ -1,0 +1,607 @@
+/*  analyzer/analyzer.c - the analyzer daemon: transport in, alerts out
+ *
+ *  Reading order: state, lifecycle (configuration, state file, archive,
+ *  outbox, receiver, metrics), the sinks the pipeline calls, the record
+ *  callback, checkpoints, and the loop. The state file is the pipeline's
+ *  saved state followed by the transport positions; it is written to a
+ *  temporary name, fsynced and renamed over the old one, then the folder is
+ *  fsynced, so a kill -9 leaves either the old or the new file, whole.
+ */
+#include "analyzer.h"
+
+#include "ana_config.h"
+#include "archive.h"
+#include "ingest.h"
+#include "sentinel/alert.h"
+#include "sentinel/log.h"
+#include "sentinel/mem.h"
+#include "sentinel/metrics.h"
+#include "sentinel/transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_POS_MAGIC 0x504f5331u /* "POS1" */
+#define S_POLL_MS 50            /* receiver wait per loop turn */
+
+/* The position of one sender: the highest sequence ingested. */
+typedef struct s_pos {
+    char id[SN_SENDER_ID_MAX + 1]; /* sender id */
+    uint64_t seq;                  /* highest sequence ingested */
+} s_pos_t;
+
+/* Metric ids. */
+typedef struct s_metric_ids {
+    int in, counted, dup, rejected, late, alerts, days, series, alarms;
+} s_metric_ids_t;
+
+struct ana_analyzer {
+    sn_config_t *file;      /* the loaded file */
+    ana_config_t cfg;       /* what it says */
+    char *state_path;       /* state_dir/analyzer.state */
+    ana_ingest_t *in;       /* the pipeline */
+    ana_archive_t *archive; /* the archive, or NULL */
+    size_t *rows;           /* series id -> archive row (SIZE_MAX) */
+    size_t n_rows;
+    ana_archive_row_t *arows; /* scratch rows for put_day */
+    sn_receiver_t *recv;      /* case events in */
+    sn_spool_t *outbox;       /* alerts out, durable */
+    sn_sender_t *sender;      /* delivers the outbox */
+    s_pos_t *pos;             /* transport positions */
+    size_t n_pos, cap_pos;
+    bool dirty;            /* something since the last checkpoint */
+    int64_t last_ckpt;     /* monotonic ns of the last checkpoint */
+    sn_metrics_t *metrics; /* counters */
+    s_metric_ids_t mid;    /* their ids */
+};
+
+/* ---- sinks -------------------------------------------------------------- */
+
+static void
+s_archive_alert(ana_analyzer_t *self, const sn_alert_t *a)
+{
+    if (self->archive == NULL) {
+        return;
+    }
+    char key[SN_ALERT_KEY_MAX];
+    const sn_evidence_t *ev = a->n_evidence ? &a->evidence[0] : NULL;
+    ana_archive_alert_t rec = {.time = a->raised,
+                               .day = a->day,
+                               .id = sn_alert_key(a, key),
+                               .rule = a->rule,
+                               .level = sn_level_name(a->level),
+                               .state = "open",
+                               .condition = a->condition,
+                               .region = a->region,
+                               .series = ev ? ev->series_key : NULL,
+                               .observed = ev ? ev->observed : NAN,
+                               .expected = ev ? ev->expected : NAN,
+                               .upperbound = ev ? ev->upperbound : NAN,
+                               .message = a->summary};
+    sn_err_t err;
+    if (ana_archive_alert(self->archive, &rec, &err) != SN_OK) {
+        sn_log(SN_LOG_ERROR, "analyzer", "archive_alert", "reason=\"%s\"",
+               sn_err_text(&err));
+    }
+}
+
+static void
+s_on_alert(const sn_alert_t *a, void *arg)
+{
+    ana_analyzer_t *self = arg;
+    char day[SN_DAY_STR_MAX], q[600];
+    sn_log(SN_LOG_INFO, "analyzer", "alert",
+           "level=%s rule=%s condition=%s region=%s day=%s evidence=%zu "
+           "summary=%s",
+           sn_level_name(a->level), a->rule, a->condition, a->region,
+           sn_day_format(a->day, day), a->n_evidence,
+           sn_log_quote(q, sizeof q, a->summary));
+    s_archive_alert(self, a);
+    if (self->outbox == NULL) {
+        return;
+    }
+    size_t len = sn_alert_encoded_size(a);
+    uint8_t *buf = sn_malloc(len + 1);
+    sn_err_t err;
+    int n = sn_alert_encode(a, buf, len + 1);
+    if (n < 0 ||
+        sn_spool_append(self->outbox, buf, (size_t)n, NULL, &err) != SN_OK ||
+        sn_spool_flush(self->outbox, &err) != SN_OK) {
+        sn_log(SN_LOG_ERROR, "analyzer", "outbox", "reason=\"%s\"",
+               n < 0 ? "encode" : sn_err_text(&err));
+    }
+    free(buf);
+}
+
+/* The archive row of series `id`, registering it on first use. */
+static size_t
+s_row(ana_analyzer_t *self, uint32_t id)
+{
+    if (id >= self->n_rows) {
+        size_t n = self->n_rows ? self->n_rows : 1024;
+        while (n <= id) {
+            n *= 2;
+        }
+        self->rows = sn_reallocarray(self->rows, n, sizeof *self->rows);
+        for (size_t i = self->n_rows; i < n; i++) {
+            self->rows[i] = SIZE_MAX;
+        }
+        self->n_rows = n;
+    }
+    if (self->rows[id] == SIZE_MAX) {
+        const ana_series_key_t *k =
+            ana_series_key(ana_ingest_series(self->in), id);
+        ana_archive_key_t ak = {k->condition, k->region,
+                                sn_source_name((sn_source_t)k->source),
+                                k->site[0] ? k->site : "*"};
+        sn_err_t err;
+        size_t row;
+        if (ana_archive_series(self->archive, &ak, &row, &err) == SN_OK) {
+            self->rows[id] = row;
+        } else {
+            sn_log(SN_LOG_ERROR, "analyzer", "archive_series", "reason=\"%s\"",
+                   sn_err_text(&err));
+        }
+    }
+    return self->rows[id];
+}
+
+static void
+s_on_rows(sn_day_t day, const ana_engine_row_t *rows, size_t n, bool correction,
+          void *arg)
+{
+    ana_analyzer_t *self = arg;
+    if (self->archive == NULL) {
+        return;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t row = s_row(self, rows[i].series);
+        if (row != SIZE_MAX) {
+            self->arows[k++] =
+                (ana_archive_row_t){row, rows[i].observed, rows[i].det};
+        }
+    }
+    sn_err_t err;
+    int rc = ana_archive_put_day(self->archive, day, self->arows, k, &err);
+    if (rc != SN_OK) {
+        char d[SN_DAY_STR_MAX];
+        sn_log(correction && rc == SN_ETOOOLD ? SN_LOG_WARN : SN_LOG_ERROR,
+               "analyzer", correction ? "archive_correction" : "archive_day",
+               "day=%s reason=\"%s\"", sn_day_format(day, d),
+               sn_err_text(&err));
+    }
+}
+
+/* ---- state file --------------------------------------------------------- */
+
+static int
+s_positions_save(const ana_analyzer_t *self, FILE *f)
+{
+    uint32_t magic = S_POS_MAGIC;
+    uint64_t n = self->n_pos;
+    if (fwrite(&magic, 4, 1, f) != 1 || fwrite(&n, 8, 1, f) != 1 ||
+        fwrite(self->pos, sizeof *self->pos, self->n_pos, f) != self->n_pos) {
+        return SN_EIO;
+    }
+    return SN_OK;
+}
+
+static int
+s_positions_load(ana_analyzer_t *self, FILE *f, sn_err_t *err)
+{
+    uint32_t magic;
+    uint64_t n;
+    if (fread(&magic, 4, 1, f) != 1 || fread(&n, 8, 1, f) != 1 ||
+        magic != S_POS_MAGIC || n > (1u << 20)) {
+        return sn_err_set(err, SN_ECORRUPT, "state: bad transport positions");
+    }
+    self->pos = sn_calloc(n + 1, sizeof *self->pos);
+    self->cap_pos = n + 1;
+    if (fread(self->pos, sizeof *self->pos, n, f) != n) {
+        return sn_err_set(err, SN_ECORRUPT, "state: truncated positions");
+    }
+    self->n_pos = n;
+    return SN_OK;
+}
+
+static int
+s_state_write(ana_analyzer_t *self, sn_err_t *err)
+{
+    char *tmp = sn_strdup_printf("%s.tmp", self->state_path);
+    FILE *f = fopen(tmp, "wb");
+    int rc = f == NULL ? SN_EIO : ana_ingest_save(self->in, f);
+    if (rc == SN_OK) {
+        rc = s_positions_save(self, f);
+    }
+    if (rc == SN_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
+        rc = SN_EIO;
+    }
+    if (f != NULL && fclose(f) != 0) {
+        rc = SN_EIO;
+    }
+    if (rc == SN_OK && rename(tmp, self->state_path) != 0) {
+        rc = SN_EIO;
+    }
+    if (rc == SN_OK) {
+        int dfd = open(self->cfg.state_dir, O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    free(tmp);
+    if (rc != SN_OK) {
+        return sn_err_set(err, rc, "state '%s': cannot write: %s",
+                          self->state_path, strerror(errno));
+    }
+    return SN_OK;
+}
+
+static int
+s_state_read(ana_analyzer_t *self, sn_err_t *err)
+{
+    FILE *f = fopen(self->state_path, "rb");
+    if (f == NULL) {
+        return errno == ENOENT ? SN_OK
+                               : sn_err_set(err, SN_EIO, "state '%s': %s",
+                                            self->state_path, strerror(errno));
+    }
+    int rc = ana_ingest_load(self->in, f, err);
+    if (rc == SN_OK) {
+        rc = s_positions_load(self, f, err);
+    }
+    fclose(f);
+    if (rc != SN_OK) {
+        sn_err_prefix(err, "state '%s'", self->state_path);
+    }
+    return rc;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static int
+s_open_archive(ana_analyzer_t *self, sn_err_t *err)
+{
+    if (self->cfg.archive == NULL) {
+        return SN_OK;
+    }
+    ana_archive_opts_t o;
+    ana_archive_opts_default(&o);
+    const char *names[ANA_ENGINE_MAX_DETECTORS];
+    for (size_t i = 0; i < self->cfg.n_dets; i++) {
+        names[i] = self->cfg.dets[i].name;
+    }
+    o.detectors = names;
+    o.n_detectors = self->cfg.n_dets;
+    int rc = ana_archive_opts_load(self->cfg.archive, &o, err);
+    if (rc == SN_OK) {
+        rc = ana_archive_open(&o, &self->archive, err);
+    }
+    if (rc == SN_OK && ana_archive_recovered(self->archive)) {
+        sn_log(SN_LOG_WARN, "analyzer", "archive_recovered", "path=\"%s\"",
+               o.path);
+    }
+    self->arows = sn_calloc(ANA_ENGINE_BLOCK, sizeof *self->arows);
+    return rc;
+}
+
+static int
+s_open_outbox(ana_analyzer_t *self, sn_err_t *err)
+{
+    const sn_cfg_node_t *a = self->cfg.alerts;
+    if (a == NULL) {
+        return SN_OK;
+    }
+    sn_spool_opts_t so;
+    sn_transport_opts_t to;
+    int rc =
+        sn_spool_opts_from_cfg(self->file, sn_cfg_get(a, "spool"), &so, err);
+    if (rc == SN_OK) {
+        rc = sn_transport_opts_from_cfg(self->file, sn_cfg_get(a, "transport"),
+                                        &to, err);
+    }
+    if (rc == SN_OK) {
+        rc = sn_spool_open(&so, &self->outbox, err);
+    }
+    if (rc == SN_OK) {
+        if (to.sender_id == NULL) {
+            to.sender_id = "analyzer";
+        }
+        rc = sn_sender_new(&to, self->outbox, NULL, NULL, &self->sender, err);
+    }
+    return rc;
+}
+
+static int
+s_open_receiver(ana_analyzer_t *self, sn_err_t *err)
+{
+    if (self->cfg.transport == NULL) {
+        return SN_OK;
+    }
+    sn_transport_opts_t o;
+    int rc =
+        sn_transport_opts_from_cfg(self->file, self->cfg.transport, &o, err);
+    if (rc != SN_OK) {
+        return rc;
+    }
+    o.state_dir = NULL; /* the positions live in our own state file */
+    rc = sn_receiver_new(&o, &self->recv, err);
+    for (size_t i = 0; rc == SN_OK && i < self->n_pos; i++) {
+        rc = sn_receiver_set_position(self->recv, self->pos[i].id,
+                                      self->pos[i].seq);
+    }
+    return rc;
+}
+
+static void
+s_open_metrics(ana_analyzer_t *self)
+{
+    sn_metrics_t *m = sn_metrics_new("sentinel_analyzer");
+    s_metric_ids_t *id = &self->mid;
+    id->in = sn_metrics_register(m, "events_in", SN_METRIC_COUNTER,
+                                 "case-event records received");
+    id->counted = sn_metrics_register(m, "events_counted", SN_METRIC_COUNTER,
+                                      "events counted");
+    id->dup = sn_metrics_register(m, "events_deduplicated", SN_METRIC_COUNTER,
+                                  "duplicates dropped");
+    id->rejected = sn_metrics_register(m, "events_rejected", SN_METRIC_COUNTER,
+                                       "records dead-lettered");
+    id->late = sn_metrics_register(m, "events_late", SN_METRIC_COUNTER,
+                                   "corrections of closed days");
+    id->alerts =
+        sn_metrics_register(m, "alerts", SN_METRIC_COUNTER, "alerts raised");
+    id->alarms =
+        sn_metrics_register(m, "signals", SN_METRIC_COUNTER, "detector alarms");
+    id->days =
+        sn_metrics_register(m, "days_closed", SN_METRIC_COUNTER, "days closed");
+    id->series =
+        sn_metrics_register(m, "series", SN_METRIC_GAUGE, "series held");
+    self->metrics = m;
+}
+
+static int
+s_setup(ana_analyzer_t *self, const char *path, sn_err_t *err)
+{
+    int rc = sn_config_load(path, ana_config_schema, &self->file, err);
+    if (rc == SN_OK) {
+        rc = ana_config_read(self->file, &self->cfg, err);
+    }
+    if (rc != SN_OK) {
+        return rc;
+    }
+    if (mkdir(self->cfg.state_dir, 0700) != 0 && errno != EEXIST) {
+        return sn_err_set(err, SN_EIO, "state_dir '%s': %s",
+                          self->cfg.state_dir, strerror(errno));
+    }
+    self->state_path =
+        sn_strdup_printf("%s/analyzer.state", self->cfg.state_dir);
+    ana_ingest_sinks_t sinks = {s_on_alert, self, s_on_rows, self};
+    rc = ana_ingest_new(&self->cfg, &sinks, &self->in, err);
+    if (rc == SN_OK) {
+        char *dl =
+            self->cfg.dead_letter
+                ? sn_strdup(self->cfg.dead_letter)
+                : sn_strdup_printf("%s/dead-letter.jsonl", self->cfg.state_dir);
+        rc = ana_ingest_dead_letter(self->in, dl, err);
+        free(dl);
+    }
+    return rc;
+}
+
+int
+ana_analyzer_new(const char *path, ana_analyzer_t **out, sn_err_t *err)
+{
+    ana_analyzer_t *self = sn_calloc(1, sizeof *self);
+    s_open_metrics(self);
+    int rc = s_setup(self, path, err);
+    if (rc == SN_OK) {
+        rc = s_state_read(self, err);
+    }
+    if (rc == SN_OK) {
+        rc = s_open_archive(self, err);
+    }
+    if (rc == SN_OK) {
+        rc = s_open_outbox(self, err);
+    }
+    if (rc == SN_OK) {
+        rc = s_open_receiver(self, err);
+    }
+    if (rc == SN_OK && self->cfg.metrics != NULL) {
+        rc = sn_metrics_serve(self->metrics, self->cfg.metrics, 10000, err);
+    }
+    if (rc != SN_OK) {
+        self->dirty = false; /* nothing to save from a failed start */
+        ana_analyzer_destroy(&self);
+        return rc;
+    }
+    self->last_ckpt = sn_clock_ns();
+    *out = self;
+    return SN_OK;
+}
+
+void
+ana_analyzer_destroy(ana_analyzer_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    ana_analyzer_t *self = *self_p;
+    if (self->dirty) {
+        sn_err_t err;
+        if (ana_analyzer_checkpoint(self, &err) != SN_OK) {
+            sn_log(SN_LOG_ERROR, "analyzer", "checkpoint", "reason=\"%s\"",
+                   sn_err_text(&err));
+        }
+    }
+    sn_receiver_destroy(&self->recv);
+    sn_sender_destroy(&self->sender);
+    sn_spool_destroy(&self->outbox);
+    ana_archive_destroy(&self->archive);
+    ana_ingest_destroy(&self->in);
+    ana_config_fini(&self->cfg);
+    sn_config_destroy(&self->file);
+    sn_metrics_destroy(&self->metrics);
+    free(self->state_path);
+    free(self->rows);
+    free(self->arows);
+    free(self->pos);
+    free(self);
+    *self_p = NULL;
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static void
+s_position(ana_analyzer_t *self, const char *sender, uint64_t seq)
+{
+    for (size_t i = 0; i < self->n_pos; i++) {
+        if (strcmp(self->pos[i].id, sender) == 0) {
+            self->pos[i].seq = seq;
+            return;
+        }
+    }
+    if (self->n_pos == self->cap_pos) {
+        self->cap_pos = self->cap_pos ? self->cap_pos * 2 : 16;
+        self->pos =
+            sn_reallocarray(self->pos, self->cap_pos, sizeof *self->pos);
+    }
+    s_pos_t *p = &self->pos[self->n_pos++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->id, sizeof p->id, "%s", sender);
+    p->seq = seq;
+}
+
+/* Every record is handled here: bad ones are dead-lettered by ingest and
+ * never stop the stream, so this always returns SN_OK. */
+static int
+s_on_record(const sn_record_t *rec, void *arg)
+{
+    ana_analyzer_t *self = arg;
+    sn_err_t err;
+    ana_ingest_record(self->in, rec->data, rec->len, rec->sender_id, rec->seq,
+                      sn_time_now(), &err);
+    s_position(self, rec->sender_id, rec->seq);
+    self->dirty = true;
+    return SN_OK;
+}
+
+/* ---- checkpoints and the loop ------------------------------------------- */
+
+int
+ana_analyzer_checkpoint(ana_analyzer_t *self, sn_err_t *err)
+{
+    int rc = SN_OK;
+    if (self->archive != NULL) {
+        rc = ana_archive_flush(self->archive, err);
+    }
+    if (rc == SN_OK && self->outbox != NULL) {
+        rc = sn_spool_sync(self->outbox, err);
+    }
+    if (rc == SN_OK) {
+        rc = s_state_write(self, err);
+    }
+    if (rc == SN_OK && self->recv != NULL) {
+        rc = sn_receiver_commit(self->recv, err);
+    }
+    if (rc == SN_OK) {
+        self->dirty = false;
+        self->last_ckpt = sn_clock_ns();
+    }
+    return rc;
+}
+
+static void
+s_publish_metrics(ana_analyzer_t *self)
+{
+    const ana_ingest_stats_t *st = ana_ingest_stats(self->in);
+    const s_metric_ids_t *id = &self->mid;
+    sn_metrics_t *m = self->metrics;
+    struct {
+        int id;
+        uint64_t v;
+    } c[] = {{id->in, st->records},     {id->counted, st->counted},
+             {id->dup, st->duplicates}, {id->rejected, st->rejected},
+             {id->late, st->late},      {id->alerts, st->alerts},
+             {id->days, st->days},      {id->alarms, st->alarms}};
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        sn_metrics_add(m, c[i].id,
+                       (int64_t)c[i].v - sn_metrics_get(m, c[i].id));
+    }
+    sn_metrics_set(m, id->series,
+                   (int64_t)ana_series_size(ana_ingest_series(self->in)));
+    sn_metrics_beat(m);
+}
+
+/* One turn of the loop. @return SN_OK or an error that stops the daemon. */
+static int
+s_turn(ana_analyzer_t *self, sn_err_t *err)
+{
+    if (self->recv != NULL) {
+        int n = sn_receiver_poll(self->recv, S_POLL_MS, s_on_record, self, err);
+        if (n < 0) {
+            return n;
+        }
+    } else {
+        poll(NULL, 0, S_POLL_MS);
+    }
+    if (ana_ingest_tick(self->in, sn_time_now()) > 0) {
+        self->dirty = true;
+    }
+    if (self->sender != NULL) {
+        int rc = sn_sender_poll(self->sender, 0, err);
+        if (rc != SN_OK) {
+            return rc;
+        }
+    }
+    if (self->archive != NULL) {
+        int rc = ana_archive_tick(self->archive, err);
+        if (rc != SN_OK) {
+            return rc;
+        }
+    }
+    int64_t due = self->last_ckpt + (int64_t)self->cfg.checkpoint_ms * 1000000;
+    if (self->dirty && sn_clock_ns() >= due) {
+        int rc = ana_analyzer_checkpoint(self, err);
+        if (rc != SN_OK) {
+            return rc;
+        }
+    }
+    s_publish_metrics(self);
+    return SN_OK;
+}
+
+int
+ana_analyzer_run(ana_analyzer_t *self, int stop_fd, sn_err_t *err)
+{
+    sn_log(SN_LOG_INFO, "analyzer", "start", "series=%zu state=\"%s\"",
+           ana_series_size(ana_ingest_series(self->in)), self->state_path);
+    for (;;) {
+        if (stop_fd >= 0) {
+            struct pollfd p = {stop_fd, POLLIN, 0};
+            if (poll(&p, 1, 0) > 0) {
+                break;
+            }
+        }
+        int rc = s_turn(self, err);
+        if (rc != SN_OK) {
+            return rc;
+        }
+    }
+    int rc = ana_analyzer_checkpoint(self, err);
+    const ana_ingest_stats_t *st = ana_ingest_stats(self->in);
+    sn_log(SN_LOG_INFO, "analyzer", "stop",
+           "events=%llu counted=%llu duplicates=%llu rejected=%llu "
+           "alerts=%llu days=%llu",
+           (unsigned long long)st->records, (unsigned long long)st->counted,
+           (unsigned long long)st->duplicates, (unsigned long long)st->rejected,
+           (unsigned long long)st->alerts, (unsigned long long)st->days);
+    return rc;
+}
