@@ -1,0 +1,334 @@
+/*  tests/analyzer/test_analyzer.c - the daemon: real processes, real sockets
+ *
+ *  Runs `sentinel analyze` as a child process on ipc:// endpoints in a
+ *  temporary folder, sends it simulated case events through a real transport
+ *  sender and spool, receives its alerts through a real receiver, kills it
+ *  with SIGKILL in the middle of the stream, starts it again and checks from
+ *  its state file that every case was counted exactly once.
+ */
+#include "ana_config.h"
+#include "ingest.h"
+#include "simulate.h"
+
+#include "sentinel/alert.h"
+#include "sentinel/mem.h"
+#include "sentinel/spool.h"
+#include "sentinel/transport.h"
+#include "support.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* One test's folder, files and endpoints. */
+typedef struct env {
+    char *dir;    /* temporary folder */
+    char *config; /* sentinel.yaml */
+    char *events; /* ipc endpoint of the analyzer's receiver */
+    char *alerts; /* ipc endpoint of the test's alert receiver */
+} env_t;
+
+static void
+s_env(env_t *e)
+{
+    e->dir = ts_tmpdir();
+    e->events = sn_strdup_printf("ipc://%s/events.ipc", e->dir);
+    e->alerts = sn_strdup_printf("ipc://%s/alerts.ipc", e->dir);
+    char *yaml = sn_strdup_printf(
+        "analyzer:\n"
+        "  state_dir: %s/state\n"
+        "  checkpoint_ms: 50\n"
+        "  lateness_days: 0\n"
+        "  wall_clock: false\n"
+        "  window_days: 200\n"
+        "  dedup_capacity: 100000\n"
+        "transport: {endpoint: \"%s\", curve: false}\n"
+        "alerts:\n"
+        "  transport: {endpoint: \"%s\", curve: false, sender_id: ana}\n"
+        "  spool: {dir: %s/outbox, fsync: always}\n"
+        "archive: {path: %s/archive.h5, flush_interval: 0.2}\n"
+        "series:\n"
+        "  - {condition: ili, levels: [county]}\n"
+        "  - {condition: cholera}\n"
+        "detectors:\n"
+        "  - {name: ears-c2}\n"
+        "rules:\n"
+        "  - {name: class-a, kind: threshold, level: red, classes: A}\n",
+        e->dir, e->events, e->alerts, e->dir, e->dir);
+    e->config = ts_write_file(e->dir, "sentinel.yaml", yaml);
+    free(yaml);
+}
+
+static void
+s_env_free(env_t *e)
+{
+    ts_rmtree(e->dir);
+    free(e->dir);
+    free(e->config);
+    free(e->events);
+    free(e->alerts);
+}
+
+static pid_t
+s_start(const env_t *e)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execl(ts_sentinel_bin(), "sentinel", "analyze", "-c", e->config,
+              "--log-level", "warn", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int
+s_stop(pid_t pid, int sig)
+{
+    int status = 0;
+    kill(pid, sig);
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+/* The collector side: a spool and a sender of encoded events. */
+typedef struct site {
+    sn_spool_t *spool;   /* its outbox */
+    sn_sender_t *sender; /* publishing it */
+} site_t;
+
+static void
+s_site(site_t *s, const env_t *e)
+{
+    sn_spool_opts_t so;
+    sn_spool_opts_init(&so);
+    char *dir = sn_strdup_printf("%s/site-spool", e->dir);
+    so.dir = dir;
+    sn_err_t err;
+    ck_assert_msg(sn_spool_open(&so, &s->spool, &err) == SN_OK, "%s", err.msg);
+    sn_transport_opts_t to;
+    sn_transport_opts_init(&to);
+    to.endpoint = e->events;
+    to.sender_id = "site-a";
+    to.curve = false;
+    to.timeout_ms = 300;
+    ck_assert_msg(sn_sender_new(&to, s->spool, NULL, NULL, &s->sender, &err) ==
+                      SN_OK,
+                  "%s", err.msg);
+    free(dir);
+}
+
+static int
+s_spool_event(const sn_event_t *ev, void *arg)
+{
+    site_t *s = arg;
+    uint8_t buf[512];
+    int n = sn_event_encode(ev, buf, sizeof buf);
+    ck_assert_int_gt(n, 0);
+    return sn_spool_append(s->spool, buf, (size_t)n, NULL, NULL);
+}
+
+/* Poll the sender until everything is acknowledged or `ms` pass. */
+static bool
+s_drain(site_t *s, int ms)
+{
+    sn_spool_flush(s->spool, NULL);
+    for (int t = 0; t < ms; t += 50) {
+        sn_sender_poll(s->sender, 50, NULL);
+        if (sn_sender_drained(s->sender)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+s_count_alert(const sn_record_t *rec, void *arg)
+{
+    sn_alert_t *a = NULL;
+    if (sn_alert_decode(rec->data, rec->len, &a, NULL) == SN_OK) {
+        if (a->level == SN_LEVEL_RED) {
+            (*(int *)arg)++;
+        }
+        sn_alert_destroy(&a);
+    }
+    return SN_OK;
+}
+
+/* Sum of the county series' bins, read back from the state file. */
+static uint64_t
+s_counted(const env_t *e)
+{
+    sn_config_t *cfg = NULL;
+    sn_err_t err;
+    ck_assert_int_eq(sn_config_load(e->config, ana_config_schema, &cfg, &err),
+                     SN_OK);
+    ana_config_t c;
+    ck_assert_int_eq(ana_config_read(cfg, &c, &err), SN_OK);
+    ana_ingest_t *in = NULL;
+    ck_assert_int_eq(ana_ingest_new(&c, NULL, &in, &err), SN_OK);
+    char *path = sn_strdup_printf("%s/state/analyzer.state", e->dir);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_msg(ana_ingest_load(in, f, &err) == SN_OK, "%s", err.msg);
+    fclose(f);
+    ana_series_t *s = ana_ingest_series(in);
+    uint64_t total = 0;
+    for (uint32_t id = 0; id < ana_series_size(s); id++) {
+        const ana_series_key_t *k = ana_series_key(s, id);
+        if (strcmp(k->condition, "ili") != 0) {
+            continue;
+        }
+        ana_window_t *w = ana_series_window(s, id);
+        for (size_t i = 0; i < ana_window_span(w); i++) {
+            total += ana_window_counts(w)[i];
+        }
+    }
+    ana_ingest_destroy(&in);
+    ana_config_fini(&c);
+    sn_config_destroy(&cfg);
+    free(path);
+    return total;
+}
+
+/* Spool a simulated feed of one site (one case per event).
+ * @return the spool's last sequence: every event spooled so far. */
+static uint64_t
+s_simulate(site_t *s, sn_day_t start, int days, uint64_t seed)
+{
+    ana_sim_site_t site;
+    ck_assert_int_eq(
+        ana_sim_site_parse("site-a:330106:fever_clinic:20", &site, NULL),
+        SN_OK);
+    ana_sim_opts_t o;
+    ana_sim_opts_default(&o);
+    o.seed = seed;
+    o.start = start;
+    o.days = days;
+    o.sites = &site;
+    o.n_sites = 1;
+    ck_assert_int_eq(ana_sim_run(&o, s_spool_event, s, NULL), SN_OK);
+    return sn_spool_last_seq(s->spool);
+}
+
+START_TEST(test_analyzer_usage)
+{
+    env_t e;
+    s_env(&e);
+    sn_transport_opts_t ro;
+    sn_transport_opts_init(&ro);
+    ro.endpoint = e.alerts;
+    ro.curve = false;
+    sn_receiver_t *alerts = NULL;
+    ck_assert_int_eq(sn_receiver_new(&ro, &alerts, NULL), SN_OK);
+    pid_t pid = s_start(&e);
+    site_t s;
+    s_site(&s, &e);
+    sn_day_t d0 = sn_day_from_ymd(2025, 1, 6);
+    uint64_t events = s_simulate(&s, d0, 30, 4);
+    sn_event_t ch;
+    sn_event_init(&ch);
+    strcpy(ch.event_id, "cholera-1");
+    strcpy(ch.site_id, "site-a");
+    strcpy(ch.region, "330106");
+    strcpy(ch.condition, "cholera");
+    ch.source = SN_SOURCE_LAB;
+    ch.report_time = (sn_time_t)(d0 + 29) * 86400000 + 3600000;
+    s_spool_event(&ch, &s);
+    ck_assert(s_drain(&s, 20000));
+    int red = 0;
+    for (int t = 0; t < 200 && red == 0; t++) {
+        sn_receiver_poll(alerts, 50, s_count_alert, &red, NULL);
+        sn_receiver_commit(alerts, NULL);
+    }
+    ck_assert_int_eq(red, 1);
+    ck_assert_int_eq(s_stop(pid, SIGTERM), 0);
+    ck_assert_uint_eq(s_counted(&e), events); /* one case per event */
+    sn_sender_destroy(&s.sender);
+    sn_spool_destroy(&s.spool);
+    sn_receiver_destroy(&alerts);
+    s_env_free(&e);
+}
+END_TEST
+
+START_TEST(test_analyzer_kill9_loses_and_doubles_nothing)
+{
+    env_t e;
+    s_env(&e);
+    pid_t pid = s_start(&e);
+    site_t s;
+    s_site(&s, &e);
+    sn_day_t d0 = sn_day_from_ymd(2025, 1, 6);
+    uint64_t first = s_simulate(&s, d0, 45, 8);
+    sn_spool_flush(s.spool, NULL);
+    /* Let part of it through, then kill the analyzer without warning. */
+    for (int t = 0; t < 6; t++) {
+        sn_sender_poll(s.sender, 50, NULL);
+    }
+    s_stop(pid, SIGKILL);
+    pid = s_start(&e);
+    uint64_t all = s_simulate(&s, d0 + 45, 45, 9);
+    ck_assert_uint_gt(all, first);
+    ck_assert(s_drain(&s, 30000));
+    ck_assert_int_eq(s_stop(pid, SIGTERM), 0);
+    ck_assert_uint_eq(s_counted(&e), all);
+    sn_sender_destroy(&s.sender);
+    sn_spool_destroy(&s.spool);
+    s_env_free(&e);
+}
+END_TEST
+
+START_TEST(test_analyzer_bad_config_exits_2)
+{
+    char *dir = ts_tmpdir();
+    char *cfg = ts_write_file(dir, "bad.yaml",
+                              "analyzer: {state_dir: x}\n"
+                              "rules:\n"
+                              "  - {name: r, kind: quorum, level: blue}\n");
+    ts_run_t r = ts_sentinel(NULL, 20, "analyze", "-c", cfg, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "bad.yaml:3:"));
+    ck_assert_ptr_nonnull(strstr(r.err, "quorum"));
+    ts_run_free(&r);
+    ts_run_t u = ts_sentinel(NULL, 20, "analyze", NULL);
+    ck_assert_int_eq(u.status, 2);
+    ck_assert_ptr_nonnull(strstr(u.err, "-c FILE is required"));
+    ts_run_free(&u);
+    ts_rmtree(dir);
+    free(cfg);
+    free(dir);
+}
+END_TEST
+
+static Suite *
+analyzer_suite(void)
+{
+    Suite *s = suite_create("analyzer");
+    TCase *usage = tcase_create("usage");
+    tcase_set_timeout(usage, 90);
+    tcase_add_test(usage, test_analyzer_usage);
+    suite_add_tcase(s, usage);
+    TCase *edges = tcase_create("edges");
+    tcase_set_timeout(edges, 120);
+    tcase_add_test(edges, test_analyzer_kill9_loses_and_doubles_nothing);
+    suite_add_tcase(s, edges);
+    TCase *errors = tcase_create("errors");
+    tcase_set_timeout(errors, 30);
+    tcase_add_test(errors, test_analyzer_bad_config_exits_2);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(analyzer_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
