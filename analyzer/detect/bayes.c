@@ -75,7 +75,7 @@ s_eval(const double *p, const sn_det_input_t *in, size_t from, size_t to,
         double u = det_qnbinom(1 - p[P_ALPHA], sum + 0.5, cnt / (cnt + 1));
         double y = in->count[t];
         sn_det_point_t *pt = &out[t - from];
-        det_point_na(pt);
+        det_point_init(pt);
         pt->observed = y;
         pt->expected = cnt > 0 ? sum / cnt : NAN;
         pt->upperbound = u;

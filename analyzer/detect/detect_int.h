@@ -79,4 +79,8 @@ extern const det_method_t det_glrnb;
 /** Fill *pt with NA everywhere: NAN numbers, alarm SN_DET_NA, no label. */
 void det_point_na(sn_det_point_t *pt);
 
+/** As det_point_na() but leaves extra[] alone: for hot loops of methods
+ *  without extra columns (only extra[0 .. extra count - 1] are read). */
+void det_point_init(sn_det_point_t *pt);
+
 #endif

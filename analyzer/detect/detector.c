@@ -52,7 +52,7 @@ static const char *const s_names[] = {
 /* -------------------------------------------------------------- helpers */
 
 void
-det_point_na(sn_det_point_t *pt)
+det_point_init(sn_det_point_t *pt)
 {
     pt->observed = NAN;
     pt->expected = NAN;
@@ -60,6 +60,12 @@ det_point_na(sn_det_point_t *pt)
     pt->score = NAN;
     pt->alarm = SN_DET_NA;
     pt->label = NULL;
+}
+
+void
+det_point_na(sn_det_point_t *pt)
+{
+    det_point_init(pt);
     for (size_t i = 0; i < SN_DET_MAX_EXTRA; i++) {
         pt->extra[i] = NAN;
     }

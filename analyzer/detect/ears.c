@@ -95,7 +95,7 @@ s_eval_c12(const double *p, const sn_det_input_t *in, size_t from, size_t to,
         double mean, sd;
         s_win_stats(&w, b, &mean, &sd);
         sn_det_point_t *pt = &out[t - from];
-        det_point_na(pt);
+        det_point_init(pt);
         double sigma = s_rmax(sd, p[P_MINSIGMA]);
         s_alarm(pt, y[t], mean + z * sigma);
         pt->expected = mean;
@@ -149,7 +149,7 @@ s_eval_c3(const double *p, const sn_det_input_t *in, size_t from, size_t to,
         }
         double sum = s_rmax(0, c2[0] - 1) + s_rmax(0, c2[1] - 1);
         sn_det_point_t *pt = &out[s - from];
-        det_point_na(pt);
+        det_point_init(pt);
         s_alarm(pt, y[s], s_rmax(0, y[s] + sd * (z - sum)));
         pt->expected = mean;
         pt->score = sum;

@@ -86,7 +86,7 @@ s_point(const double *p, const sn_det_input_t *in, size_t t, sn_det_point_t *pt)
         }
     }
     double obs = s_week(in->count, t);
-    det_point_na(pt);
+    det_point_init(pt);
     pt->observed = obs;
     if (missing) {
         return;

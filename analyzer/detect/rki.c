@@ -57,7 +57,7 @@ s_eval(const double *p, const sn_det_input_t *in, size_t from, size_t to,
         double u = nb > 0 ? s_bound(base, nb, &mean) : (mean = NAN);
         double y = in->count[t];
         sn_det_point_t *pt = &out[t - from];
-        det_point_na(pt);
+        det_point_init(pt);
         pt->observed = y;
         pt->expected = mean;
         pt->upperbound = u;
