@@ -544,13 +544,18 @@ s_publish_metrics(ana_analyzer_t *self)
 static int
 s_turn(ana_analyzer_t *self, sn_err_t *err)
 {
+    /* Wait for events, but only briefly while alerts wait to be sent: the
+     * fixed-threshold rule promises an alert at once. */
+    int wait = self->sender != NULL && !sn_sender_drained(self->sender)
+                   ? 1
+                   : S_POLL_MS;
     if (self->recv != NULL) {
-        int n = sn_receiver_poll(self->recv, S_POLL_MS, s_on_record, self, err);
+        int n = sn_receiver_poll(self->recv, wait, s_on_record, self, err);
         if (n < 0) {
             return n;
         }
     } else {
-        poll(NULL, 0, S_POLL_MS);
+        poll(NULL, 0, wait);
     }
     if (ana_ingest_tick(self->in, sn_time_now()) > 0) {
         self->dirty = true;

@@ -249,11 +249,23 @@ s_track_ready(ana_engine_t *self, uint32_t id, sn_day_t day)
     const ana_series_key_t *key = ana_series_key(self->series, id);
     t->st = sn_calloc(self->n_det + 1, sizeof *t->st);
     for (size_t j = 0; j < self->n_det; j++) {
-        if (s_runs_on(&self->specs[j], key)) {
-            t->st[j] = sn_det_stream_new(self->det[j],
-                                         self->specs[j].weekly ? 52 : 365,
-                                         self->specs[j].warmup);
+        const ana_detector_spec_t *sp = &self->specs[j];
+        if (!s_runs_on(sp, key)) {
+            continue;
         }
+        /* History pushed to rebuild a stream is not evaluated again (its
+         * results are archived already): it counts as the stream's `from`,
+         * unless the detector has a warm-up of its own (CUSUM's in-control
+         * period), which must stay the same across restarts. */
+        size_t hist = (size_t)(day - t->start);
+        if (sp->weekly) {
+            hist = 0;
+            for (sn_day_t d = t->start; d < day; d++) {
+                hist += sn_day_weekday(d) == 7;
+            }
+        }
+        t->st[j] = sn_det_stream_new(self->det[j], sp->weekly ? 52 : 365,
+                                     sp->warmup ? sp->warmup : hist);
     }
     sn_det_point_t scratch;
     for (sn_day_t d = t->start; d < day; d++) {
