@@ -104,10 +104,15 @@ det_farr_data_new(size_t cap)
 {
     det_farr_data_t *self = sn_calloc(1, sizeof(*self));
     self->cap = cap < 1 ? 1 : cap;
-    self->x = sn_calloc(self->cap * DET_GLM_MAX_P, sizeof(double));
+    self->t = sn_calloc(self->cap, sizeof(double));
+    self->lev = sn_calloc(self->cap, sizeof(int));
     self->y = sn_calloc(self->cap, sizeof(double));
+    self->logy = sn_calloc(self->cap, sizeof(double));
+    self->eta0 = sn_calloc(self->cap, sizeof(double));
+    self->y23 = sn_calloc(self->cap, sizeof(double));
     self->hat = sn_calloc(self->cap, sizeof(double));
     self->omega = sn_calloc(self->cap, sizeof(double));
+    self->nlev = 1;
     return self;
 }
 
@@ -118,12 +123,61 @@ det_farr_data_destroy(det_farr_data_t **self_p)
         return;
     }
     det_farr_data_t *self = *self_p;
-    free(self->x);
+    free(self->t);
+    free(self->lev);
     free(self->y);
+    free(self->logy);
+    free(self->eta0);
+    free(self->y23);
     free(self->hat);
     free(self->omega);
+    free(self->slogy);
+    free(self->seta0);
+    free(self->sy23);
     free(self);
     *self_p = NULL;
+}
+
+void
+det_farr_data_series(det_farr_data_t *d, const double *count, size_t n)
+{
+    if (n > d->scap) {
+        free(d->slogy);
+        free(d->seta0);
+        free(d->sy23);
+        d->scap = n;
+        d->slogy = sn_calloc(n, sizeof(double));
+        d->seta0 = sn_calloc(n, sizeof(double));
+        d->sy23 = sn_calloc(n, sizeof(double));
+    }
+    d->count = count;
+    d->sn = n;
+    for (size_t i = 0; i < n; i++) {
+        double y = count[i];
+        d->slogy[i] = y > 0.0 ? log(y) : 0.0;
+        d->seta0[i] = log(y + 0.1);
+        d->sy23[i] = pow(y, 2.0 / 3.0);
+    }
+}
+
+void
+det_farr_data_add(det_farr_data_t *d, size_t i, double t, int lev)
+{
+    size_t r = d->m++;
+    d->y[r] = d->count[i];
+    d->logy[r] = d->slogy[i];
+    d->eta0[r] = d->seta0[i];
+    d->y23[r] = d->sy23[i];
+    d->t[r] = t;
+    d->lev[r] = lev;
+}
+
+void
+det_farr_data_design(det_farr_data_t *d, bool trend, size_t nlev)
+{
+    d->trend = trend;
+    d->nlev = nlev < 1 ? 1 : nlev;
+    d->p = 1 + (trend ? 1 : 0) + d->nlev - 1;
 }
 
 void
@@ -132,28 +186,25 @@ det_farr_drop_trend(det_farr_data_t *d)
     if (!d->trend) {
         return;
     }
-    for (size_t j = 2; j < d->p; j++) {
-        memcpy(d->x + (j - 1) * d->cap, d->x + j * d->cap,
-               d->m * sizeof(double));
-    }
     d->p--;
     d->trend = false;
 }
 
 /* Anscombe residuals of the fit in `glm` and R's weights from them. */
 static void
-s_weights(const det_glm_t *glm, const double *y, double phi, double thr,
-          double *hat, double *omega)
+s_weights(const det_glm_t *glm, const det_farr_data_t *d, double phi,
+          double thr, double *hat, double *omega)
 {
     size_t m = glm->m;
     det_glm_hat(glm, hat);
     double sum = 0.0;
     for (size_t i = 0; i < m; i++) {
         double mu = glm->mu[i];
-        double a =
-            1.5 * (pow(y[i], 2.0 / 3.0) * pow(mu, -1.0 / 6.0) - pow(mu, 0.5));
+        /* A fast fit's means are exp(eta), never floored. */
+        double mu16 = glm->fast ? exp(-glm->eta[i] / 6.0) : pow(mu, -1.0 / 6.0);
+        double a = 1.5 * (d->y23[i] * mu16 - sqrt(mu));
         double s = a / sqrt(phi * (1.0 - hat[i]));
-        omega[i] = s > thr ? pow(s, -2.0) : 1.0;
+        omega[i] = s > thr ? 1.0 / (s * s) : 1.0;
         sum += isnan(s) ? NAN : omega[i];
     }
     double gamma = (double)m / sum;
@@ -162,16 +213,29 @@ s_weights(const det_glm_t *glm, const double *y, double phi, double thr,
     }
 }
 
+/* The fit of the rows of d with prior weights `prior` (NULL: all 1). */
+static int
+s_glm_fit(det_glm_t *glm, const det_farr_data_t *d, const double *prior)
+{
+    det_glm_design_t des = {d->m,
+                            d->trend ? d->t : NULL,
+                            d->nlev > 1 ? d->lev : NULL,
+                            d->nlev,
+                            d->logy,
+                            d->eta0};
+    return det_glm_fit_design(glm, &des, d->y, prior);
+}
+
 int
 det_farr_fit(det_glm_t *glm, det_farr_data_t *d, bool reweight, double thr,
              double *phi, bool *conv)
 {
-    if (det_glm_fit(glm, d->x, d->cap, d->m, d->p, d->y, NULL) != 0) {
+    if (s_glm_fit(glm, d, NULL) != 0) {
         return -1;
     }
     if (!glm->converged && d->trend) {
         det_farr_drop_trend(d);
-        if (det_glm_fit(glm, d->x, d->cap, d->m, d->p, d->y, NULL) != 0) {
+        if (s_glm_fit(glm, d, NULL) != 0) {
             return -1;
         }
     }
@@ -180,13 +244,13 @@ det_farr_fit(det_glm_t *glm, det_farr_data_t *d, bool reweight, double thr,
     if (!reweight) {
         return 0;
     }
-    s_weights(glm, d->y, *phi, thr, d->hat, d->omega);
+    s_weights(glm, d, *phi, thr, d->hat, d->omega);
     for (size_t i = 0; i < d->m; i++) {
         if (!(d->omega[i] >= 0.0)) {
             return -1; /* R stops: NA or negative weights */
         }
     }
-    if (det_glm_fit(glm, d->x, d->cap, d->m, d->p, d->y, d->omega) != 0) {
+    if (s_glm_fit(glm, d, d->omega) != 0) {
         return -1;
     }
     *phi = det_farr_max1(det_glm_dispersion(glm, NULL));
@@ -220,10 +284,7 @@ s_add_row(det_farr_data_t *d, const sn_det_input_t *in, long r, long tofs)
     if (r < 0 || (size_t)r >= in->n) {
         return;
     }
-    d->y[d->m] = in->count[r];
-    d->x[d->m] = 1.0;
-    d->x[d->m + d->cap] = (double)(r + 1 + tofs);
-    d->m++;
+    det_farr_data_add(d, (size_t)r, (double)(r + 1 + tofs), 0);
 }
 
 /* The reference rows of t: windows of +-w periods around t - i years,
@@ -358,8 +419,7 @@ s_point(const double *p, const sn_det_input_t *in, size_t t, long tofs,
         }
     }
     bool trend = p[P_TREND] != 0, conv;
-    d->p = trend ? 2 : 1;
-    d->trend = trend;
+    det_farr_data_design(d, trend, 1);
     double phi, x0t = (double)((long)t + 1 + tofs), eta, xvx;
     if (d->m < 1 ||
         det_farr_fit(wk->glm, d, p[P_REWEIGHT] != 0, 1.0, &phi, &conv) ||
@@ -419,6 +479,7 @@ s_run(const double *p, const sn_det_input_t *in, size_t from, size_t to,
                           in->frequency);
     }
     s_work_t wk = {det_glm_new(s_rows(p)), det_farr_data_new(s_rows(p))};
+    det_farr_data_series(wk.d, in->count, in->n);
     for (size_t t = from; t <= to; t++) {
         s_point(p, in, t, tofs, &wk, &out[t - from]);
     }

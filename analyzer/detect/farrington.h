@@ -28,15 +28,27 @@ long det_farr_find_day(const sn_day_t *days, size_t n, sn_day_t day);
 /** @return R's max(x, 1): NAN stays NAN (C's fmax would give 1). */
 double det_farr_max1(double x);
 
-/* The rows of one Farrington GLM and scratch for its fit. */
+/* The rows of one Farrington GLM and scratch for its fit. The design is
+ * described, not stored: column 0 the intercept, column 1 the time trend
+ * t (when `trend`), then indicators of levels 1 .. nlev-1 of `lev`. What
+ * the fit needs of each count (log y, log(y + 0.1), y^(2/3)) is computed
+ * once per series (det_farr_data_series) and copied with the row. */
 typedef struct det_farr_data {
-    size_t cap;    /* rows allocated */
-    size_t m, p;   /* rows and columns in use */
-    bool trend;    /* column 1 of x is the time trend */
-    double *x;     /* cap x DET_GLM_MAX_P design, column-major, ld cap */
-    double *y;     /* cap responses */
-    double *hat;   /* cap hat values (scratch) */
-    double *omega; /* cap prior weights of the reweighted fit */
+    size_t cap;          /* rows allocated */
+    size_t m, p;         /* rows and columns in use */
+    bool trend;          /* column 1 is the time trend */
+    size_t nlev;         /* levels of the factor (1: no indicator columns) */
+    double *t;           /* cap trend values */
+    int *lev;            /* cap levels, 0 .. nlev-1 */
+    double *y;           /* cap responses */
+    double *logy;        /* cap log(y) (0 where y = 0) */
+    double *eta0;        /* cap log(y + 0.1) */
+    double *y23;         /* cap y^(2/3) */
+    double *hat;         /* cap hat values (scratch) */
+    double *omega;       /* cap prior weights of the reweighted fit */
+    const double *count; /* the series of det_farr_data_series() */
+    size_t sn, scap;     /* its length; cache entries allocated */
+    double *slogy, *seta0, *sy23; /* the per-count values by series index */
 } det_farr_data_t;
 
 /** Create rows for at most `cap` observations. Never returns NULL. */
@@ -44,6 +56,17 @@ det_farr_data_t *det_farr_data_new(size_t cap);
 
 /** Free the rows and set *self_p to NULL. Safe on NULL. */
 void det_farr_data_destroy(det_farr_data_t **self_p);
+
+/** Use the `n` counts of `count` (kept by reference) for the rows that
+ *  follow, computing what the fit needs of each once. */
+void det_farr_data_series(det_farr_data_t *d, const double *count, size_t n);
+
+/** Append the count at series index i as a row with trend value t and
+ *  level `lev`. The caller keeps m < cap. */
+void det_farr_data_add(det_farr_data_t *d, size_t i, double t, int lev);
+
+/** Set the columns: p = 1 + trend + nlev - 1. */
+void det_farr_data_design(det_farr_data_t *d, bool trend, size_t nlev);
 
 /** Remove column 1 (the time trend) from the design; clears d->trend. */
 void det_farr_drop_trend(det_farr_data_t *d);

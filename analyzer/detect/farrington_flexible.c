@@ -87,7 +87,6 @@ typedef struct s_work {
     det_glm_t *glm;     /* the fit */
     det_farr_data_t *d; /* the GLM rows */
     int *level;         /* seasonal level per period of the span, 0 NA */
-    double *wtime;      /* wtime per GLM row */
     int *rowlev;        /* level per GLM row */
     size_t cap;         /* periods the span may cover */
     int levels[S_MAX_PERIODS + 1]; /* levels present, ascending */
@@ -181,6 +180,7 @@ s_rows(const double *p, const sn_det_input_t *in, size_t t, long lo, long tofs,
     bool date = s_date_mode(p, in);
     long first = -1;
     size_t m = 0;
+    wk->d->m = 0;
     double step = date ? (double)(in->day[1] - in->day[0]) : 1.0;
     for (long i = lo; i <= (long)t; i++) {
         if (wk->level[i - lo] == 0) {
@@ -190,9 +190,9 @@ s_rows(const double *p, const sn_det_input_t *in, size_t t, long lo, long tofs,
         if (isnan(in->count[i])) {
             continue;
         }
-        wk->d->y[m] = in->count[i];
-        wk->wtime[m] = date ? (double)(in->day[i] - in->day[first]) / step
+        double wtime = date ? (double)(in->day[i] - in->day[first]) / step
                             : (double)(i + 1 + tofs);
+        det_farr_data_add(wk->d, (size_t)i, wtime, 0);
         wk->rowlev[m] = wk->level[i - lo];
         if (m == 0) {
             *wt0 = date ? (double)(in->day[t] - in->day[i]) / step
@@ -200,7 +200,6 @@ s_rows(const double *p, const sn_det_input_t *in, size_t t, long lo, long tofs,
         }
         m++;
     }
-    wk->d->m = m;
 }
 
 /* ---------------------------------------------------------------- fit */
@@ -226,21 +225,20 @@ s_design(const double *p, s_work_t *wk, bool trend, double wt0, double *x0)
     if (!seen[np]) {
         return -1; /* R: factor seasgroups has new level */
     }
+    int map[S_MAX_PERIODS + 1] = {0};
+    for (int k = 0; k < wk->nlev; k++) {
+        map[wk->levels[k]] = k;
+    }
     size_t nf = np > 1 ? (size_t)wk->nlev - 1 : 0, c = 0;
-    d->p = 1 + (trend ? 1 : 0) + nf;
-    d->trend = trend;
+    det_farr_data_design(d, trend, nf + 1);
     for (size_t i = 0; i < d->m; i++) {
-        d->x[i] = 1.0;
+        d->lev[i] = map[wk->rowlev[i]];
     }
     x0[c++] = 1.0;
     if (trend) {
-        memcpy(d->x + d->cap, wk->wtime, d->m * sizeof(double));
         x0[c++] = wt0;
     }
     for (size_t k = 1; k <= nf; k++, c++) {
-        for (size_t i = 0; i < d->m; i++) {
-            d->x[i + c * d->cap] = wk->rowlev[i] == wk->levels[k];
-        }
         x0[c] = np == wk->levels[k];
     }
     return 0;
@@ -486,7 +484,7 @@ s_run(const double *p, const sn_det_input_t *in, size_t from, size_t to,
     wk.d = det_farr_data_new(wk.cap);
     wk.level = sn_calloc(wk.cap, sizeof(int));
     wk.rowlev = sn_calloc(wk.cap, sizeof(int));
-    wk.wtime = sn_calloc(wk.cap, sizeof(double));
+    det_farr_data_series(wk.d, in->count, in->n);
     for (size_t t = from; t <= to; t++) {
         s_point(p, in, t, tofs, &wk, &out[t - from]);
     }
@@ -494,7 +492,6 @@ s_run(const double *p, const sn_det_input_t *in, size_t from, size_t to,
     det_farr_data_destroy(&wk.d);
     free(wk.level);
     free(wk.rowlev);
-    free(wk.wtime);
     return SN_OK;
 }
 

@@ -33,6 +33,7 @@ det_glm_new(size_t cap)
     self->qr = sn_calloc(cap * DET_GLM_MAX_P, sizeof(double));
     self->good = sn_calloc(cap, sizeof(int));
     self->work = sn_calloc(4 * cap, sizeof(double));
+    self->xd = sn_calloc(cap * DET_GLM_MAX_P, sizeof(double));
     return self;
 }
 
@@ -50,6 +51,7 @@ det_glm_destroy(det_glm_t **self_p)
     free(self->qr);
     free(self->good);
     free(self->work);
+    free(self->xd);
     free(self);
     *self_p = NULL;
 }
@@ -395,6 +397,7 @@ s_fit(det_glm_t *self, const double *x, size_t ldx, size_t m, size_t p,
       const double *y, const double *prior)
 {
     assert(self != NULL && x != NULL && y != NULL);
+    self->fast = false;
     if (s_setup(self, m, p, y, prior) != 0) {
         return -1;
     }
@@ -472,9 +475,42 @@ det_glm_dispersion(const det_glm_t *self, const double *wts)
     return s / self->df_residual;
 }
 
+/* x_i' (X'WX)^-1 x_i for row i of a design fitted by det_glm_fit_design()
+ * (self->xd holds the trend values and the levels of its rows). */
+static double
+s_fast_xvx(const det_glm_t *self, size_t i)
+{
+    size_t p = self->p, idx[3] = {0, 0, 0}, k = 1;
+    size_t off = self->xtrend ? 2 : 1;
+    double val[3] = {1.0, 0.0, 0.0}, q = 0.0;
+    if (self->xtrend) {
+        idx[k] = 1;
+        val[k++] = self->xd[i];
+    }
+    int l = (int)self->xd[i + self->cap];
+    if (l > 0) {
+        idx[k] = off + (size_t)l - 1;
+        val[k++] = 1.0;
+    }
+    for (size_t a = 0; a < k; a++) {
+        for (size_t b = 0; b < k; b++) {
+            q += val[a] * val[b] * self->vinv[idx[a] + idx[b] * p];
+        }
+    }
+    return q;
+}
+
 void
 det_glm_hat(const det_glm_t *self, double *hat)
 {
+    if (self->fast) {
+        for (size_t i = 0; i < self->m; i++) {
+            double h =
+                self->wt[i] > 0.0 ? self->wt[i] * s_fast_xvx(self, i) : 0.0;
+            hat[i] = h >= 1.0 - 10.0 * DBL_EPSILON ? 1.0 : h;
+        }
+        return;
+    }
     size_t n = self->ngood, k = (size_t)self->rank;
     double *h = self->work + 2 * self->cap, *e = self->work + 3 * self->cap;
     for (size_t r = 0; r < n; r++) {
@@ -537,6 +573,20 @@ int
 det_glm_predict(const det_glm_t *self, const double *x0, double *eta,
                 double *xvx)
 {
+    if (self->fast) {
+        /* Every relative pivot was far above qr()'s 1e-7. */
+        size_t p = self->p;
+        double e = 0.0, q = 0.0;
+        for (size_t i = 0; i < p; i++) {
+            e += x0[i] * self->coef[i];
+            for (size_t j = 0; j < p; j++) {
+                q += x0[i] * x0[j] * self->vinv[i + j * p];
+            }
+        }
+        *eta = e;
+        *xvx = q;
+        return 0;
+    }
     if (self->rank == 0 || s_r_singular(self)) {
         return -1;
     }
@@ -550,6 +600,9 @@ det_glm_var(const det_glm_t *self, size_t col)
     double x0[DET_GLM_MAX_P] = {0}, eta, q;
     if (col >= self->p || isnan(self->coef[col])) {
         return NAN;
+    }
+    if (self->fast) {
+        return self->vinv[col + col * self->p];
     }
     x0[col] = 1.0;
     s_xvx(self, x0, &eta, &q);

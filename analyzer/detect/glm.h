@@ -52,7 +52,13 @@ typedef struct det_glm {
     int *good;                   /* ngood row numbers with weight > 0 */
     double *work;                /* scratch: 4 * cap doubles */
     double theta;                /* NB size of the last fit; 0 Poisson */
-    const double *etastart;      /* starting eta during a fit, or NULL */
+    bool fast;                   /* last fit by det_glm_fit_design()'s
+                                    normal equations: vinv holds
+                                    (X'WX)^-1 and qr is unused */
+    double vinv[DET_GLM_MAX_P * DET_GLM_MAX_P]; /* p x p, column-major */
+    bool xtrend;            /* the fast fit's design had a trend */
+    double *xd;             /* cap x DET_GLM_MAX_P dense design */
+    const double *etastart; /* starting eta during a fit, or NULL */
 } det_glm_t;
 
 /** Create a workspace for designs of at most `cap` rows. Never returns
@@ -70,6 +76,28 @@ void det_glm_destroy(det_glm_t **self_p);
  *  weight or the IRLS broke down (R would stop with an error). */
 int det_glm_fit(det_glm_t *self, const double *x, size_t ldx, size_t m,
                 size_t p, const double *y, const double *prior);
+
+/* A design of the Farrington family: column 0 the intercept, then (if
+ * t is set) the time trend, then indicators of levels 1 .. nlev-1 of a
+ * factor (treatment contrasts, level 0 the baseline). */
+typedef struct det_glm_design {
+    size_t m;           /* rows */
+    const double *t;    /* m trend values, or NULL: no trend column */
+    const int *lev;     /* m levels in 0 .. nlev-1, or NULL: all 0 */
+    size_t nlev;        /* levels, >= 1 */
+    const double *logy; /* m values log(y) (any value at y = 0), or NULL */
+    const double *eta0; /* m values log(y + 0.1), or NULL */
+} det_glm_design_t;
+
+/** Fit log(mu) = X beta for the design `d` as det_glm_fit() does, with
+ *  the same results to rounding, but in O(m) per IRLS iteration: X'WX and
+ *  X'Wz are summed by level and the p x p system solved by Cholesky
+ *  (self->fast set). Where that could disagree with R's pivoted QR (a
+ *  relative pivot below 1e-3, so near the aliasing tolerances; a mean
+ *  below DBL_EPSILON or not finite; step halving) the fit is redone by
+ *  det_glm_fit() on the dense design. @return as det_glm_fit(). */
+int det_glm_fit_design(det_glm_t *self, const det_glm_design_t *d,
+                       const double *y, const double *prior);
 
 /** Fit the same model with the negative binomial family of MASS's
  *  negative.binomial(theta) and log link, starting from eta = etastart
