@@ -7,7 +7,10 @@
  *  sn_detector_eval() per series, single threaded. Prints evaluated points
  *  per second and microseconds per point. With a second argument FILE,
  *  every evaluated point's bound and alarm are written there (%.17g), so
- *  two builds can be compared point by point on the simulated data.
+ *  two builds can be compared point by point on the simulated data. A
+ *  third argument runs only the cases whose name contains it, and a
+ *  fourth, "sparse", simulates sparse series (levels from 0.05) instead,
+ *  which exercise the degenerate fits.
  *  Times are the process's CPU time, so other load on the machine
  *  disturbs them less. Figures only: it never fails on time.
  */
@@ -18,6 +21,7 @@
 #include "sentinel/mem.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,10 +85,13 @@ s_poisson(uint64_t *x, double mean)
 /* Series i: seasonal Poisson counts with a level of its own and an
  * outbreak now and then (the same data as bench_detect's weekly series). */
 static void
-s_simulate(double *y, size_t n, uint64_t seed)
+s_simulate(double *y, size_t n, uint64_t seed, bool sparse)
 {
     uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
     double level = 1 + 20 * s_unif(&x);
+    if (sparse) {
+        level = 0.05 + 3 * s_unif(&x) * s_unif(&x);
+    }
     for (size_t t = 0; t < n; t++) {
         double season = 1 + 0.5 * sin(2 * M_PI * (double)t / 52);
         double mean = level * season * (s_unif(&x) < 0.01 ? 3 : 1);
@@ -157,9 +164,13 @@ int
 main(int argc, char **argv)
 {
     size_t nseries = argc > 1 ? (size_t)atol(argv[1]) : 1000;
-    FILE *dump = argc > 2 ? fopen(argv[2], "w") : NULL;
-    if (nseries == 0 || (argc > 2 && dump == NULL)) {
-        fprintf(stderr, "usage: bench_farrington [SERIES [DUMPFILE]]\n");
+    FILE *dump =
+        argc > 2 && strcmp(argv[2], "-") != 0 ? fopen(argv[2], "w") : NULL;
+    const char *only = argc > 3 ? argv[3] : "";
+    bool sparse = argc > 4 && strcmp(argv[4], "sparse") == 0;
+    if (nseries == 0 || (argc > 2 && strcmp(argv[2], "-") != 0 && !dump)) {
+        fprintf(stderr, "usage: bench_farrington [SERIES [DUMPFILE|- "
+                        "[CASE [sparse]]]]\n");
         return 2;
     }
     double *y = sn_malloc(nseries * N_WEEKS * sizeof(double));
@@ -169,11 +180,14 @@ main(int argc, char **argv)
         day[t] = sn_day_from_ymd(2010, 1, 4) + 7 * (sn_day_t)t;
     }
     for (size_t s = 0; s < nseries; s++) {
-        s_simulate(y + s * N_WEEKS, N_WEEKS, s);
+        s_simulate(y + s * N_WEEKS, N_WEEKS, s, sparse);
     }
     printf("%zu simulated weekly series of %d weeks, single thread\n", nseries,
            N_WEEKS);
     for (size_t i = 0; i < sizeof s_cases / sizeof s_cases[0]; i++) {
+        if (strstr(s_cases[i].label, only) == NULL) {
+            continue;
+        }
         s_run(&s_cases[i], y, day, nseries, out, dump);
     }
     if (dump) {
