@@ -301,7 +301,9 @@ s_list_segments(sn_spool_t *self, sn_err_t *err)
         }
     }
     closedir(d);
-    qsort(self->segs, self->nsegs, sizeof *self->segs, s_cmp_seg);
+    if (self->nsegs > 1) {
+        qsort(self->segs, self->nsegs, sizeof *self->segs, s_cmp_seg);
+    }
     return SN_OK;
 }
 
