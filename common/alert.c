@@ -304,6 +304,16 @@ sn_alert_encode(const sn_alert_t *self, uint8_t *buf, size_t size)
 
 /* Copy a decoded string into a fixed field; an empty string is allowed
  * here (validation decides), a too-long one is refused. */
+/* @return whether `s` is valid UTF-8, by jansson's own check: a string that
+ * fails it could not be rendered as JSON later. */
+static bool
+s_utf8_ok(const char *s)
+{
+    json_t *j = json_string(s ? s : "");
+    json_decref(j);
+    return j != NULL;
+}
+
 static int
 s_decode_str(char *dst, size_t size, const char *src, const char *field,
              sn_err_t *err)
@@ -313,6 +323,10 @@ s_decode_str(char *dst, size_t size, const char *src, const char *field,
         return sn_err_set(err, SN_EPARSE,
                           "alert: field '%s': %zu bytes, at most %zu allowed",
                           field, len, size - 1);
+    }
+    if (!s_utf8_ok(src)) {
+        return sn_err_set(err, SN_EPARSE, "alert: field '%s': not UTF-8",
+                          field);
     }
     memcpy(dst, src ? src : "", len + 1);
     return SN_OK;
@@ -372,6 +386,9 @@ s_decode_msg(const Sentinel__V1__Alert *m, sn_alert_t *a, sn_err_t *err)
     rc = rc ? rc
             : s_decode_str(a->region, sizeof a->region, m->region, "region",
                            err);
+    if (rc == SN_OK && !s_utf8_ok(m->summary)) {
+        rc = sn_err_set(err, SN_EPARSE, "alert: field 'summary': not UTF-8");
+    }
     if (rc != SN_OK) {
         return rc;
     }
@@ -429,15 +446,38 @@ s_json_day(sn_day_t d)
     return json_string(sn_day_format(d, buf));
 }
 
+/* A JSON string of `s`. An alert built in memory may carry bytes that are
+ * not UTF-8 (copied from an event that was never checked for it); jansson
+ * refuses those, so they are written as '?' rather than failing. */
+static json_t *
+s_json_text(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j != NULL) {
+        return j;
+    }
+    char *clean = sn_strdup(s);
+    for (char *p = clean; *p != '\0'; p++) {
+        if ((unsigned char)*p >= 0x80) {
+            *p = '?';
+        }
+    }
+    j = json_string(clean);
+    free(clean);
+    return j;
+}
+
 static json_t *
 s_evidence_json(const sn_evidence_t *ev)
 {
     const char *src = sn_source_name(ev->source);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, "
+    return json_pack("{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
                      "s:o}",
-                     "series_key", ev->series_key, "condition", ev->condition,
-                     "region", ev->region, "source", src ? src : "unknown",
-                     "site_id", ev->site_id, "detector", ev->detector, "day",
+                     "series_key", s_json_text(ev->series_key), "condition",
+                     s_json_text(ev->condition), "region",
+                     s_json_text(ev->region), "source", src ? src : "unknown",
+                     "site_id", s_json_text(ev->site_id), "detector",
+                     s_json_text(ev->detector), "day",
                      s_json_day(ev->day), "observed", s_json_num(ev->observed),
                      "expected", s_json_num(ev->expected), "upperbound",
                      s_json_num(ev->upperbound), "score",
@@ -453,11 +493,13 @@ sn_alert_to_json(const sn_alert_t *self)
         json_array_append_new(rows, s_evidence_json(&self->evidence[i]));
     }
     json_t *obj = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o}", "alert_key",
-        sn_alert_key(self, key), "level", sn_level_name(self->level), "rule",
-        self->rule, "condition", self->condition, "region", self->region, "day",
-        s_json_day(self->day), "raised", sn_time_format(self->raised, raised),
-        "summary", self->summary, "evidence", rows);
+        "{s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o}", "alert_key",
+        s_json_text(sn_alert_key(self, key)), "level",
+        sn_level_name(self->level), "rule", s_json_text(self->rule),
+        "condition", s_json_text(self->condition), "region",
+        s_json_text(self->region), "day", s_json_day(self->day), "raised",
+        sn_time_format(self->raised, raised), "summary",
+        s_json_text(self->summary), "evidence", rows);
     char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER |
                                      JSON_REAL_PRECISION(10));
     json_decref(obj);

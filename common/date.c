@@ -27,14 +27,16 @@ sn_day_from_ymd(int year, int month, int day)
 void
 sn_day_to_ymd(sn_day_t d, int *year, int *month, int *day)
 {
-    int z = d + 719468;
-    int era = (z >= 0 ? z : z - 146096) / 146097;
-    int doe = z - era * 146097;
+    /* In 64 bits: any int32 day, even one read off the wire, must not
+     * overflow the shift to the 0000-03-01 epoch. */
+    int64_t z = (int64_t)d + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int doe = (int)(z - era * 146097);
     int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     int mp = (5 * doy + 2) / 153;
     int m = mp < 10 ? mp + 3 : mp - 9;
-    *year = yoe + era * 400 + (m <= 2);
+    *year = (int)(yoe + era * 400 + (m <= 2));
     *month = m;
     *day = doy - (153 * mp + 2) / 5 + 1;
 }
@@ -179,10 +181,13 @@ sn_time_parse(const char *s, sn_time_t *out)
 char *
 sn_time_format(sn_time_t t, char *buf)
 {
-    sn_day_t d = sn_time_day(t);
-    int64_t ms = t - (int64_t)d * 86400000;
+    /* The day in 64 bits, so that ms stays within one day even for a time
+     * whose day does not fit sn_day_t (a hostile report_time). */
+    int64_t ms = t % 86400000;
+    int64_t d = t / 86400000 - (ms < 0);
+    ms += ms < 0 ? 86400000 : 0;
     int y, m, dd;
-    sn_day_to_ymd(d, &y, &m, &dd);
+    sn_day_to_ymd((sn_day_t)d, &y, &m, &dd);
     snprintf(buf, SN_TIME_STR_MAX, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
              (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)dd % 100u,
              (unsigned)(ms / 3600000) % 100u, (unsigned)(ms / 60000 % 60),
