@@ -82,6 +82,9 @@ col_feed_push(col_feed_t *self, const void *data, size_t len)
     if (self->ended) {
         return SN_ESTATE;
     }
+    if (len == 0) {
+        return SN_OK; /* nothing to copy; buf may still be NULL */
+    }
     /* Compact before growing: records already read are never looked at
      * again, and rec->raw is only valid until this call. */
     if (self->off > 0) {

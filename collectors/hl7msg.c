@@ -121,8 +121,8 @@ s_check_segment(const col_hl7msg_t *self, size_t i, sn_err_t *err)
                           "by the field separator '%c' of MSH-1",
                           i + 1, s, s[3], self->fs);
     }
-    return sn_err_set(err, SN_EPARSE, "segment %zu: '%.8s' is not a segment",
-                      i + 1, s);
+    return sn_err_set(err, SN_EPARSE, "segment %zu: '%.*s' is not a segment",
+                      i + 1, (int)(n < 8 ? n : 8), s);
 }
 
 int

@@ -57,6 +57,9 @@ col_mllp_destroy(col_mllp_t **self_p)
 void
 col_mllp_push(col_mllp_t *self, const void *data, size_t len)
 {
+    if (len == 0) {
+        return; /* nothing to copy; buf may still be NULL */
+    }
     if (self->off > 0) {
         memmove(self->buf, self->buf + self->off, self->len - self->off);
         self->len -= self->off;
