@@ -49,6 +49,16 @@ void fuzz_fail(const char *target, const char *what) __attribute__((noreturn));
  *  past its end is caught by AddressSanitizer. Caller frees. */
 char *fuzz_dup(const uint8_t *data, size_t size);
 
+/* An entry point, as the replay takes it. */
+typedef int (*fuzz_entry_fn)(const uint8_t *data, size_t size);
+
+/** Replay every file of tests/fuzz/<kind>/<target>/ (kind "corpus" or
+ *  "regressions"; found through $SENTINEL_SOURCE_DIR) through `entry`, each
+ *  in a buffer of its exact size, naming each file on stderr first so a
+ *  crash says which. Only in the regression suites (fuzz_replay.c).
+ *  @return the number of files replayed, or -1 when the folder is absent. */
+int fuzz_replay(const char *kind, const char *target, fuzz_entry_fn entry);
+
 /* libFuzzer's entry, defined only in the libFuzzer build of a target. */
 #ifdef SN_FUZZ_MAIN
 #define SN_FUZZ_TARGET(entry)                                                  \
