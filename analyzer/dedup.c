@@ -53,7 +53,10 @@ ana_dedup_new(size_t capacity)
     }
     ana_dedup_t *self = sn_calloc(1, sizeof *self);
     size_t n = s_slots_for(capacity);
-    self->slots = sn_calloc(n, sizeof *self->slots);
+    /* Touch every page now: a table filled at random would otherwise take
+     * its page faults one by one on the hot path. */
+    self->slots = sn_malloc(n * sizeof *self->slots);
+    memset(self->slots, 0, n * sizeof *self->slots);
     self->mask = n - 1;
     self->capacity = capacity;
     self->horizon = INT32_MIN;

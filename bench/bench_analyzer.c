@@ -1,0 +1,514 @@
+/*  bench/bench_analyzer.c - analyzer figures: ingest, day close, memory,
+ *  alert latency
+ *
+ *  Prints, each next to what it is measured against in the same run:
+ *  1. the hot path in one thread: decode + validate + dedup + aggregation
+ *     of encoded events, events/s (target: 1,000,000 on one core);
+ *  2. sustained ingest over ZeroMQ into the real `sentinel analyze` daemon
+ *     (dedup, aggregation, HDF5 archive, checkpoints before acks), events/s,
+ *     next to raw ZeroMQ moving the same bytes in the same message sizes;
+ *  3. closing one day for 100,000 series with EARS C2 and with
+ *     farringtonFlexible (weekly, on a Sunday), seconds;
+ *  4. resident memory per series with three years of daily history;
+ *  5. event-to-alert latency of the fixed-threshold rule through the daemon
+ *     and both transports, p50 and p99.
+ *  Sizes can be cut with BENCH_ANALYZER_SCALE (0.01 .. 1, default 1), and
+ *  BENCH_ANALYZER_ONLY=hot|daemon|close|latency runs one part.
+ */
+#include "ana_config.h"
+#include "engine.h"
+#include "ingest.h"
+#include "series.h"
+
+#include "sentinel/alert.h"
+#include "sentinel/mem.h"
+#include "sentinel/spool.h"
+#include "sentinel/transport.h"
+
+#include <libgen.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define BATCH                                                                  \
+    1000 /* records per transport batch, as the transport's default            \
+          */
+
+static double
+s_secs(int64_t ns)
+{
+    return (double)ns / 1e9;
+}
+
+/* CPU time of this thread: the machine may be shared while it runs. */
+static int64_t
+s_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double
+s_scale(void)
+{
+    const char *s = getenv("BENCH_ANALYZER_SCALE");
+    double v = s ? atof(s) : 1.0;
+    return v > 0.001 && v <= 1 ? v : 1.0;
+}
+
+static long
+s_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = 0;
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = atol(line + 6);
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return kb;
+}
+
+/* A pipeline from YAML text; exits on error (a benchmark, not a test). */
+static ana_ingest_t *
+s_pipeline(const char *yaml, sn_config_t **cfg_out)
+{
+    sn_err_t err;
+    ana_config_t c;
+    ana_ingest_t *in = NULL;
+    if (sn_config_parse(yaml, strlen(yaml), "bench.yaml", ana_config_schema,
+                        cfg_out, &err) != SN_OK ||
+        ana_config_read(*cfg_out, &c, &err) != SN_OK ||
+        ana_ingest_new(&c, NULL, &in, &err) != SN_OK) {
+        fprintf(stderr, "bench_analyzer: %s\n", err.msg);
+        exit(1);
+    }
+    ana_config_fini(&c);
+    return in;
+}
+
+/* Event i of a stream: 200 sites in 50 counties, 5 sources, 100 days. */
+static void
+s_event(sn_event_t *ev, uint64_t i, sn_day_t d0, uint64_t per_day)
+{
+    sn_event_init(ev);
+    unsigned site = (unsigned)(i % 200);
+    snprintf(ev->site_id, sizeof ev->site_id, "site-%u", site);
+    snprintf(ev->event_id, sizeof ev->event_id, "ev-%llu",
+             (unsigned long long)i);
+    snprintf(ev->region, sizeof ev->region, "3301%02u", site % 50 + 1);
+    snprintf(ev->condition, sizeof ev->condition, "ili");
+    ev->source = (sn_source_t)(site % 5 + 1);
+    ev->report_time = (sn_time_t)(d0 + (sn_day_t)(i / per_day)) * 86400000 +
+                      (sn_time_t)(i % 86400) * 1000;
+}
+
+static const char s_hot_yaml[] =
+    "analyzer: {state_dir: x, wall_clock: false, lateness_days: 0,\n"
+    "           dedup_capacity: 3000000, window_days: 400}\n"
+    "series:\n"
+    "  - {condition: ili, levels: [site, county, prefecture]}\n";
+
+/* 1. decode + validate + dedup + aggregation, one thread. */
+static void
+s_bench_hot(uint64_t n)
+{
+    sn_config_t *cfg = NULL;
+    ana_ingest_t *in = s_pipeline(s_hot_yaml, &cfg);
+    sn_day_t d0 = sn_day_from_ymd(2025, 1, 1);
+    uint8_t *buf = sn_malloc(n * 128);
+    uint16_t *len = sn_malloc(n * sizeof *len);
+    for (uint64_t i = 0; i < n; i++) {
+        sn_event_t ev;
+        s_event(&ev, i, d0, n / 100 + 1);
+        len[i] = (uint16_t)sn_event_encode(&ev, buf + i * 128, 128);
+    }
+    sn_time_t now = sn_time_now();
+    int64_t t0 = sn_clock_ns(), c0 = s_cpu_ns();
+    for (uint64_t i = 0; i < n; i++) {
+        ana_ingest_record(in, buf + i * 128, len[i], "b", i, now, NULL);
+    }
+    int64_t t1 = sn_clock_ns(), c1 = s_cpu_ns();
+    const ana_ingest_stats_t *st = ana_ingest_stats(in);
+    printf("hot path (decode+validate+dedup+aggregate, 1 thread): %.0f "
+           "events/s per CPU-second (%.0f by the wall clock) over %llu events "
+           "(%llu counted, %zu series; target >= 1000000)\n",
+           (double)n / s_secs(c1 - c0), (double)n / s_secs(t1 - t0),
+           (unsigned long long)n, (unsigned long long)st->counted,
+           ana_series_size(ana_ingest_series(in)));
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+    free(buf);
+    free(len);
+}
+
+/* ---- 2. sustained ingest over ZeroMQ -------------------------------- */
+
+/* The raw figure: a ROUTER child receives `msgs` messages of `size` bytes
+ * from a DEALER and answers once; events/s counts BATCH events a message. */
+static double
+s_bench_raw_zmq(const char *endpoint, size_t msgs, size_t size)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        void *ctx = zmq_ctx_new(), *r = zmq_socket(ctx, ZMQ_ROUTER);
+        int hwm = 0;
+        zmq_setsockopt(r, ZMQ_RCVHWM, &hwm, sizeof hwm);
+        zmq_bind(r, endpoint);
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        char id[256];
+        int idlen = 0;
+        for (size_t i = 0; i < msgs; i++) {
+            idlen = zmq_recv(r, id, sizeof id, 0); /* identity frame */
+            zmq_msg_recv(&m, r, 0);
+        }
+        zmq_send(r, id, (size_t)idlen, ZMQ_SNDMORE);
+        zmq_send(r, "done", 4, 0);
+        zmq_msg_close(&m);
+        zmq_close(r);
+        zmq_ctx_term(ctx);
+        _exit(0);
+    }
+    void *ctx = zmq_ctx_new(), *d = zmq_socket(ctx, ZMQ_DEALER);
+    int hwm = 0;
+    zmq_setsockopt(d, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_connect(d, endpoint);
+    char *payload = sn_calloc(1, size);
+    char ok[8];
+    int64_t t0 = sn_clock_ns();
+    for (size_t i = 0; i < msgs; i++) {
+        zmq_send(d, payload, size, 0);
+    }
+    zmq_recv(d, ok, sizeof ok, 0);
+    int64_t t1 = sn_clock_ns();
+    free(payload);
+    zmq_close(d);
+    zmq_ctx_term(ctx);
+    waitpid(pid, NULL, 0);
+    return (double)(msgs * BATCH) / s_secs(t1 - t0);
+}
+
+static pid_t
+s_daemon(const char *bin, const char *config)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(bin, "sentinel", "analyze", "-c", config, "--log-level", "warn",
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void
+s_write_config(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+static sn_sender_t *
+s_sender(const char *dir, const char *endpoint, sn_spool_t **spool)
+{
+    sn_spool_opts_t so;
+    sn_spool_opts_init(&so);
+    so.dir = dir;
+    so.fsync = SN_SPOOL_FSYNC_NEVER;
+    so.max_bytes = 8ull << 30;
+    sn_err_t err;
+    sn_transport_opts_t to;
+    sn_transport_opts_init(&to);
+    to.endpoint = endpoint;
+    to.sender_id = "bench";
+    to.curve = false;
+    to.window = 2000000;
+    to.batch_ms = 1;
+    sn_sender_t *s = NULL;
+    if (sn_spool_open(&so, spool, &err) != SN_OK ||
+        sn_sender_new(&to, *spool, NULL, NULL, &s, &err) != SN_OK) {
+        fprintf(stderr, "bench_analyzer: %s\n", err.msg);
+        exit(1);
+    }
+    return s;
+}
+
+static void
+s_bench_daemon(const char *bin, const char *tmp, uint64_t n)
+{
+    char cfg[512], ep[300], spool[300];
+    snprintf(ep, sizeof ep, "ipc://%s/ev.ipc", tmp);
+    snprintf(spool, sizeof spool, "%s/site-spool", tmp);
+    char *yaml = sn_strdup_printf(
+        "analyzer: {state_dir: %s/state, wall_clock: false, "
+        "lateness_days: 0, checkpoint_ms: 200, dedup_capacity: %llu, "
+        "window_days: 400}\n"
+        "transport: {endpoint: \"%s\", curve: false}\n"
+        "archive: {path: %s/bench.h5}\n"
+        "series:\n  - {condition: ili, levels: [site, county, prefecture]}\n",
+        tmp, (unsigned long long)(n + n / 4), ep, tmp);
+    snprintf(cfg, sizeof cfg, "%s/bench.yaml", tmp);
+    s_write_config(cfg, yaml);
+    free(yaml);
+    sn_spool_t *sp = NULL;
+    sn_sender_t *s = s_sender(spool, ep, &sp);
+    uint8_t buf[256];
+    size_t bytes = 0;
+    sn_day_t d0 = sn_day_from_ymd(2025, 1, 1);
+    for (uint64_t i = 0; i < n; i++) {
+        sn_event_t ev;
+        s_event(&ev, i, d0, n / 100 + 1);
+        int len = sn_event_encode(&ev, buf, sizeof buf);
+        bytes += (size_t)len;
+        sn_spool_append(sp, buf, (size_t)len, NULL, NULL);
+    }
+    sn_spool_flush(sp, NULL);
+    pid_t pid = s_daemon(bin, cfg);
+    int64_t t0 = sn_clock_ns();
+    while (!sn_sender_drained(s) && sn_clock_ns() - t0 < 300e9) {
+        sn_sender_poll(s, 20, NULL);
+    }
+    int64_t t1 = sn_clock_ns();
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    sn_sender_destroy(&s);
+    sn_spool_destroy(&sp);
+    size_t per_msg = bytes / n * BATCH;
+    double ours = (double)n / s_secs(t1 - t0);
+    snprintf(ep, sizeof ep, "ipc://%s/raw.ipc", tmp);
+    double raw = s_bench_raw_zmq(ep, n / BATCH, per_msg);
+    printf("sustained ingest, ZeroMQ -> sentinel analyze (dedup + aggregation"
+           " + archive + checkpoints before acks): %.0f events/s over %llu "
+           "events, %.0f%% of raw ZeroMQ\n",
+           ours, (unsigned long long)n, 100 * ours / raw);
+    printf("raw ZeroMQ, same bytes in the same message sizes (%zu B per "
+           "%d-event message): %.0f events/s\n",
+           per_msg, BATCH, raw);
+}
+
+/* ---- 3 and 4. closing a day for 100,000 series; memory per series -------- */
+
+/* Fill `n` county series of 10 conditions with `days` days of counts. */
+static ana_series_t *
+s_history(size_t n, sn_day_t last, size_t days, uint32_t **leaves)
+{
+    static const char *const conds[] = {
+        "ili",       "fever",   "diarrhoea", "rash",      "hfmd",
+        "influenza", "measles", "mumps",     "dysentery", "unexplained"};
+    ana_condition_t cat[10];
+    ana_series_spec_t spec[10];
+    memset(spec, 0, sizeof spec);
+    for (int c = 0; c < 10; c++) {
+        snprintf(cat[c].code, sizeof cat[c].code, "%s", conds[c]);
+        cat[c].klass = 'S';
+        snprintf(spec[c].condition, sizeof spec[c].condition, "%s", conds[c]);
+        spec[c].levels = 1u << ANA_LEVEL_COUNTY;
+    }
+    ana_series_t *s =
+        ana_series_new(cat, 10, spec, 10, days + 10, last - (sn_day_t)days);
+    *leaves = sn_calloc(n, sizeof **leaves);
+    for (size_t i = 0; i < n; i++) {
+        char region[8];
+        size_t r = i / 100; /* 100 series per county: 10 conditions x 10 */
+        snprintf(region, sizeof region, "%02zu%02zu%02zu", 11 + r / 2500 % 55,
+                 r / 50 % 50 + 1, r % 50 + 1);
+        ana_series_leaf(s, conds[i % 10], region,
+                        (sn_source_t)(i / 10 % 10 + 1), "", &(*leaves)[i],
+                        NULL);
+    }
+    uint64_t x = 88172645463325252ull;
+    for (sn_day_t d = last - (sn_day_t)days + 1; d <= last; d++) {
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            ana_series_add(s, (*leaves)[i], d, (uint32_t)(x % 11), 1);
+        }
+    }
+    return s;
+}
+
+static void
+s_bench_close(size_t n, const char *method, bool weekly)
+{
+    sn_day_t sunday = sn_day_from_ymd(2025, 11, 23); /* a Sunday */
+    long rss0 = s_rss_kb();
+    uint32_t *leaves;
+    ana_series_t *s = s_history(n, sunday - 7, 1096, &leaves);
+    ana_detector_spec_t spec;
+    memset(&spec, 0, sizeof spec);
+    snprintf(spec.name, sizeof spec.name, "%s", method);
+    snprintf(spec.method, sizeof spec.method, "%s", method);
+    spec.weekly = weekly;
+    ana_engine_t *e = NULL;
+    sn_err_t err;
+    if (ana_engine_new(s, &spec, 1, NULL, NULL, NULL, &e, &err) != SN_OK) {
+        printf("close one day, %s: not available (%s)\n", method, err.msg);
+        ana_series_destroy(&s);
+        free(leaves);
+        return;
+    }
+    int64_t t0 = sn_clock_ns();
+    for (sn_day_t d = sunday - 6; d < sunday; d++) {
+        ana_engine_close(e, d); /* the first one rebuilds the streams */
+    }
+    int64_t t1 = sn_clock_ns();
+    for (size_t i = 0; i < n; i++) {
+        ana_series_add(s, leaves[i], sunday, 5, 1);
+    }
+    int64_t t2 = sn_clock_ns();
+    ana_engine_close(e, sunday);
+    int64_t t3 = sn_clock_ns();
+    long rss1 = s_rss_kb();
+    printf("close one day, %zu series, %s%s: %.2f s (rebuilding the streams "
+           "from 3 years of history after a restart, then 5 days: %.1f s)\n",
+           n, method, weekly ? " (weekly, on a Sunday)" : "", s_secs(t3 - t2),
+           s_secs(t1 - t0));
+    printf("resident memory per series, 3 years of daily bins + %s stream: "
+           "%.1f KiB\n",
+           method, (double)(rss1 - rss0) / (double)n);
+    ana_engine_destroy(&e);
+    ana_series_destroy(&s);
+    free(leaves);
+}
+
+/* ---- 5. event-to-alert latency of the fixed-threshold rule --------------- */
+
+/* Receives alerts; records when the one awaited came. */
+typedef struct s_wait {
+    int got; /* alerts received */
+} s_wait_t;
+
+static int
+s_on_alert_rec(const sn_record_t *rec, void *arg)
+{
+    (void)rec;
+    ((s_wait_t *)arg)->got++;
+    return SN_OK;
+}
+
+static int
+s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void
+s_bench_latency(const char *bin, const char *tmp, int k)
+{
+    char cfg[512], ev_ep[300], al_ep[300], spool[300];
+    snprintf(ev_ep, sizeof ev_ep, "ipc://%s/lat-ev.ipc", tmp);
+    snprintf(al_ep, sizeof al_ep, "ipc://%s/lat-al.ipc", tmp);
+    snprintf(spool, sizeof spool, "%s/lat-spool", tmp);
+    char *yaml = sn_strdup_printf(
+        "analyzer: {state_dir: %s/lat-state, checkpoint_ms: 100}\n"
+        "transport: {endpoint: \"%s\", curve: false, batch_ms: 1}\n"
+        "alerts:\n"
+        "  transport: {endpoint: \"%s\", curve: false, batch_ms: 1}\n"
+        "  spool: {dir: %s/lat-outbox, fsync: always}\n"
+        "series:\n  - {condition: cholera}\n"
+        "rules:\n  - {name: class-a, kind: threshold, level: red, "
+        "classes: A}\n",
+        tmp, ev_ep, al_ep, tmp);
+    snprintf(cfg, sizeof cfg, "%s/lat.yaml", tmp);
+    s_write_config(cfg, yaml);
+    free(yaml);
+    sn_transport_opts_t ro;
+    sn_transport_opts_init(&ro);
+    ro.endpoint = al_ep;
+    ro.curve = false;
+    sn_receiver_t *alerts = NULL;
+    sn_receiver_new(&ro, &alerts, NULL);
+    pid_t pid = s_daemon(bin, cfg);
+    sn_spool_t *sp = NULL;
+    sn_sender_t *s = s_sender(spool, ev_ep, &sp);
+    double *lat = sn_calloc((size_t)k, sizeof *lat);
+    s_wait_t w = {0};
+    int n = 0;
+    for (int i = 0; i <= k; i++) { /* event 0 warms the daemon up */
+        sn_event_t ev;
+        sn_event_init(&ev);
+        snprintf(ev.event_id, sizeof ev.event_id, "c-%d", i);
+        snprintf(ev.site_id, sizeof ev.site_id, "lab-1");
+        snprintf(ev.region, sizeof ev.region, "33%02d%02d", i / 50 + 1,
+                 i % 50 + 1);
+        snprintf(ev.condition, sizeof ev.condition, "cholera");
+        ev.source = SN_SOURCE_LAB;
+        ev.report_time = sn_time_now();
+        uint8_t buf[256];
+        int len = sn_event_encode(&ev, buf, sizeof buf);
+        int64_t t0 = sn_clock_ns();
+        sn_spool_append(sp, buf, (size_t)len, NULL, NULL);
+        sn_spool_flush(sp, NULL);
+        int want = w.got + 1;
+        while (w.got < want && sn_clock_ns() - t0 < 10e9) {
+            sn_sender_poll(s, 0, NULL);
+            sn_receiver_poll(alerts, 1, s_on_alert_rec, &w, NULL);
+        }
+        sn_receiver_commit(alerts, NULL);
+        if (w.got >= want && i > 0) {
+            lat[n++] = (double)(sn_clock_ns() - t0) / 1e6;
+        }
+    }
+    qsort(lat, (size_t)n, sizeof *lat, s_cmp_double);
+    if (n > 0) {
+        printf("event-to-alert latency, fixed-threshold rule (collector spool "
+               "-> ZeroMQ -> analyzer -> outbox -> ZeroMQ): p50 %.2f ms, p99 "
+               "%.2f ms over %d alerts\n",
+               lat[n / 2], lat[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1], n);
+    } else {
+        printf("event-to-alert latency: no alert arrived\n");
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    free(lat);
+    sn_sender_destroy(&s);
+    sn_spool_destroy(&sp);
+    sn_receiver_destroy(&alerts);
+}
+
+int
+main(int argc, char **argv)
+{
+    (void)argc;
+    double scale = s_scale();
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[len > 0 ? len : 0] = '\0';
+    char *bin = sn_strdup_printf("%s/sentinel", dirname(self));
+    char tmpl[] = "/tmp/bench-analyzer-XXXXXX";
+    const char *tmp = mkdtemp(tmpl);
+    (void)argv;
+    const char *only = getenv("BENCH_ANALYZER_ONLY"); /* one part by name */
+    if (only == NULL || strcmp(only, "hot") == 0) {
+        s_bench_hot((uint64_t)(2000000 * scale));
+    }
+    if (only == NULL || strcmp(only, "daemon") == 0) {
+        s_bench_daemon(bin, tmp, (uint64_t)(1000000 * scale));
+    }
+    if (only == NULL || strcmp(only, "close") == 0) {
+        s_bench_close((size_t)(100000 * scale), "ears-c2", false);
+        s_bench_close((size_t)(100000 * scale), "farrington-flexible", true);
+    }
+    if (only == NULL || strcmp(only, "latency") == 0) {
+        s_bench_latency(bin, tmp, 200);
+    }
+    char *rm = sn_strdup_printf("rm -rf '%s'", tmp);
+    if (system(rm) != 0) {
+        fprintf(stderr, "bench_analyzer: could not remove %s\n", tmp);
+    }
+    free(rm);
+    free(bin);
+    return 0;
+}
