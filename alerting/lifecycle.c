@@ -439,9 +439,22 @@ s_finish(alr_lifecycle_t *self, alr_record_t **rec, const char *kind,
     return rc;
 }
 
+/* @return whether `s` (may be NULL) is UTF-8: names and notes end up in
+ * JSON, which jansson only writes for valid UTF-8. */
+static int
+s_utf8(const char *s)
+{
+    json_t *j = json_string(s ? s : "");
+    json_decref(j);
+    return j != NULL;
+}
+
 static int
 s_check_name(const char *by, const char *note, sn_err_t *err)
 {
+    if (!s_utf8(by) || !s_utf8(note)) {
+        return sn_err_set(err, SN_EINVAL, "fields 'by' and 'note': not UTF-8");
+    }
     if (by == NULL || by[0] == '\0' || strlen(by) > ALR_NAME_MAX) {
         return sn_err_set(err, SN_EINVAL,
                           "field 'by': give a name of 1 to %d bytes",

@@ -7,10 +7,10 @@
  *  codes become SN_EDB with the store path and SQLite's message.
  */
 #include "store.h"
+#include "store_int.h"
 
 #include "sentinel/mem.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -18,11 +18,6 @@
 #include <string.h>
 
 #define STORE_BUSY_MS 5000 /* writers wait this long for the lock */
-
-struct alr_store {
-    sqlite3 *db; /* the connection */
-    char *path;  /* for messages */
-};
 
 static const char s_schema[] =
     "CREATE TABLE alerts ("
@@ -80,8 +75,8 @@ s_exec(alr_store_t *self, const char *sql, sn_err_t *err)
     return SN_OK;
 }
 
-static sqlite3_stmt *
-s_prepare(alr_store_t *self, const char *sql, sn_err_t *err)
+sqlite3_stmt *
+alr_store__prepare(alr_store_t *self, const char *sql, sn_err_t *err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -91,9 +86,8 @@ s_prepare(alr_store_t *self, const char *sql, sn_err_t *err)
     return st;
 }
 
-/* Step a statement that returns no rows and finalize it. */
-static int
-s_run(alr_store_t *self, sqlite3_stmt *st, sn_err_t *err)
+int
+alr_store__run(alr_store_t *self, sqlite3_stmt *st, sn_err_t *err)
 {
     int rc = sqlite3_step(st);
     int out = SN_OK;
@@ -152,7 +146,7 @@ s_col_dup(sqlite3_stmt *st, int i)
 static int
 s_schema_check(alr_store_t *self, sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(self, "PRAGMA user_version", err);
+    sqlite3_stmt *st = alr_store__prepare(self, "PRAGMA user_version", err);
     if (st == NULL) {
         return SN_EDB;
     }
@@ -256,14 +250,8 @@ alr_record_destroy(alr_record_t **rec_p)
     *rec_p = NULL;
 }
 
-#define STORE_ALERT_COLS                                                       \
-    "id, rule, condition, region, level, state, day, raised_ms, summary,"      \
-    " opened_ms, updated_ms, closed_ms, last_day, msg_count, ack_by,"          \
-    " ack_note, ack_ms, outcome, grade, verify_by, verify_note, verify_ms"
-
-/* Build a record from a row of STORE_ALERT_COLS. */
-static alr_record_t *
-s_record_from_row(sqlite3_stmt *st)
+alr_record_t *
+alr_store__record_from_row(sqlite3_stmt *st)
 {
     alr_record_t *r = sn_calloc(1, sizeof *r);
     sn_alert_t *a = sn_calloc(1, sizeof *a);
@@ -296,7 +284,7 @@ s_record_from_row(sqlite3_stmt *st)
 static int
 s_load_evidence(alr_store_t *self, alr_record_t *r, sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = alr_store__prepare(
         self,
         "SELECT series_key, condition, region, source, site_id, detector,"
         " day, observed, expected, upperbound, score FROM evidence"
@@ -338,7 +326,7 @@ s_load_one(alr_store_t *self, sqlite3_stmt *st, alr_record_t **out,
                    ? sn_err_set(err, SN_ENOTFOUND, "%s: not found", what)
                    : s_db_error(self, err, "read");
     }
-    alr_record_t *r = s_record_from_row(st);
+    alr_record_t *r = alr_store__record_from_row(st);
     sqlite3_finalize(st);
     rc = s_load_evidence(self, r, err);
     if (rc != SN_OK) {
@@ -353,10 +341,11 @@ int
 alr_store_find_open(alr_store_t *self, const char *key, alr_record_t **out,
                     sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(self,
-                                 "SELECT " STORE_ALERT_COLS " FROM alerts"
-                                 " WHERE alert_key = ? AND state = 0",
-                                 err);
+    sqlite3_stmt *st =
+        alr_store__prepare(self,
+                           "SELECT " STORE_ALERT_COLS " FROM alerts"
+                           " WHERE alert_key = ? AND state = 0",
+                           err);
     if (st == NULL) {
         return SN_EDB;
     }
@@ -369,7 +358,7 @@ alr_store_find_open(alr_store_t *self, const char *key, alr_record_t **out,
 int
 alr_store_get(alr_store_t *self, int64_t id, alr_record_t **out, sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = alr_store__prepare(
         self, "SELECT " STORE_ALERT_COLS " FROM alerts WHERE id = ?", err);
     if (st == NULL) {
         return SN_EDB;
@@ -383,19 +372,19 @@ alr_store_get(alr_store_t *self, int64_t id, alr_record_t **out, sn_err_t *err)
 static int
 s_write_evidence(alr_store_t *self, const alr_record_t *r, sn_err_t *err)
 {
-    sqlite3_stmt *st =
-        s_prepare(self, "DELETE FROM evidence WHERE alert_id = ?", err);
+    sqlite3_stmt *st = alr_store__prepare(
+        self, "DELETE FROM evidence WHERE alert_id = ?", err);
     if (st == NULL) {
         return SN_EDB;
     }
     sqlite3_bind_int64(st, 1, r->id);
-    int rc = s_run(self, st, err);
+    int rc = alr_store__run(self, st, err);
     for (size_t i = 0; rc == SN_OK && i < r->alert->n_evidence; i++) {
         const sn_evidence_t *ev = &r->alert->evidence[i];
-        st = s_prepare(self,
-                       "INSERT INTO evidence VALUES"
-                       " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       err);
+        st = alr_store__prepare(self,
+                                "INSERT INTO evidence VALUES"
+                                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                err);
         if (st == NULL) {
             return SN_EDB;
         }
@@ -412,7 +401,7 @@ s_write_evidence(alr_store_t *self, const alr_record_t *r, sn_err_t *err)
         s_bind_num(st, 11, ev->expected);
         s_bind_num(st, 12, ev->upperbound);
         s_bind_num(st, 13, ev->score);
-        rc = s_run(self, st, err);
+        rc = alr_store__run(self, st, err);
     }
     return rc;
 }
@@ -448,7 +437,7 @@ s_bind_record(sqlite3_stmt *st, const alr_record_t *r)
 int
 alr_store_insert(alr_store_t *self, alr_record_t *rec, sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = alr_store__prepare(
         self,
         "INSERT INTO alerts (rule, condition, region, level, state, day,"
         " raised_ms, summary, opened_ms, updated_ms, closed_ms, last_day,"
@@ -462,7 +451,7 @@ alr_store_insert(alr_store_t *self, alr_record_t *rec, sn_err_t *err)
     char key[SN_ALERT_KEY_MAX];
     s_bind_record(st, rec);
     s_bind_text(st, 22, sn_alert_key(rec->alert, key));
-    int rc = s_run(self, st, err);
+    int rc = alr_store__run(self, st, err);
     if (rc != SN_OK) {
         return rc;
     }
@@ -473,7 +462,7 @@ alr_store_insert(alr_store_t *self, alr_record_t *rec, sn_err_t *err)
 int
 alr_store_update(alr_store_t *self, const alr_record_t *rec, sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = alr_store__prepare(
         self,
         "UPDATE alerts SET rule = ?, condition = ?, region = ?, level = ?,"
         " state = ?, day = ?, raised_ms = ?, summary = ?, opened_ms = ?,"
@@ -486,7 +475,7 @@ alr_store_update(alr_store_t *self, const alr_record_t *rec, sn_err_t *err)
     }
     s_bind_record(st, rec);
     sqlite3_bind_int64(st, 22, rec->id);
-    int rc = s_run(self, st, err);
+    int rc = alr_store__run(self, st, err);
     if (rc == SN_OK && sqlite3_changes(self->db) != 1) {
         return sn_err_set(err, SN_ENOTFOUND, "alert %lld: not found",
                           (long long)rec->id);
@@ -499,10 +488,11 @@ alr_store_add_event(alr_store_t *self, int64_t id, sn_time_t at,
                     const char *kind, const char *by, const char *detail,
                     sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(self,
-                                 "INSERT INTO alert_events (alert_id, at_ms,"
-                                 " kind, by, detail) VALUES (?, ?, ?, ?, ?)",
-                                 err);
+    sqlite3_stmt *st =
+        alr_store__prepare(self,
+                           "INSERT INTO alert_events (alert_id, at_ms,"
+                           " kind, by, detail) VALUES (?, ?, ?, ?, ?)",
+                           err);
     if (st == NULL) {
         return SN_EDB;
     }
@@ -511,7 +501,7 @@ alr_store_add_event(alr_store_t *self, int64_t id, sn_time_t at,
     s_bind_text(st, 3, kind);
     s_bind_text(st, 4, by);
     s_bind_text(st, 5, detail);
-    return s_run(self, st, err);
+    return alr_store__run(self, st, err);
 }
 
 /* --------------------------------------------------------- notifications */
@@ -520,7 +510,7 @@ int
 alr_store_add_notice(alr_store_t *self, alr_notice_t *n,
                      const char *const *sinks, size_t n_sinks, sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = alr_store__prepare(
         self,
         "INSERT INTO notifications (alert_id, seq, type, level, created_ms,"
         " identifier, reason, json, cap) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -537,23 +527,24 @@ alr_store_add_notice(alr_store_t *self, alr_notice_t *n,
     s_bind_text(st, 7, n->reason);
     s_bind_text(st, 8, n->json);
     s_bind_text(st, 9, n->cap);
-    int rc = s_run(self, st, err);
+    int rc = alr_store__run(self, st, err);
     if (rc != SN_OK) {
         return rc;
     }
     n->id = sqlite3_last_insert_rowid(self->db);
     for (size_t i = 0; rc == SN_OK && i < n_sinks; i++) {
-        st = s_prepare(self,
-                       "INSERT INTO deliveries (notification_id, sink, state,"
-                       " attempts, next_ms) VALUES (?, ?, 'pending', 0, ?)",
-                       err);
+        st = alr_store__prepare(
+            self,
+            "INSERT INTO deliveries (notification_id, sink, state,"
+            " attempts, next_ms) VALUES (?, ?, 'pending', 0, ?)",
+            err);
         if (st == NULL) {
             return SN_EDB;
         }
         sqlite3_bind_int64(st, 1, n->id);
         s_bind_text(st, 2, sinks[i]);
         sqlite3_bind_int64(st, 3, n->created);
-        rc = s_run(self, st, err);
+        rc = alr_store__run(self, st, err);
     }
     return rc;
 }
@@ -591,11 +582,11 @@ int
 alr_store_notices(alr_store_t *self, int64_t id, alr_notice_t **out, size_t *n,
                   sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(self,
-                                 "SELECT " STORE_NOTICE_COLS
-                                 " FROM notifications n WHERE ? = 0"
-                                 " OR n.alert_id = ? ORDER BY n.id",
-                                 err);
+    sqlite3_stmt *st = alr_store__prepare(self,
+                                          "SELECT " STORE_NOTICE_COLS
+                                          " FROM notifications n WHERE ? = 0"
+                                          " OR n.alert_id = ? ORDER BY n.id",
+                                          err);
     if (st == NULL) {
         return SN_EDB;
     }
@@ -629,7 +620,7 @@ alr_notices_free(alr_notice_t **arr_p, size_t n)
 int
 alr_store_open_ids(alr_store_t *self, int64_t **ids, size_t *n, sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = alr_store__prepare(
         self, "SELECT id FROM alerts WHERE state = 0 ORDER BY id", err);
     if (st == NULL) {
         return SN_EDB;
@@ -652,7 +643,7 @@ int
 alr_store_due(alr_store_t *self, sn_time_t now, size_t limit,
               alr_delivery_t **out, size_t *n, sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = alr_store__prepare(
         self,
         "SELECT d.id, d.sink, d.attempts, " STORE_NOTICE_COLS
         " FROM deliveries d JOIN notifications n ON n.id = d.notification_id"
@@ -696,26 +687,28 @@ alr_deliveries_free(alr_delivery_t **arr_p, size_t n)
 int
 alr_store_delivered(alr_store_t *self, int64_t id, sn_time_t now, sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(self,
-                                 "UPDATE deliveries SET state = 'done',"
-                                 " delivered_ms = ? WHERE id = ?",
-                                 err);
+    sqlite3_stmt *st =
+        alr_store__prepare(self,
+                           "UPDATE deliveries SET state = 'done',"
+                           " delivered_ms = ? WHERE id = ?",
+                           err);
     if (st == NULL) {
         return SN_EDB;
     }
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, id);
-    return s_run(self, st, err);
+    return alr_store__run(self, st, err);
 }
 
 int
 alr_store_retry(alr_store_t *self, int64_t id, int attempts, sn_time_t next,
                 const char *error, sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(self,
-                                 "UPDATE deliveries SET attempts = ?,"
-                                 " next_ms = ?, last_error = ? WHERE id = ?",
-                                 err);
+    sqlite3_stmt *st =
+        alr_store__prepare(self,
+                           "UPDATE deliveries SET attempts = ?,"
+                           " next_ms = ?, last_error = ? WHERE id = ?",
+                           err);
     if (st == NULL) {
         return SN_EDB;
     }
@@ -723,13 +716,13 @@ alr_store_retry(alr_store_t *self, int64_t id, int attempts, sn_time_t next,
     sqlite3_bind_int64(st, 2, next);
     s_bind_text(st, 3, error);
     sqlite3_bind_int64(st, 4, id);
-    return s_run(self, st, err);
+    return alr_store__run(self, st, err);
 }
 
 int64_t
 alr_store_pending(alr_store_t *self)
 {
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = alr_store__prepare(
         self, "SELECT count(*) FROM deliveries WHERE state = 'pending'", NULL);
     if (st == NULL) {
         return 0;
@@ -744,10 +737,11 @@ int
 alr_store_records(alr_store_t *self, sn_time_t since, alr_record_t ***out,
                   size_t *n, sn_err_t *err)
 {
-    sqlite3_stmt *st = s_prepare(self,
-                                 "SELECT " STORE_ALERT_COLS " FROM alerts"
-                                 " WHERE opened_ms >= ? ORDER BY id",
-                                 err);
+    sqlite3_stmt *st =
+        alr_store__prepare(self,
+                           "SELECT " STORE_ALERT_COLS " FROM alerts"
+                           " WHERE opened_ms >= ? ORDER BY id",
+                           err);
     if (st == NULL) {
         return SN_EDB;
     }
@@ -756,197 +750,11 @@ alr_store_records(alr_store_t *self, sn_time_t since, alr_record_t ***out,
     size_t count = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         arr = sn_reallocarray(arr, count + 1, sizeof *arr);
-        arr[count++] = s_record_from_row(st);
+        arr[count++] = alr_store__record_from_row(st);
     }
     sqlite3_finalize(st);
     *out = arr;
     *n = count;
-    return SN_OK;
-}
-
-/* ---------------------------------------------------------------- intake */
-
-int
-alr_store_set_position(alr_store_t *self, const char *sender, uint64_t seq,
-                       sn_err_t *err)
-{
-    sqlite3_stmt *st = s_prepare(self,
-                                 "INSERT INTO positions VALUES (?, ?)"
-                                 " ON CONFLICT(sender) DO UPDATE"
-                                 " SET seq = excluded.seq",
-                                 err);
-    if (st == NULL) {
-        return SN_EDB;
-    }
-    s_bind_text(st, 1, sender);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-    return s_run(self, st, err);
-}
-
-int
-alr_store_positions(alr_store_t *self, alr_position_fn fn, void *arg,
-                    sn_err_t *err)
-{
-    sqlite3_stmt *st =
-        s_prepare(self, "SELECT sender, seq FROM positions", err);
-    if (st == NULL) {
-        return SN_EDB;
-    }
-    int rc = SN_OK;
-    while (rc == SN_OK && sqlite3_step(st) == SQLITE_ROW) {
-        rc = fn((const char *)sqlite3_column_text(st, 0),
-                (uint64_t)sqlite3_column_int64(st, 1), arg);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int
-alr_store_add_reject(alr_store_t *self, sn_time_t at, const char *sender,
-                     uint64_t seq, const char *reason, sn_err_t *err)
-{
-    sqlite3_stmt *st = s_prepare(self,
-                                 "INSERT INTO rejected (at_ms, sender, seq,"
-                                 " reason) VALUES (?, ?, ?, ?)",
-                                 err);
-    if (st == NULL) {
-        return SN_EDB;
-    }
-    sqlite3_bind_int64(st, 1, at);
-    s_bind_text(st, 2, sender);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
-    s_bind_text(st, 4, reason);
-    return s_run(self, st, err);
-}
-
-/* ------------------------------------------------------------------ JSON */
-
-static json_t *
-s_time_json(sn_time_t t)
-{
-    char buf[SN_TIME_STR_MAX];
-    return t ? json_string(sn_time_format(t, buf)) : json_null();
-}
-
-static json_t *
-s_record_json(const alr_record_t *r)
-{
-    char day[SN_DAY_STR_MAX], key[SN_ALERT_KEY_MAX];
-    const sn_alert_t *a = r->alert;
-    return json_pack(
-        "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:i,"
-        " s:s?, s:o, s:s?, s:s?, s:o}",
-        "id", (json_int_t)r->id, "alert_key", sn_alert_key(a, key), "state",
-        r->state == ALR_STATE_OPEN ? "open" : "closed", "level",
-        sn_level_name(a->level), "rule", a->rule, "condition", a->condition,
-        "region", a->region, "day", sn_day_format(a->day, day), "summary",
-        a->summary, "opened", s_time_json(r->opened), "updated",
-        s_time_json(r->updated), "closed", s_time_json(r->closed), "messages",
-        r->msg_count, "ack_by", r->ack_by[0] ? r->ack_by : NULL, "ack_time",
-        s_time_json(r->ack_time), "outcome",
-        r->outcome ? alr_outcome_name(r->outcome) : NULL, "verify_by",
-        r->verify_by[0] ? r->verify_by : NULL, "verify_time",
-        s_time_json(r->verify_time));
-}
-
-static char *
-s_dump(json_t *j)
-{
-    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(j);
-    if (s == NULL) {
-        abort(); /* out of memory, mem.h's policy */
-    }
-    return s;
-}
-
-int
-alr_store_list_json(alr_store_t *self, size_t limit, char **out, sn_err_t *err)
-{
-    sqlite3_stmt *st = s_prepare(self,
-                                 "SELECT " STORE_ALERT_COLS " FROM alerts"
-                                 " ORDER BY id DESC LIMIT ?",
-                                 err);
-    if (st == NULL) {
-        return SN_EDB;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
-    json_t *arr = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        alr_record_t *r = s_record_from_row(st);
-        json_array_append_new(arr, s_record_json(r));
-        alr_record_destroy(&r);
-    }
-    sqlite3_finalize(st);
-    *out = s_dump(arr);
-    return SN_OK;
-}
-
-/* Run `sql` bound to `id` and collect each row as an object whose keys are
- * the column names. */
-static json_t *
-s_rows_json(alr_store_t *self, const char *sql, int64_t id)
-{
-    json_t *arr = json_array();
-    sqlite3_stmt *st = s_prepare(self, sql, NULL);
-    if (st == NULL) {
-        return arr;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        json_t *o = json_object();
-        for (int c = 0; c < sqlite3_column_count(st); c++) {
-            const char *name = sqlite3_column_name(st, c);
-            int t = sqlite3_column_type(st, c);
-            json_object_set_new(
-                o, name,
-                t == SQLITE_NULL ? json_null()
-                : t == SQLITE_INTEGER
-                    ? json_integer(sqlite3_column_int64(st, c))
-                : t == SQLITE_FLOAT
-                    ? json_real(sqlite3_column_double(st, c))
-                    : json_string((const char *)sqlite3_column_text(st, c)));
-        }
-        json_array_append_new(arr, o);
-    }
-    sqlite3_finalize(st);
-    return arr;
-}
-
-int
-alr_store_show_json(alr_store_t *self, int64_t id, char **out, sn_err_t *err)
-{
-    alr_record_t *r = NULL;
-    int rc = alr_store_get(self, id, &r, err);
-    if (rc != SN_OK) {
-        return rc;
-    }
-    json_t *o = s_record_json(r);
-    char *alert = sn_alert_to_json(r->alert);
-    json_t *aj = json_loads(alert, 0, NULL);
-    free(alert);
-    json_object_set(o, "evidence", json_object_get(aj, "evidence"));
-    json_decref(aj);
-    json_object_set_new(o, "ack_note", json_string(r->ack_note));
-    json_object_set_new(o, "grade", json_integer(r->grade));
-    json_object_set_new(o, "verify_note", json_string(r->verify_note));
-    json_object_set_new(
-        o, "history",
-        s_rows_json(self,
-                    "SELECT at_ms, kind, by, detail FROM alert_events"
-                    " WHERE alert_id = ? ORDER BY id",
-                    id));
-    json_object_set_new(
-        o, "deliveries",
-        s_rows_json(self,
-                    "SELECT n.seq, n.identifier, n.reason, d.sink, d.state,"
-                    " d.attempts, d.last_error, d.delivered_ms FROM"
-                    " deliveries d JOIN notifications n"
-                    " ON n.id = d.notification_id WHERE n.alert_id = ?"
-                    " ORDER BY d.id",
-                    id));
-    alr_record_destroy(&r);
-    *out = s_dump(o);
     return SN_OK;
 }
 

@@ -302,8 +302,6 @@ sn_alert_encode(const sn_alert_t *self, uint8_t *buf, size_t size)
     return (int)s_pb_pack(self, buf);
 }
 
-/* Copy a decoded string into a fixed field; an empty string is allowed
- * here (validation decides), a too-long one is refused. */
 /* @return whether `s` is valid UTF-8, by jansson's own check: a string that
  * fails it could not be rendered as JSON later. */
 static bool
@@ -314,6 +312,8 @@ s_utf8_ok(const char *s)
     return j != NULL;
 }
 
+/* Copy a decoded string into a fixed field; an empty string is allowed
+ * here (validation decides), a too-long or non-UTF-8 one is refused. */
 static int
 s_decode_str(char *dst, size_t size, const char *src, const char *field,
              sn_err_t *err)
