@@ -13,7 +13,7 @@
  *  bad frame there is cut off; a bad frame in an older, closed segment means
  *  the disk lost data and open fails with the file and offset.
  */
-#include "sentinel/spool.h"
+#include "spool_int.h"
 
 #include "sentinel/mem.h"
 
@@ -30,56 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
-
-#define SPOOL_FRAME_HDR 16            /* u32 len, u32 crc, u64 seq */
-#define SPOOL_BUF_FLUSH (256u << 10)  /* write the buffer past this size */
-#define SPOOL_READ_CHUNK (256u << 10) /* cursor read size */
-#define SPOOL_ACKED_FILE "acked"      /* u64 seq, u32 crc */
-#define SPOOL_LOCK_FILE "lock"        /* flock() held while open */
-#define SPOOL_NAME_FMT "seg-%020" PRIu64 ".log"
-
-/* One segment file. */
-typedef struct spool_seg {
-    uint64_t first; /* sequence number of its first record */
-    uint64_t bytes; /* its size on disk (buffered bytes not included) */
-} spool_seg_t;
-
-/* A buffered reader over one segment file, used by recovery and cursors. */
-typedef struct spool_reader {
-    int fd;       /* the segment, or -1 */
-    uint8_t *buf; /* read buffer */
-    size_t cap;   /* its size */
-    size_t len;   /* bytes held */
-    size_t pos;   /* first unconsumed byte */
-    uint64_t off; /* file offset of buf[0] */
-} spool_reader_t;
-
-struct sn_spool {
-    char *dir;            /* the spool directory */
-    sn_spool_opts_t opts; /* options, dir borrowed from `dir` */
-    int lock_fd;          /* the lock file, flock()ed */
-    int acked_fd;         /* the acked file */
-    int fd;               /* newest segment, open for append */
-    spool_seg_t *segs;    /* segments, oldest first; never empty */
-    size_t nsegs;         /* their number */
-    size_t segcap;        /* allocated */
-    uint8_t *buf;         /* appended, not yet written */
-    size_t buflen;        /* bytes in buf */
-    size_t bufcap;        /* allocated */
-    uint64_t last_seq;    /* last appended */
-    uint64_t flushed_seq; /* last written to the file */
-    uint64_t acked;       /* acknowledged position */
-    uint64_t disk_bytes;  /* total of segs[].bytes */
-    uint64_t unsynced;    /* records written since the last fsync */
-    uint64_t synced_ms;   /* when the last fsync happened */
-};
-
-struct sn_spool_cursor {
-    sn_spool_t *spool;  /* borrowed */
-    uint64_t pos;       /* next sequence number to return */
-    uint64_t seg_first; /* first seq of the open segment */
-    spool_reader_t rd;  /* reader over that segment */
-};
 
 /* -- helpers ------------------------------------------------------------ */
 
@@ -105,45 +55,6 @@ s_put64(uint8_t *p, uint64_t v)
     for (int i = 0; i < 8; i++) {
         p[i] = (uint8_t)(v >> (8 * i));
     }
-}
-
-static uint32_t
-s_get32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-static uint64_t
-s_get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-/* The CRC covers the sequence number and the payload, so a frame copied to
- * the wrong place or a stale frame from a reused block fails the check. */
-static uint32_t
-s_crc(const uint8_t *seq8, const uint8_t *data, size_t len)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    c = crc32(c, seq8, 8);
-    c = crc32_z(c, data, len);
-    return (uint32_t)c;
-}
-
-static char *
-s_seg_path(const sn_spool_t *self, uint64_t first)
-{
-    char name[64];
-    snprintf(name, sizeof name, SPOOL_NAME_FMT, first);
-    return sn_strdup_printf("%s/%s", self->dir, name);
 }
 
 static int
@@ -175,100 +86,12 @@ s_sync_dir(const sn_spool_t *self)
     return rc;
 }
 
-/* -- reader ------------------------------------------------------------- */
-
-static void
-s_reader_open(spool_reader_t *rd, int fd)
-{
-    rd->fd = fd;
-    rd->len = 0;
-    rd->pos = 0;
-    rd->off = 0;
-}
-
-static void
-s_reader_close(spool_reader_t *rd)
-{
-    if (rd->fd >= 0) {
-        close(rd->fd);
-    }
-    rd->fd = -1;
-    rd->len = rd->pos = 0;
-    rd->off = 0;
-}
-
-/* Make at least `need` unconsumed bytes available, reading more from the
- * file. @return 1 when they are there, 0 at end of file, -1 on error. */
-static int
-s_reader_fill(spool_reader_t *rd, size_t need)
-{
-    if (rd->len - rd->pos >= need) {
-        return 1;
-    }
-    memmove(rd->buf, rd->buf + rd->pos, rd->len - rd->pos);
-    rd->off += rd->pos;
-    rd->len -= rd->pos;
-    rd->pos = 0;
-    if (need > rd->cap) {
-        rd->cap = need > 2 * rd->cap ? need : 2 * rd->cap;
-        rd->buf = sn_realloc(rd->buf, rd->cap);
-    }
-    while (rd->len < need) {
-        ssize_t r = read(rd->fd, rd->buf + rd->len, rd->cap - rd->len);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0) {
-            return -1;
-        }
-        if (r == 0) {
-            return 0;
-        }
-        rd->len += (size_t)r;
-    }
-    return 1;
-}
-
-/* Read one frame. @return SN_OK; SN_ENODATA at a clean end of file;
- * SN_ECORRUPT for a torn or bad frame (*bad_off says where); SN_EIO. */
-static int
-s_reader_frame(spool_reader_t *rd, uint64_t *seq, const uint8_t **data,
-               size_t *len, uint64_t *bad_off)
-{
-    *bad_off = rd->off + rd->pos;
-    int f = s_reader_fill(rd, SPOOL_FRAME_HDR);
-    if (f < 0) {
-        return SN_EIO;
-    }
-    if (f == 0) {
-        return rd->len == rd->pos ? SN_ENODATA : SN_ECORRUPT;
-    }
-    const uint8_t *h = rd->buf + rd->pos;
-    uint32_t n = s_get32(h);
-    if (n == 0 || n > SN_SPOOL_RECORD_MAX) {
-        return SN_ECORRUPT;
-    }
-    f = s_reader_fill(rd, SPOOL_FRAME_HDR + n);
-    if (f <= 0) {
-        return f < 0 ? SN_EIO : SN_ECORRUPT;
-    }
-    h = rd->buf + rd->pos;
-    if (s_crc(h + 8, h + SPOOL_FRAME_HDR, n) != s_get32(h + 4)) {
-        return SN_ECORRUPT;
-    }
-    *seq = s_get64(h + 8);
-    *data = h + SPOOL_FRAME_HDR;
-    *len = n;
-    rd->pos += SPOOL_FRAME_HDR + n;
-    return SN_OK;
-}
-
 /* -- recovery ----------------------------------------------------------- */
 
 static int
 s_cmp_seg(const void *a, const void *b)
 {
-    const spool_seg_t *x = a, *y = b;
+    const sn_spool_seg_t *x = a, *y = b;
     return x->first < y->first ? -1 : x->first > y->first;
 }
 
@@ -280,7 +103,7 @@ s_push_seg(sn_spool_t *self, uint64_t first, uint64_t bytes)
         self->segs =
             sn_reallocarray(self->segs, self->segcap, sizeof *self->segs);
     }
-    self->segs[self->nsegs++] = (spool_seg_t){first, bytes};
+    self->segs[self->nsegs++] = (sn_spool_seg_t){first, bytes};
 }
 
 static int
@@ -311,9 +134,9 @@ s_list_segments(sn_spool_t *self, sn_err_t *err)
  * in the newest segment is a torn tail and is cut off; anywhere else it is
  * corruption. */
 static int
-s_scan_segment(sn_spool_t *self, size_t i, spool_reader_t *rd, sn_err_t *err)
+s_scan_segment(sn_spool_t *self, size_t i, sn_spool_reader_t *rd, sn_err_t *err)
 {
-    char *path = s_seg_path(self, self->segs[i].first);
+    char *path = sn_spool_seg_path(self, self->segs[i].first);
     if (i > 0 && self->segs[i].first != self->last_seq + 1) {
         int rc = sn_err_set(err, SN_ECORRUPT,
                             "spool segment %s: records %" PRIu64
@@ -329,12 +152,12 @@ s_scan_segment(sn_spool_t *self, size_t i, spool_reader_t *rd, sn_err_t *err)
         free(path);
         return rc;
     }
-    s_reader_open(rd, fd);
+    sn_spool_reader_open(rd, fd);
     uint64_t expect = self->segs[i].first, seq, bad = 0;
     const uint8_t *data;
     size_t len;
     int rc;
-    while ((rc = s_reader_frame(rd, &seq, &data, &len, &bad)) == SN_OK &&
+    while ((rc = sn_spool_reader_frame(rd, &seq, &data, &len, &bad)) == SN_OK &&
            seq == expect) {
         expect++;
     }
@@ -358,7 +181,7 @@ s_scan_segment(sn_spool_t *self, size_t i, spool_reader_t *rd, sn_err_t *err)
         sn_err_set(err, rc, "spool segment %s: read: %s", path,
                    strerror(errno));
     }
-    s_reader_close(rd);
+    sn_spool_reader_close(rd);
     free(path);
     self->segs[i].bytes = good;
     self->disk_bytes += good;
@@ -380,8 +203,8 @@ s_read_acked(sn_spool_t *self, sn_err_t *err)
     /* A short or damaged file means "nothing known acknowledged": the only
      * cost is resending records the receiver will drop as duplicates. */
     if (pread(self->acked_fd, b, sizeof b, 0) == (ssize_t)sizeof b &&
-        s_get32(b + 8) == (uint32_t)crc32(0L, b, 8)) {
-        self->acked = s_get64(b);
+        sn_spool_get32(b + 8) == (uint32_t)crc32(0L, b, 8)) {
+        self->acked = sn_spool_get64(b);
     }
     return SN_OK;
 }
@@ -390,7 +213,7 @@ static int
 s_open_newest(sn_spool_t *self, bool create, sn_err_t *err)
 {
     uint64_t first = self->segs[self->nsegs - 1].first;
-    char *path = s_seg_path(self, first);
+    char *path = sn_spool_seg_path(self, first);
     int flags = O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0);
     self->fd = open(path, flags, 0600);
     int rc = SN_OK;
@@ -413,7 +236,7 @@ s_recover(sn_spool_t *self, sn_err_t *err)
     if (rc == SN_OK) {
         rc = s_list_segments(self, err);
     }
-    spool_reader_t rd = {.fd = -1, .cap = SPOOL_READ_CHUNK};
+    sn_spool_reader_t rd = {.fd = -1, .cap = SPOOL_READ_CHUNK};
     rd.buf = sn_malloc(rd.cap);
     for (size_t i = 0; rc == SN_OK && i < self->nsegs; i++) {
         rc = s_scan_segment(self, i, &rd, err);
@@ -662,7 +485,7 @@ sn_spool_append(sn_spool_t *self, const void *data, size_t len, uint64_t *seq,
     s_put32(h, (uint32_t)len);
     s_put64(h + 8, s);
     memcpy(h + SPOOL_FRAME_HDR, data, len);
-    s_put32(h + 4, s_crc(h + 8, h + SPOOL_FRAME_HDR, len));
+    s_put32(h + 4, sn_spool_crc(h + 8, h + SPOOL_FRAME_HDR, len));
     self->buflen += frame;
     self->last_seq = s;
     if (seq != NULL) {
@@ -734,7 +557,7 @@ s_free_segments(sn_spool_t *self, sn_err_t *err)
     bool sync = self->opts.fsync != SN_SPOOL_FSYNC_NEVER;
     int rc = s_write_acked(self, sync, err);
     for (size_t i = 0; rc == SN_OK && i < n; i++) {
-        char *path = s_seg_path(self, self->segs[i].first);
+        char *path = sn_spool_seg_path(self, self->segs[i].first);
         if (unlink(path) != 0 && errno != ENOENT) {
             rc = sn_err_set(err, SN_EIO, "spool segment %s: unlink: %s", path,
                             strerror(errno));
@@ -803,118 +626,4 @@ size_t
 sn_spool_segments(const sn_spool_t *self)
 {
     return self->nsegs;
-}
-
-/* -- cursor ------------------------------------------------------------- */
-
-sn_spool_cursor_t *
-sn_spool_cursor_new(sn_spool_t *spool, uint64_t from)
-{
-    assert(spool != NULL);
-    sn_spool_cursor_t *self = sn_calloc(1, sizeof *self);
-    self->spool = spool;
-    self->rd.fd = -1;
-    self->rd.cap = SPOOL_READ_CHUNK;
-    self->rd.buf = sn_malloc(self->rd.cap);
-    sn_spool_cursor_seek(self, from);
-    return self;
-}
-
-void
-sn_spool_cursor_destroy(sn_spool_cursor_t **self_p)
-{
-    if (self_p == NULL || *self_p == NULL) {
-        return;
-    }
-    s_reader_close(&(*self_p)->rd);
-    free((*self_p)->rd.buf);
-    free(*self_p);
-    *self_p = NULL;
-}
-
-void
-sn_spool_cursor_seek(sn_spool_cursor_t *self, uint64_t from)
-{
-    /* Moving forward within the open segment keeps reading; anything else
-     * reopens the segment and skips to `from`. */
-    if (from < self->pos || self->rd.fd < 0) {
-        s_reader_close(&self->rd);
-    }
-    self->pos = from == 0 ? 1 : from;
-}
-
-/* @return the index of the segment that holds `seq`. */
-static size_t
-s_seg_for(const sn_spool_t *sp, uint64_t seq)
-{
-    size_t i = sp->nsegs - 1;
-    while (i > 0 && sp->segs[i].first > seq) {
-        i--;
-    }
-    return i;
-}
-
-static int
-s_cursor_open(sn_spool_cursor_t *self, size_t i, sn_err_t *err)
-{
-    sn_spool_t *sp = self->spool;
-    char *path = s_seg_path(sp, sp->segs[i].first);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int rc = sn_err_set(err, SN_EIO, "spool segment %s: cannot open: %s",
-                            path, strerror(errno));
-        free(path);
-        return rc;
-    }
-    free(path);
-    s_reader_close(&self->rd);
-    s_reader_open(&self->rd, fd);
-    self->seg_first = sp->segs[i].first;
-    return SN_OK;
-}
-
-int
-sn_spool_cursor_next(sn_spool_cursor_t *self, uint64_t *seq,
-                     const uint8_t **data, size_t *len, sn_err_t *err)
-{
-    sn_spool_t *sp = self->spool;
-    if (self->pos < sp->segs[0].first) {
-        s_reader_close(&self->rd);
-        self->pos = sp->segs[0].first;
-    }
-    while (self->pos <= sp->flushed_seq) {
-        size_t want = s_seg_for(sp, self->pos);
-        if (self->rd.fd < 0 || self->seg_first != sp->segs[want].first) {
-            int rc = s_cursor_open(self, want, err);
-            if (rc != SN_OK) {
-                return rc;
-            }
-        }
-        uint64_t s, bad;
-        int rc = s_reader_frame(&self->rd, &s, data, len, &bad);
-        if (rc != SN_OK) {
-            return sn_err_set(err, rc == SN_ENODATA ? SN_ECORRUPT : rc,
-                              "spool %s: record %" PRIu64 " missing or bad "
-                              "at offset %" PRIu64 " of segment %" PRIu64,
-                              sp->dir, self->pos, bad, self->seg_first);
-        }
-        if (s == self->pos) {
-            *seq = s;
-            self->pos++;
-            return SN_OK;
-        }
-        if (s > self->pos) {
-            return sn_err_set(err, SN_ECORRUPT,
-                              "spool %s: expected record %" PRIu64
-                              ", found %" PRIu64,
-                              sp->dir, self->pos, s);
-        }
-    }
-    return SN_ENODATA;
-}
-
-uint64_t
-sn_spool_cursor_pos(const sn_spool_cursor_t *self)
-{
-    return self->pos;
 }

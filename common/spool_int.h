@@ -1,0 +1,85 @@
+/*  common/spool_int.h - what spool.c and spool_read.c share
+ *
+ *  The spool's struct and on-disk framing, for the writer (spool.c: open,
+ *  recovery, append, ack) and the readers (spool_read.c: the frame reader
+ *  used by recovery, and cursors). Nothing here leaves common/.
+ *
+ *  Threading: as sentinel/spool.h.
+ */
+#ifndef SENTINEL_COMMON_SPOOL_INT_H
+#define SENTINEL_COMMON_SPOOL_INT_H
+
+#include "sentinel/spool.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPOOL_FRAME_HDR 16            /* u32 len, u32 crc, u64 seq */
+#define SPOOL_BUF_FLUSH (256u << 10)  /* write the buffer past this size */
+#define SPOOL_READ_CHUNK (256u << 10) /* cursor read size */
+#define SPOOL_ACKED_FILE "acked"      /* u64 seq, u32 crc */
+#define SPOOL_LOCK_FILE "lock"        /* flock() held while open */
+#define SPOOL_NAME_FMT "seg-%020" PRIu64 ".log"
+
+/* One segment file. */
+typedef struct sn_spool_seg {
+    uint64_t first; /* sequence number of its first record */
+    uint64_t bytes; /* its size on disk (buffered bytes not included) */
+} sn_spool_seg_t;
+
+/* A buffered reader over one segment file, used by recovery and cursors. */
+typedef struct sn_spool_reader {
+    int fd;       /* the segment, or -1 */
+    uint8_t *buf; /* read buffer */
+    size_t cap;   /* its size */
+    size_t len;   /* bytes held */
+    size_t pos;   /* first unconsumed byte */
+    uint64_t off; /* file offset of buf[0] */
+} sn_spool_reader_t;
+
+struct sn_spool {
+    char *dir;            /* the spool directory */
+    sn_spool_opts_t opts; /* options, dir borrowed from `dir` */
+    int lock_fd;          /* the lock file, flock()ed */
+    int acked_fd;         /* the acked file */
+    int fd;               /* newest segment, open for append */
+    sn_spool_seg_t *segs; /* segments, oldest first; never empty */
+    size_t nsegs;         /* their number */
+    size_t segcap;        /* allocated */
+    uint8_t *buf;         /* appended, not yet written */
+    size_t buflen;        /* bytes in buf */
+    size_t bufcap;        /* allocated */
+    uint64_t last_seq;    /* last appended */
+    uint64_t flushed_seq; /* last written to the file */
+    uint64_t acked;       /* acknowledged position */
+    uint64_t disk_bytes;  /* total of segs[].bytes */
+    uint64_t unsynced;    /* records written since the last fsync */
+    uint64_t synced_ms;   /* when the last fsync happened */
+};
+
+/** @return the little-endian u32 / u64 at p. */
+uint32_t sn_spool_get32(const uint8_t *p);
+uint64_t sn_spool_get64(const uint8_t *p);
+
+/** @return the CRC of a frame: over its 8 sequence bytes, then the payload. */
+uint32_t sn_spool_crc(const uint8_t *seq8, const uint8_t *data, size_t len);
+
+/** @return the path of the segment whose first record is `first`. Caller
+ *  owns the result. */
+char *sn_spool_seg_path(const sn_spool_t *self, uint64_t first);
+
+/** Start reading the segment file `fd` (the reader owns it). */
+void sn_spool_reader_open(sn_spool_reader_t *rd, int fd);
+
+/** Close the file; the buffer is kept. */
+void sn_spool_reader_close(sn_spool_reader_t *rd);
+
+/** Read one frame. @return SN_OK; SN_ENODATA at a clean end of file;
+ *  SN_ECORRUPT for a torn or bad frame (*bad_off says where); SN_EIO.
+ *  *data stays valid until the next call. */
+int sn_spool_reader_frame(sn_spool_reader_t *rd, uint64_t *seq,
+                          const uint8_t **data, size_t *len, uint64_t *bad_off);
+
+#endif
