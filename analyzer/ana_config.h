@@ -5,7 +5,8 @@
  *  event receiver and the `alerts:` section of the alert sender (the
  *  transport module's schemas), the `archive:` section (the archive
  *  writer's schema), and the data that says what Sentinel watches:
- *  `conditions`, `series`, `detectors`, `rules` and `health`. Reading a
+ *  `conditions`, `series`, `detectors`, `rules` and `health`, and the
+ *  `log` section every daemon accepts. Reading a
  *  loaded file fills ana_config_t, refusing what a schema cannot express
  *  (a rule naming an unknown detector, a series of an unknown condition)
  *  with "file:line: reason". deploy/sentinel.yaml is a commented example.

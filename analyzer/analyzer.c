@@ -377,6 +377,9 @@ s_setup(ana_analyzer_t *self, const char *path, sn_err_t *err)
     if (rc != SN_OK) {
         return rc;
     }
+    if (sn_cfg_get(sn_config_root(self->file), "log") != NULL) {
+        sn_cfg_log_setup(self->file);
+    }
     if (mkdir(self->cfg.state_dir, 0700) != 0 && errno != EEXIST) {
         return sn_err_set(err, SN_EIO, "state_dir '%s': %s",
                           self->cfg.state_dir, strerror(errno));

@@ -27,10 +27,11 @@ static const char s_usage[] =
     "SIGINT stops it cleanly. deploy/sentinel.yaml is a commented example.\n"
     "\n"
     "  -c, --config FILE    the configuration (required)\n"
-    "  --log-level LEVEL    debug, info (default), warn, error or off\n";
+    "  --log-level LEVEL    debug, info, warn, error or off (overrides the\n"
+    "                       file's log section; default info)\n";
 
 static int
-s_args(int argc, char **argv, const char **config)
+s_args(int argc, char **argv, const char **config, const char **level)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -38,11 +39,11 @@ s_args(int argc, char **argv, const char **config)
             i + 1 < argc) {
             *config = argv[++i];
         } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
-            sn_log_level_t level;
-            if (sn_log_level_parse(argv[++i], &level) != SN_OK) {
+            sn_log_level_t lv;
+            if (sn_log_level_parse(argv[++i], &lv) != SN_OK) {
                 return cli_usage("analyze", "unknown log level '%s'", argv[i]);
             }
-            sn_log_setup(level, SN_LOG_LOGFMT);
+            *level = argv[i];
         } else {
             return cli_usage("analyze", "unexpected argument '%s'", a);
         }
@@ -60,8 +61,8 @@ cli_analyze(int argc, char **argv)
         fputs(s_usage, stdout);
         return CLI_EXIT_OK;
     }
-    const char *config = NULL;
-    int rc = s_args(argc, argv, &config);
+    const char *config = NULL, *level = NULL;
+    int rc = s_args(argc, argv, &config, &level);
     if (rc != 0) {
         return rc;
     }
@@ -77,6 +78,11 @@ cli_analyze(int argc, char **argv)
         fprintf(stderr, "sentinel analyze: %s\n", sn_err_text(&err));
         close(sfd);
         return err.code == SN_ECONFIG ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+    }
+    if (level != NULL) { /* the flag wins over the file's log section */
+        sn_log_level_t lv = SN_LOG_INFO;
+        sn_log_level_parse(level, &lv);
+        sn_log_setup(lv, SN_LOG_LOGFMT);
     }
     rc = ana_analyzer_run(an, sfd, &err);
     if (rc != SN_OK) {
