@@ -28,6 +28,7 @@ static const char *const s_statuses[] = {"Exercise", "Actual", "Test",
 static const char *const s_levels[] = {"debug", "info", "warn",
                                        "error", "off",  NULL};
 static const char *const s_log_formats[] = {"logfmt", "json", NULL};
+static const char *const s_clocks[] = {"wall", "data", NULL};
 
 static const sn_cfg_schema_t s_string_item = {
     NULL, SN_CFG_STRING, true, 1, 320, NULL, NULL, NULL, "an address"};
@@ -102,6 +103,9 @@ static const sn_cfg_schema_t s_alerting_fields[] = {
      "days without new evidence before an alert closes (7)"},
     {"tick_ms", SN_CFG_INT, false, 10, 60000, NULL, NULL, NULL,
      "main loop period (200)"},
+    {"clock", SN_CFG_ENUM, false, 0, 0, s_clocks, NULL, NULL,
+     "quiet days counted on the wall clock (default) or on the newest "
+     "evidence day (data: replays and demos)"},
     {"cap", SN_CFG_MAP, false, 0, 0, NULL, s_cap_fields, NULL,
      "CAP 1.2 message settings"},
     {"outbox", SN_CFG_MAP, false, 0, 0, NULL, s_outbox_fields, NULL,
@@ -269,6 +273,7 @@ s_load(alr_config_t *self, sn_err_t *err)
     self->store = sn_cfg_str(a, "store", NULL);
     self->life.quiet_days = (int)sn_cfg_int(a, "quiet_days", 7);
     self->tick_ms = (int)sn_cfg_int(a, "tick_ms", 200);
+    self->data_clock = strcmp(sn_cfg_str(a, "clock", "wall"), "data") == 0;
     self->outbox.base_ms = sn_cfg_int(a, "outbox.base_ms", ALR_OUTBOX_BASE_MS);
     self->outbox.max_ms = sn_cfg_int(a, "outbox.max_ms", ALR_OUTBOX_MAX_MS);
     self->api_listen = sn_cfg_str(a, "api.listen", NULL);

@@ -209,6 +209,10 @@ int alr_store_positions(alr_store_t *self, alr_position_fn fn, void *arg,
 int alr_store_add_reject(alr_store_t *self, sn_time_t at, const char *sender,
                          uint64_t seq, const char *reason, sn_err_t *err);
 
+/** The newest evidence day of any alert: the data clock of a replay.
+ *  @return SN_OK, SN_ENOTFOUND (no alerts) or SN_EDB. */
+int alr_store_newest_day(alr_store_t *self, sn_day_t *out, sn_err_t *err);
+
 /** Render the alerts (newest first, at most `limit`) as a JSON array of
  *  summaries. Caller owns *out (free()). @return SN_OK or SN_EDB. */
 int alr_store_list_json(alr_store_t *self, size_t limit, char **out,

@@ -61,3 +61,22 @@ alr_store_add_reject(alr_store_t *self, sn_time_t at, const char *sender,
     sqlite3_bind_text(st, 4, reason, -1, SQLITE_TRANSIENT);
     return alr_store__run(self, st, err);
 }
+
+int
+alr_store_newest_day(alr_store_t *self, sn_day_t *out, sn_err_t *err)
+{
+    sqlite3_stmt *st =
+        alr_store__prepare(self, "SELECT max(last_day) FROM alerts", err);
+    if (st == NULL) {
+        return SN_EDB;
+    }
+    int rc = sqlite3_step(st) == SQLITE_ROW &&
+                     sqlite3_column_type(st, 0) != SQLITE_NULL
+                 ? SN_OK
+                 : SN_ENOTFOUND;
+    if (rc == SN_OK) {
+        *out = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -488,6 +488,21 @@ s_daemon_intake(s_daemon_t *d, sn_err_t *err)
     return n < 0 ? n : SN_OK; /* a record that failed comes again */
 }
 
+/* Close quiet alerts. "Today" is the wall clock's day, or with
+ * `clock: data` the newest evidence day (a replay's own calendar). */
+static int
+s_daemon_tick(s_daemon_t *d, sn_time_t now, sn_err_t *err)
+{
+    sn_day_t today = sn_time_day(now);
+    if (d->env->cfg->data_clock) {
+        int rc = alr_store_newest_day(d->env->store, &today, err);
+        if (rc != SN_OK) {
+            return rc == SN_ENOTFOUND ? SN_OK : rc;
+        }
+    }
+    return alr_lifecycle_tick(d->env->life, today, now, err);
+}
+
 static int
 s_daemon_loop(s_daemon_t *d)
 {
@@ -501,7 +516,7 @@ s_daemon_loop(s_daemon_t *d)
             rc = alr_outbox_run(d->outbox, now, &err);
         }
         if (rc >= 0 && now - last_tick >= TICK_EVERY_MS) {
-            rc = alr_lifecycle_tick(d->env->life, sn_time_day(now), now, &err);
+            rc = s_daemon_tick(d, now, &err);
             last_tick = now;
         }
         if (rc < 0) {

@@ -40,6 +40,7 @@ START_TEST(test_alr_config_full)
     int rc = s_parse("alerting:\n"
                      "  store: %s/a.db\n"
                      "  quiet_days: 5\n"
+                     "  clock: data\n"
                      "  cap: {sender: cdc.x, status: Actual}\n"
                      "  api: {listen: 127.0.0.1:0, token_file: %s/token}\n"
                      "  sinks:\n"
@@ -51,6 +52,7 @@ START_TEST(test_alr_config_full)
                      &c, &err);
     ck_assert_msg(rc == SN_OK, "%s", err.msg);
     ck_assert_int_eq(c->life.quiet_days, 5);
+    ck_assert(c->data_clock);
     ck_assert_str_eq(c->life.cap.status, "Actual");
     ck_assert_str_eq(c->api_token, "tok");
     ck_assert_uint_eq(c->n_sinks, 3);

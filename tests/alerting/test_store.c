@@ -87,6 +87,9 @@ START_TEST(test_store_roundtrip_and_outbox)
     ck_assert_int_eq(d[0].attempts, 1);
     alr_deliveries_free(&d, n);
     ck_assert_int_eq(alr_store_pending(s_store), 1);
+    sn_day_t newest = 0;
+    ck_assert_int_eq(alr_store_newest_day(s_store, &newest, NULL), SN_OK);
+    ck_assert_int_eq(newest, fx_day("2026-11-21"));
     alr_record_destroy(&back);
     alr_record_destroy(&r);
 }
@@ -100,6 +103,9 @@ START_TEST(test_store_rollback_and_reopen)
     s_notice(r->id, 1, 1000);
     alr_store_rollback(s_store);
     ck_assert_int_eq(alr_store_pending(s_store), 0);
+    sn_day_t newest = 0;
+    ck_assert_int_eq(alr_store_newest_day(s_store, &newest, NULL),
+                     SN_ENOTFOUND);
     alr_store_destroy(&s_store);
     s_store = fx_store(s_dir); /* reopen: schema already there */
     char *json = NULL;

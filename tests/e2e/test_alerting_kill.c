@@ -178,6 +178,58 @@ START_TEST(test_alerting_kill_then_delivered)
 }
 END_TEST
 
+/* The duty epidemiologist's commands and their exit codes. */
+START_TEST(test_alerting_kill_cli_workflow)
+{
+    char *dir = ts_tmpdir();
+    free(ts_write_file(dir, "secret", "k3y\n"));
+    char *cfg = s_config(dir, ts_free_port());
+    char *in = ts_write_file(
+        dir, "alerts.jsonl",
+        "{\"level\":\"blue\",\"rule\":\"single\",\"condition\":\"ILI\","
+        "\"region\":\"110105\",\"day\":\"2026-11-24\",\"evidence\":[]}\n"
+        "{\"level\":\"blue\"}\n");
+    ts_run_t r = ts_sentinel(NULL, 30, "alerts", "-c", cfg, "ingest", in, NULL);
+    ck_assert_int_eq(r.status, 3); /* the second line is refused */
+    ck_assert_ptr_nonnull(strstr(r.err, "alerts.jsonl:2: key 'rule': "
+                                        "missing"));
+    ts_run_free(&r);
+    r = ts_sentinel(NULL, 30, "alerts", "-c", cfg, "ack", "1", "--by", "li.wei",
+                    NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "alert 1 acknowledged by li.wei\n");
+    ts_run_free(&r);
+    r = ts_sentinel(NULL, 30, "alerts", "-c", cfg, "ack", "1", "--by", "x",
+                    NULL);
+    ck_assert_int_eq(r.status, 2);
+    ts_run_free(&r);
+    r = ts_sentinel(NULL, 30, "alerts", "-c", cfg, "verify", "1", "--outcome",
+                    "maybe", NULL);
+    ck_assert_int_eq(r.status, 2);
+    ts_run_free(&r);
+    r = ts_sentinel(NULL, 30, "alerts", "-c", cfg, "verify", "1", "--outcome",
+                    "confirmed", "--grade", "IV", "--by", "li", NULL);
+    ck_assert_int_eq(r.status, 0);
+    ts_run_free(&r);
+    r = ts_sentinel(NULL, 30, "alerts", "-c", cfg, "list", NULL);
+    ck_assert_ptr_nonnull(strstr(r.out, "li.wei       confirmed"));
+    ts_run_free(&r);
+    r = ts_sentinel(NULL, 30, "alerts", "-c", cfg, "report", "--since",
+                    "2000-01-01", NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "blue    single                    1"));
+    ts_run_free(&r);
+    r = ts_sentinel(NULL, 30, "alerts", "-c", cfg, "show", "7", NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.err, "sentinel alerts: alert 7: not found\n");
+    ts_run_free(&r);
+    free(in);
+    free(cfg);
+    ts_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_alerting_kill_bad_config)
 {
     char *dir = ts_tmpdir();
@@ -203,6 +255,8 @@ alerting_kill_suite(void)
     tcase_add_test(tc, test_alerting_kill_then_delivered);
     suite_add_tcase(s, tc);
     tc = tcase_create("edges");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_alerting_kill_cli_workflow);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 60);
