@@ -70,7 +70,9 @@ static const char s_usage[] =
 
 /* One input file's checkpoint. */
 typedef struct ckpt {
-    uint64_t dev, ino; /* the file's identity */
+    uint64_t dev, ino; /* the file's identity, with size and mtime: a */
+    uint64_t size;     /* changed file, or a new one on a reused inode, */
+    uint64_t mtime;    /* is read again from the start (ns) */
     uint64_t pos;      /* records of it handled (good and rejected) */
     uint64_t seq;      /* spool position after them */
 } ckpt_t;
@@ -121,8 +123,10 @@ s_ckpt_load(collect_t *c)
         return;
     }
     ckpt_t k;
-    while (fscanf(f, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &k.dev,
-                  &k.ino, &k.pos, &k.seq) == 4) {
+    while (fscanf(f,
+                  "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+                  " %" SCNu64,
+                  &k.dev, &k.ino, &k.size, &k.mtime, &k.pos, &k.seq) == 6) {
         c->ckpts = sn_reallocarray(c->ckpts, c->nckpt + 1, sizeof k);
         c->ckpts[c->nckpt++] = k;
         if (k.seq > c->ckpt_seq) {
@@ -146,8 +150,10 @@ s_ckpt_save(collect_t *c, sn_err_t *err)
     } else {
         for (size_t i = 0; i < c->nckpt; i++) {
             const ckpt_t *k = &c->ckpts[i];
-            fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-                    k->dev, k->ino, k->pos, k->seq);
+            fprintf(f,
+                    "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+                    " %" PRIu64 "\n",
+                    k->dev, k->ino, k->size, k->mtime, k->pos, k->seq);
         }
         if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
             rename(tmp, path) != 0) {
@@ -159,19 +165,55 @@ s_ckpt_save(collect_t *c, sn_err_t *err)
     return rc;
 }
 
+static ckpt_t
+s_ckpt_id(const struct stat *st)
+{
+    return (ckpt_t){(uint64_t)st->st_dev,
+                    (uint64_t)st->st_ino,
+                    (uint64_t)st->st_size,
+                    (uint64_t)st->st_mtim.tv_sec * 1000000000u +
+                        (uint64_t)st->st_mtim.tv_nsec,
+                    0,
+                    0};
+}
+
+static ckpt_t *
+s_ckpt_find(collect_t *c, const ckpt_t *id)
+{
+    for (size_t i = 0; i < c->nckpt; i++) {
+        ckpt_t *k = &c->ckpts[i];
+        if (k->dev == id->dev && k->ino == id->ino && k->size == id->size &&
+            k->mtime == id->mtime) {
+            return k;
+        }
+    }
+    return NULL;
+}
+
 static ckpt_t *
 s_ckpt_for(collect_t *c, const struct stat *st)
 {
-    for (size_t i = 0; i < c->nckpt; i++) {
-        if (c->ckpts[i].dev == (uint64_t)st->st_dev &&
-            c->ckpts[i].ino == (uint64_t)st->st_ino) {
-            return &c->ckpts[i];
-        }
+    ckpt_t id = s_ckpt_id(st);
+    ckpt_t *k = s_ckpt_find(c, &id);
+    if (k == NULL) {
+        c->ckpts = sn_reallocarray(c->ckpts, c->nckpt + 1, sizeof *c->ckpts);
+        k = &c->ckpts[c->nckpt++];
+        *k = id;
     }
-    c->ckpts = sn_reallocarray(c->ckpts, c->nckpt + 1, sizeof *c->ckpts);
-    ckpt_t *k = &c->ckpts[c->nckpt++];
-    *k = (ckpt_t){(uint64_t)st->st_dev, (uint64_t)st->st_ino, 0, 0};
     return k;
+}
+
+/* Drop the checkpoint of a published inbox file that has left the inbox,
+ * so the file of checkpoints does not grow for ever. */
+static void
+s_ckpt_forget(collect_t *c, const struct stat *st)
+{
+    ckpt_t id = s_ckpt_id(st);
+    ckpt_t *k = s_ckpt_find(c, &id);
+    if (k != NULL) {
+        *k = c->ckpts[--c->nckpt];
+        s_ckpt_save(c, NULL);
+    }
 }
 
 /* -- spooling ----------------------------------------------------------- */
@@ -464,6 +506,9 @@ s_scan_inbox(collect_t *c, const char *dir, const char *done)
         if (s_publish_file(c, path, &err) == SN_OK) {
             char *to = done ? sn_strdup_printf("%s/%s", done, e->d_name) : NULL;
             int moved = to ? rename(path, to) : unlink(path);
+            if (moved == 0) {
+                s_ckpt_forget(c, &st);
+            }
             sn_log(moved == 0 ? SN_LOG_INFO : SN_LOG_ERROR, "collector",
                    "inbox_file", "file=%s moved=%s", e->d_name,
                    moved == 0 ? "yes" : strerror(errno));
@@ -602,7 +647,9 @@ s_run(collect_t *c, int nfiles, char **files)
         fprintf(stderr, "sentinel collect: %s\n", sn_err_text(&err));
         return rc == SN_ECONFIG ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
     }
-    return c->rejected > 0 ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+    /* The daemon's rejections were answered (AE) or dead-lettered as they
+     * came; a clean stop is a success. */
+    return nfiles > 0 && c->rejected > 0 ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
 }
 
 int
