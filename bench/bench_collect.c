@@ -336,10 +336,10 @@ s_key(const uint8_t *data, size_t len, char *key, size_t size, void *arg)
 }
 
 static double
-s_bench_sentinel_kafka(const char *dir, const char *input, uint64_t n,
-                       const char *brokers)
+s_bench_sentinel_kafka(const char *dir, const char *input, const corpus_t *c,
+                       uint64_t n, const char *brokers)
 {
-    sn_spool_t *sp = s_open_spool(dir, "spool-kafka");
+    sn_spool_t *sp = s_open_spool(dir, c ? "spool-kafka-enc" : "spool-kafka");
     sn_transport_opts_t o;
     sn_transport_opts_init(&o);
     o.kind = SN_TRANSPORT_KAFKA;
@@ -354,7 +354,8 @@ s_bench_sentinel_kafka(const char *dir, const char *input, uint64_t n,
         exit(1);
     }
     double t0 = s_now();
-    uint64_t spooled = s_spool_file(input, sp, tx);
+    uint64_t spooled =
+        c ? s_spool_corpus(c, sp, tx) : s_spool_file(input, sp, tx);
     while (!sn_sender_drained(tx)) {
         if (sn_sender_poll(tx, 100, &err) != SN_OK) {
             fprintf(stderr, "bench: %s\n", err.msg);
@@ -445,9 +446,11 @@ main(int argc, char **argv)
     rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(owner, 3);
     rd_kafka_mock_topic_create(mc, "events", 4, 3);
     const char *brokers = rd_kafka_mock_cluster_bootstraps(mc);
-    double kours = s_bench_sentinel_kafka(dir, input, n, brokers);
+    double kours = s_bench_sentinel_kafka(dir, input, NULL, n, brokers);
+    double kenc = s_bench_sentinel_kafka(dir, NULL, &c, n, brokers);
     double kraw = s_bench_raw_kafka(&c, brokers);
     s_print("JSON lines -> spool -> Kafka (mock cluster)", kours, kraw, 0);
+    s_print("encoded events -> spool -> Kafka (mock)", kenc, kraw, 0);
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(owner);
 
