@@ -106,8 +106,7 @@ static const char *const s_field_names[] = {
     "region",   "condition", "onset_date", "report_time",
     "count",    "age_years", "sex",        "lab_confirmed"};
 
-/* A string value decoded for comparison or parsing as a C string (so an
- * escaped NUL ends it, as it does for jansson's json_string_value()). Long
+/* A string value decoded for comparison or parsing as a C string. Long
  * values, which only a hostile or broken record sends, go to the heap. */
 typedef struct s_text {
     char local[256]; /* most values */

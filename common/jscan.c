@@ -503,7 +503,7 @@ s_visit(s_walk_t *w, int i)
         if (is_key) {
             s_add_key(w, i, m->val.escaped, top);
         }
-        return !(is_key && nul); /* jansson refuses NUL in keys */
+        return !nul; /* jansson refuses \u0000 without JSON_ALLOW_NUL */
     }
     case JSMN_PRIMITIVE:
         w->cursor = (size_t)t->end;

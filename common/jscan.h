@@ -73,7 +73,7 @@ void sn_jscan_fini(sn_jscan_t *self);
 /** Decode the string `span` of `text` into `dst` of `size` bytes (size >=
  *  1): at most size - 1 bytes, then a NUL. The span must come from a
  *  successful scan. @return the full decoded length, which may be larger
- *  than what was written (and may contain NUL bytes from "\u0000"). */
+ *  than what was written (never a NUL: the scan refuses "\u0000"). */
 size_t sn_jscan_string(const char *text, const sn_jscan_span_t *span, char *dst,
                        size_t size);
 
