@@ -106,6 +106,8 @@ static const sn_cfg_schema_t s_alerting_fields[] = {
     {"clock", SN_CFG_ENUM, false, 0, 0, s_clocks, NULL, NULL,
      "quiet days counted on the wall clock (default) or on the newest "
      "evidence day (data: replays and demos)"},
+    {"metrics", SN_CFG_STRING, false, 3, 64, NULL, NULL, NULL,
+     "ADDRESS:PORT serving /metrics and /healthz; absent: off"},
     {"cap", SN_CFG_MAP, false, 0, 0, NULL, s_cap_fields, NULL,
      "CAP 1.2 message settings"},
     {"outbox", SN_CFG_MAP, false, 0, 0, NULL, s_outbox_fields, NULL,
@@ -273,6 +275,7 @@ s_load(alr_config_t *self, sn_err_t *err)
     self->store = sn_cfg_str(a, "store", NULL);
     self->life.quiet_days = (int)sn_cfg_int(a, "quiet_days", 7);
     self->tick_ms = (int)sn_cfg_int(a, "tick_ms", 200);
+    self->metrics = sn_cfg_str(a, "metrics", NULL);
     self->data_clock = strcmp(sn_cfg_str(a, "clock", "wall"), "data") == 0;
     self->outbox.base_ms = sn_cfg_int(a, "outbox.base_ms", ALR_OUTBOX_BASE_MS);
     self->outbox.max_ms = sn_cfg_int(a, "outbox.max_ms", ALR_OUTBOX_MAX_MS);

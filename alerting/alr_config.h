@@ -52,6 +52,7 @@ typedef struct alr_config {
     alr_outbox_opts_t outbox;  /* retry timing */
     int tick_ms;               /* main loop period */
     bool data_clock;           /* quiet days counted on the data */
+    const char *metrics;       /* /metrics address, or NULL */
     const char *api_listen;    /* NULL: no HTTP API */
     char *api_token;           /* owned; read from token_file */
     alr_sink_cfg_t sinks[ALR_CONFIG_MAX_SINKS];   /* configured sinks */

@@ -16,6 +16,7 @@
 #include "report.h"
 #include "sentinel/log.h"
 #include "sentinel/mem.h"
+#include "sentinel/metrics.h"
 #include "sentinel/transport.h"
 #include "store.h"
 
@@ -396,10 +397,17 @@ s_ingest(s_env_t *env, const s_args_t *a)
 
 /* The daemon's parts, owned by the main thread. */
 typedef struct s_daemon {
-    s_env_t *env;         /* config, store, lifecycle */
-    alr_outbox_t *outbox; /* deliveries */
-    alr_api_t *api;       /* HTTP API, or NULL */
-    sn_receiver_t *rx;    /* transport intake, or NULL */
+    s_env_t *env;          /* config, store, lifecycle */
+    alr_outbox_t *outbox;  /* deliveries */
+    alr_api_t *api;        /* HTTP API, or NULL */
+    sn_receiver_t *rx;     /* transport intake, or NULL */
+    sn_metrics_t *metrics; /* counters, served when configured */
+    int m_taken;           /* metric ids */
+    int m_refused;
+    int m_delivered;
+    int m_failed;
+    int m_pending;
+    int64_t failed_seen; /* outbox failures already counted */
 } s_daemon_t;
 
 static void
@@ -428,10 +436,12 @@ s_on_record(const sn_record_t *rec, void *arg)
         return rc;
     }
     if (rc != SN_OK) {
+        sn_metrics_add(d->metrics, d->m_refused, 1);
         sn_log(SN_LOG_WARN, "alerting", "alert_refused", "reason=%s",
                sn_log_quote(q, sizeof q, sn_err_text(&err)));
         return SN_OK;
     }
+    sn_metrics_add(d->metrics, d->m_taken, 1);
     sn_log(SN_LOG_INFO, "alerting", "alert_taken", "sender=%s seq=%llu id=%lld",
            rec->sender_id, (unsigned long long)rec->seq, (long long)id);
     return SN_OK;
@@ -443,12 +453,34 @@ s_restore(const char *sender, uint64_t seq, void *arg)
     return sn_receiver_set_position(arg, sender, seq);
 }
 
+static void
+s_metrics_register(s_daemon_t *d)
+{
+    sn_metrics_t *m = sn_metrics_new("sentinel_alerting");
+    d->m_taken = sn_metrics_register(m, "alerts_taken", SN_METRIC_COUNTER,
+                                     "alerts taken from the transport");
+    d->m_refused = sn_metrics_register(m, "alerts_refused", SN_METRIC_COUNTER,
+                                       "records refused (not a valid alert)");
+    d->m_delivered = sn_metrics_register(m, "deliveries", SN_METRIC_COUNTER,
+                                         "notifications delivered to sinks");
+    d->m_failed = sn_metrics_register(m, "delivery_failures", SN_METRIC_COUNTER,
+                                      "failed delivery attempts (retried)");
+    d->m_pending = sn_metrics_register(m, "outbox_pending", SN_METRIC_GAUGE,
+                                       "deliveries waiting in the outbox");
+    d->metrics = m;
+}
+
 static int
 s_daemon_start(s_daemon_t *d, sn_err_t *err)
 {
     const alr_config_t *cfg = d->env->cfg;
+    s_metrics_register(d);
     d->outbox = alr_outbox_new(d->env->store, &cfg->outbox);
     int rc = alr_config_make_sinks(cfg, d->outbox, err);
+    if (rc == SN_OK && cfg->metrics != NULL) {
+        rc = sn_metrics_serve(d->metrics, cfg->metrics,
+                              10 * cfg->tick_ms + 10000, err);
+    }
     if (rc == SN_OK && cfg->api_listen != NULL) {
         rc = alr_api_start(cfg->store, &cfg->life, cfg->api_listen,
                            cfg->api_token, &d->api, err);
@@ -469,6 +501,7 @@ s_daemon_stop(s_daemon_t *d)
     sn_receiver_destroy(&d->rx);
     alr_api_destroy(&d->api);
     alr_outbox_destroy(&d->outbox);
+    sn_metrics_destroy(&d->metrics);
 }
 
 /* Wait for records (or just the tick) and take them. */
@@ -486,6 +519,22 @@ s_daemon_intake(s_daemon_t *d, sn_err_t *err)
         return sn_receiver_commit(d->rx, err);
     }
     return n < 0 ? n : SN_OK; /* a record that failed comes again */
+}
+
+/* One outbox pass, counted. @return delivered or SN_EDB. */
+static int
+s_daemon_deliver(s_daemon_t *d, sn_time_t now, sn_err_t *err)
+{
+    int n = alr_outbox_run(d->outbox, now, err);
+    if (n > 0) {
+        sn_metrics_add(d->metrics, d->m_delivered, n);
+    }
+    int64_t failed = alr_outbox_failures(d->outbox);
+    sn_metrics_add(d->metrics, d->m_failed, failed - d->failed_seen);
+    d->failed_seen = failed;
+    sn_metrics_set(d->metrics, d->m_pending, alr_store_pending(d->env->store));
+    sn_metrics_beat(d->metrics);
+    return n;
 }
 
 /* Close quiet alerts. "Today" is the wall clock's day, or with
@@ -513,7 +562,7 @@ s_daemon_loop(s_daemon_t *d)
         int rc = s_daemon_intake(d, &err);
         sn_time_t now = sn_time_now();
         if (rc >= 0) {
-            rc = alr_outbox_run(d->outbox, now, &err);
+            rc = s_daemon_deliver(d, now, &err);
         }
         if (rc >= 0 && now - last_tick >= TICK_EVERY_MS) {
             rc = s_daemon_tick(d, now, &err);
@@ -531,7 +580,8 @@ s_daemon_loop(s_daemon_t *d)
 static int
 s_serve(s_env_t *env)
 {
-    s_daemon_t d = {env, NULL, NULL, NULL};
+    s_daemon_t d = {0};
+    d.env = env;
     sn_err_t err = {0};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

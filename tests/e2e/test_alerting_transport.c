@@ -13,12 +13,14 @@
 #include "sentinel/spool.h"
 #include "sentinel/transport.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,21 +63,46 @@ s_append(sn_spool_t *sp, sn_level_t level, double observed)
     sn_alert_destroy(&a);
 }
 
+/* GET http://127.0.0.1:port/path with a plain socket; caller frees. */
 static char *
-s_config(const char *dir)
+s_http_get(int port, const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    char req[256];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    ck_assert_int_eq(write(fd, req, (size_t)n), n);
+    size_t cap = 65536, len = 0;
+    char *buf = calloc(1, cap);
+    ssize_t k;
+    while ((k = read(fd, buf + len, cap - 1 - len)) > 0) {
+        len += (size_t)k;
+    }
+    close(fd);
+    return buf;
+}
+
+static char *
+s_config(const char *dir, int metrics_port)
 {
     char text[2048];
     snprintf(text, sizeof text,
              "alerting:\n"
              "  store: %s/alerts.db\n"
              "  tick_ms: 50\n"
+             "  metrics: 127.0.0.1:%d\n"
              "  sinks:\n"
              "    - {name: log, kind: log, path: %s/alerts.jsonl}\n"
              "transport:\n"
              "  kind: zmq\n"
              "  endpoint: ipc://%s/alerts.ipc\n"
              "  curve: false\n",
-             dir, dir, dir);
+             dir, metrics_port, dir, dir);
     return ts_write_file(dir, "alerting.yaml", text);
 }
 
@@ -106,7 +133,8 @@ s_send_all(const char *dir, sn_spool_t *sp)
 START_TEST(test_alerting_transport_records_applied_then_acked)
 {
     char *dir = ts_tmpdir();
-    char *cfg = s_config(dir);
+    int port = ts_free_port();
+    char *cfg = s_config(dir, port);
     char log[600], spool_dir[600];
     snprintf(log, sizeof log, "%s/serve.log", dir);
     snprintf(spool_dir, sizeof spool_dir, "%s/spool", dir);
@@ -125,6 +153,12 @@ START_TEST(test_alerting_transport_records_applied_then_acked)
     ck_assert(s_send_all(dir, sp));
     ck_assert_int_eq(sn_spool_acked_seq(sp), 3);
     sn_spool_destroy(&sp);
+    char *metrics = s_http_get(port, "/metrics");
+    ck_assert_ptr_nonnull(
+        strstr(metrics, "\nsentinel_alerting_alerts_taken_total 2\n"));
+    ck_assert_ptr_nonnull(
+        strstr(metrics, "\nsentinel_alerting_alerts_refused_total 1\n"));
+    free(metrics);
     kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
