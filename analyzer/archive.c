@@ -33,9 +33,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_KEY_CHUNK 1024 /* rows per chunk of the key table */
-#define S_TIME_CHUNK 366 /* days per chunk of the time axis */
-#define S_ALERT_CHUNK 64 /* records per chunk of the alerts table */
 #define S_NO_DAY INT32_MIN
 
 /* One series row: its key string and parts, as the key table stores them. */
@@ -111,226 +108,6 @@ s_hash_rebuild(ana_archive_t *self, size_t cap)
     }
 }
 
-/* Check one key part: present, short enough, without '/'. */
-static int
-s_check_part(const char *what, const char *v, size_t max, sn_err_t *err)
-{
-    if (v == NULL || v[0] == '\0') {
-        return sn_err_set(err, SN_EINVAL, "series key: %s is empty", what);
-    }
-    if (strlen(v) > max) {
-        return sn_err_set(err, SN_EINVAL,
-                          "series key: %s '%.40s' is longer than %zu bytes",
-                          what, v, max);
-    }
-    if (strchr(v, '/') != NULL) {
-        return sn_err_set(err, SN_EINVAL, "series key: %s '%s' holds '/'", what,
-                          v);
-    }
-    return SN_OK;
-}
-
-int
-ana_archive_key_format(const ana_archive_key_t *key, char *buf, sn_err_t *err)
-{
-    const char *site = (key->site == NULL) ? "*" : key->site;
-    int rc = s_check_part("condition", key->condition,
-                          ANA_ARCHIVE_CONDITION_MAX, err);
-    if (rc == SN_OK) {
-        rc = s_check_part("region", key->region, ANA_ARCHIVE_REGION_MAX, err);
-    }
-    if (rc == SN_OK) {
-        rc = s_check_part("source", key->source, ANA_ARCHIVE_SOURCE_MAX, err);
-    }
-    if (rc == SN_OK) {
-        rc = s_check_part("site", site, ANA_ARCHIVE_SITE_MAX, err);
-    }
-    if (rc == SN_OK) {
-        snprintf(buf, ANA_ARCHIVE_KEY_MAX, "%s/%s/%s/%s", key->condition,
-                 key->region, key->source, site);
-    }
-    return rc;
-}
-
-/* ------------------------------------------------------------- layout */
-
-/* Create one value dataset: sealed (2 unlimited dims, compressed) or
- * recent (fixed width cd, uncompressed). */
-static int
-s_create_field(hid_t file, const char *path, size_t f, const size_t *shape,
-               int deflate, bool recent)
-{
-    hsize_t dims[2] = {0, recent ? shape[1] : 0};
-    hsize_t maxd[2] = {H5S_UNLIMITED, recent ? shape[1] : H5S_UNLIMITED};
-    hsize_t chunk[2] = {shape[0], shape[1]};
-    bool alarm = f > 0 && (f - 1) % ANA_AR_NDETFIELD == 3;
-    float nanf_ = NAN;
-    signed char fill8 = ANA_AR_ALARM_FILL;
-    hid_t sp = H5Screate_simple(2, dims, maxd);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_chunk(dcpl, 2, chunk);
-    H5Pset_fill_value(dcpl, alarm ? H5T_NATIVE_SCHAR : H5T_NATIVE_FLOAT,
-                      alarm ? (const void *)&fill8 : (const void *)&nanf_);
-    if (!recent && deflate > 0) {
-        H5Pset_shuffle(dcpl);
-        H5Pset_deflate(dcpl, (unsigned)deflate);
-    }
-    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(lcpl, 1);
-    hid_t ds = H5Dcreate2(file, path, alarm ? H5T_STD_I8LE : H5T_IEEE_F32LE, sp,
-                          lcpl, dcpl, H5P_DEFAULT);
-    H5Pclose(lcpl);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
-    if (ds < 0) {
-        return SN_EARCHIVE;
-    }
-    static const char *const what[] = {
-        "expected count under the detector's baseline model",
-        "upper bound: an observed count above it raises the alarm",
-        "detector statistic (method-specific score)",
-        "alarm: 1 raised, 0 not raised, -1 not evaluated (NA)"};
-    ana_ar_attr_str(ds, "long_name",
-                    f == 0 ? "observed count of cases per day"
-                           : what[(f - 1) % ANA_AR_NDETFIELD]);
-    ana_ar_attr_str(ds, "units",
-                    alarm                         ? "1"
-                    : (f > 0 && (f - 1) % 4 == 2) ? "1"
-                                                  : "cases");
-    ana_ar_attr_str(ds, "dimensions",
-                    recent ? "series, recent_day" : "series, time");
-    H5Dclose(ds);
-    return SN_OK;
-}
-
-/* Give a detector added to an existing file the extents of "observed", so
- * its days before today read as missing and the sealed part stays aligned. */
-static void
-s_match_extent(hid_t file, const char *name)
-{
-    const char *dets[1] = {name};
-    char path[256];
-    for (int recent = 0; recent < 2; recent++) {
-        hid_t obs = H5Dopen2(file, recent ? "recent/observed" : "observed",
-                             H5P_DEFAULT);
-        hsize_t dims[2] = {0, 0};
-        hid_t sp = H5Dget_space(obs);
-        H5Sget_simple_extent_dims(sp, dims, NULL);
-        H5Sclose(sp);
-        H5Dclose(obs);
-        for (size_t k = 1; k <= ANA_AR_NDETFIELD; k++) {
-            ana_ar_field_path(path, dets, k, recent != 0);
-            hid_t ds = H5Dopen2(file, path, H5P_DEFAULT);
-            H5Dset_extent(ds, dims);
-            H5Dclose(ds);
-        }
-    }
-}
-
-/* Create the datasets of detector `name` (sealed and recent), before SWMR. */
-static int
-s_create_detector(hid_t file, const char *name, const size_t *shape,
-                  int deflate)
-{
-    const char *dets[1] = {name};
-    char path[256];
-    for (size_t k = 1; k <= ANA_AR_NDETFIELD; k++) {
-        for (int recent = 0; recent < 2; recent++) {
-            ana_ar_field_path(path, dets, k, recent != 0);
-            if (s_create_field(file, path, k, shape, deflate, recent != 0)) {
-                return SN_EARCHIVE;
-            }
-        }
-    }
-    s_match_extent(file, name);
-    hid_t g = H5Gopen2(file, ANA_AR_DETECTORS, H5P_DEFAULT);
-    hid_t d = (g >= 0) ? H5Gopen2(g, name, H5P_DEFAULT) : -1;
-    if (d >= 0) {
-        ana_ar_attr_str(d, "method", name);
-        H5Gclose(d);
-    }
-    if (g >= 0) {
-        H5Gclose(g);
-    }
-    return SN_OK;
-}
-
-/* Create a 1-D extendible dataset of `type` (key parts, time, alerts). */
-static int
-s_create_1d(hid_t file, const char *path, hid_t type, hsize_t chunk,
-            const char *long_name)
-{
-    hsize_t dims = 0, maxd = H5S_UNLIMITED;
-    hid_t sp = H5Screate_simple(1, &dims, &maxd);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_chunk(dcpl, 1, &chunk);
-    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(lcpl, 1);
-    hid_t ds = H5Dcreate2(file, path, type, sp, lcpl, dcpl, H5P_DEFAULT);
-    H5Pclose(lcpl);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
-    if (ds < 0) {
-        return SN_EARCHIVE;
-    }
-    ana_ar_attr_str(ds, "long_name", long_name);
-    if (strcmp(path, ANA_AR_TIME) == 0) {
-        ana_ar_attr_str(ds, "units", "days since 1970-01-01");
-        ana_ar_attr_str(ds, "calendar", "proleptic_gregorian");
-        ana_ar_attr_str(ds, "standard_name", "time");
-        ana_ar_attr_str(ds, "axis", "T");
-    }
-    H5Dclose(ds);
-    return SN_OK;
-}
-
-static const char *const s_part_doc[ANA_AR_NKEYPART] = {
-    "series key CONDITION/REGION/SOURCE/SITE (SITE * = all sites)",
-    "condition: disease or syndrome code", "region: administrative code",
-    "source: reporting channel", "site: site id, * for all sites"};
-
-static int
-s_create_layout(hid_t file, const ana_archive_opts_t *opts)
-{
-    int rc = SN_OK;
-    rc |=
-        ana_ar_attr_int(file, ANA_AR_VERSION_ATTR, ANA_ARCHIVE_SCHEMA_VERSION);
-    rc |= ana_ar_attr_str(file, "title", "Sentinel surveillance archive");
-    rc |= ana_ar_attr_str(file, "Conventions", "CF-1.8");
-    rc |= ana_ar_attr_int(file, ANA_AR_CHUNK_SERIES_ATTR,
-                          (int64_t)opts->chunk_series);
-    rc |= ana_ar_attr_int(file, ANA_AR_CHUNK_DAYS_ATTR,
-                          (int64_t)opts->chunk_days);
-    rc |= ana_ar_attr_str(file, "layout",
-                          "values[series, time]: sealed blocks in the root "
-                          "datasets, the newest len(time) - sealed days in "
-                          "recent/ (see docs/archive.md)");
-    for (size_t i = 0; i < ANA_AR_NKEYPART && rc == SN_OK; i++) {
-        hid_t t = ana_ar_str_type(ana_ar_keypart_size(i));
-        rc = s_create_1d(file, ana_ar_keypart_path(i), t, S_KEY_CHUNK,
-                         s_part_doc[i]);
-        H5Tclose(t);
-    }
-    hid_t at = ana_ar_alert_type();
-    rc |= s_create_1d(file, ANA_AR_TIME, H5T_STD_I32LE, S_TIME_CHUNK,
-                      "day of each column");
-    rc |= s_create_1d(file, ANA_AR_ALERTS, at, S_ALERT_CHUNK,
-                      "alert events: opened, updated, escalated, closed");
-    H5Tclose(at);
-    size_t shape[2] = {opts->chunk_series, opts->chunk_days};
-    for (int recent = 0; recent < 2 && rc == SN_OK; recent++) {
-        rc = s_create_field(file, recent ? "recent/observed" : "observed", 0,
-                            shape, opts->deflate, recent != 0);
-    }
-    hid_t g = H5Gcreate2(file, ANA_AR_DETECTORS, H5P_DEFAULT, H5P_DEFAULT,
-                         H5P_DEFAULT);
-    if (g < 0) {
-        return SN_EARCHIVE;
-    }
-    H5Gclose(g);
-    return rc == SN_OK ? SN_OK : SN_EARCHIVE;
-}
-
 /* ------------------------------------------------------------ opening */
 
 /* Take the writer's lock: an OFD lock on one byte far past the data, so a
@@ -356,63 +133,6 @@ s_lock(ana_archive_t *self, sn_err_t *err)
     return SN_OK;
 }
 
-static hid_t
-s_fapl(bool clear_flags)
-{
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-    if (clear_flags) {
-        /* What `h5clear -s` does: HDF5 1.10 registers this file-access
-         * property to clear the superblock's status flags on open. */
-        hbool_t clear = 1;
-        H5Pset(fapl, "clear_status_flags", &clear);
-    }
-    return fapl;
-}
-
-/* Open the existing file read-write (recovering it when a writer was
- * killed), or create it when empty. */
-static int
-s_open_file(ana_archive_t *self, const ana_archive_opts_t *opts, sn_err_t *err)
-{
-    struct stat st;
-    if (fstat(self->lock_fd, &st) == 0 && st.st_size == 0) {
-        hid_t fapl = s_fapl(false);
-        self->file = H5Fcreate(self->path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-        H5Pclose(fapl);
-        if (self->file < 0) {
-            return sn_err_set(err, SN_EIO, "%s: cannot create the archive",
-                              self->path);
-        }
-        if (s_create_layout(self->file, opts) != SN_OK) {
-            return sn_err_set(err, SN_EARCHIVE, "%s: cannot create the layout",
-                              self->path);
-        }
-        return SN_OK;
-    }
-    if (H5Fis_hdf5(self->path) <= 0) {
-        return sn_err_set(err, SN_EARCHIVE,
-                          "%s: not a Sentinel archive (not an HDF5 file)",
-                          self->path);
-    }
-    hid_t fapl = s_fapl(false);
-    self->file = H5Fopen(self->path, H5F_ACC_RDWR, fapl);
-    H5Pclose(fapl);
-    if (self->file < 0) {
-        /* Our lock is held, so no live writer has it: the flags are a
-         * killed writer's. */
-        fapl = s_fapl(true);
-        self->file = H5Fopen(self->path, H5F_ACC_RDWR, fapl);
-        H5Pclose(fapl);
-        self->recovered = self->file >= 0;
-    }
-    if (self->file < 0) {
-        return sn_err_set(err, SN_EARCHIVE, "%s: HDF5 cannot open the file",
-                          self->path);
-    }
-    return ana_ar_check_version(self->file, self->path, err);
-}
-
 /* Read the chunk shape, add groups for detectors new since the last run
  * (only possible before SWMR starts) and map configured to file order. */
 static int
@@ -433,8 +153,8 @@ s_setup_detectors(ana_archive_t *self, const ana_archive_opts_t *opts,
         char path[256];
         snprintf(path, sizeof path, ANA_AR_DETECTORS "/%s", opts->detectors[i]);
         if (H5Lexists(self->file, path, H5P_DEFAULT) <= 0 &&
-            s_create_detector(self->file, opts->detectors[i], shape, deflate) !=
-                SN_OK) {
+            ana_ar_create_detector(self->file, opts->detectors[i], shape,
+                                   deflate) != SN_OK) {
             return sn_err_set(err, SN_EARCHIVE, "%s: cannot add detector '%s'",
                               self->path, opts->detectors[i]);
         }
@@ -542,16 +262,7 @@ s_fill_recent_rows(ana_archive_t *self, size_t r0, size_t r1)
         for (size_t i = 0; i < n; i++) {
             buf[i] = alarm ? (float)ANA_AR_ALARM_FILL : NAN;
         }
-        hsize_t off[2] = {r0, 0}, cnt[2] = {r1 - r0, self->cd};
-        hid_t fs = H5Dget_space(self->recent[f]);
-        hid_t ms = H5Screate_simple(2, cnt, NULL);
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
-        if (H5Dwrite(self->recent[f], H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT,
-                     buf) < 0) {
-            rc = SN_EARCHIVE;
-        }
-        H5Sclose(ms);
-        H5Sclose(fs);
+        rc = ana_ar_write_block(self->recent[f], r0, r1 - r0, 0, self->cd, buf);
     }
     free(buf);
     return rc;
@@ -574,15 +285,7 @@ s_load_time(ana_archive_t *self)
     self->time0 = S_NO_DAY;
     if (self->time_in_file > 0) {
         int32_t d0 = 0;
-        hsize_t off = 0, cnt = 1;
-        hid_t fs = H5Dget_space(self->time_ds);
-        hid_t ms = H5Screate_simple(1, &cnt, NULL);
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
-        herr_t rc =
-            H5Dread(self->time_ds, H5T_NATIVE_INT32, ms, fs, H5P_DEFAULT, &d0);
-        H5Sclose(ms);
-        H5Sclose(fs);
-        if (rc < 0) {
+        if (ana_ar_read_day0(self->time_ds, &d0) != SN_OK) {
             return SN_EARCHIVE;
         }
         self->time0 = d0;
@@ -598,37 +301,11 @@ s_load_time(ana_archive_t *self)
 
 /* ---------------------------------------------------------- lifecycle */
 
-static int
-s_check_opts(const ana_archive_opts_t *opts, sn_err_t *err)
-{
-    if (opts->path == NULL || opts->path[0] == '\0') {
-        return sn_err_set(err, SN_EINVAL, "archive: no path");
-    }
-    if (opts->n_detectors > ANA_ARCHIVE_MAX_DETECTORS) {
-        return sn_err_set(err, SN_EINVAL, "archive: %zu detectors, at most %d",
-                          opts->n_detectors, ANA_ARCHIVE_MAX_DETECTORS);
-    }
-    for (size_t i = 0; i < opts->n_detectors; i++) {
-        const char *d = opts->detectors[i];
-        if (d == NULL || d[0] == '\0' || strlen(d) > ANA_ARCHIVE_NAME_MAX ||
-            strchr(d, '/') != NULL || d[0] == '.') {
-            return sn_err_set(err, SN_EINVAL,
-                              "archive: detector %zu: bad name '%s'", i,
-                              d ? d : "");
-        }
-    }
-    if (opts->chunk_series < 1 || opts->chunk_days < 1 || opts->deflate < 0 ||
-        opts->deflate > 9) {
-        return sn_err_set(err, SN_EINVAL, "archive: bad chunk or deflate");
-    }
-    return SN_OK;
-}
-
 int
 ana_archive_open(const ana_archive_opts_t *opts, ana_archive_t **out,
                  sn_err_t *err)
 {
-    int rc = s_check_opts(opts, err);
+    int rc = ana_ar_check_opts(opts, err);
     if (rc != SN_OK) {
         return rc;
     }
@@ -640,7 +317,8 @@ ana_archive_open(const ana_archive_opts_t *opts, ana_archive_t **out,
     self->flush_interval = opts->flush_interval;
     rc = s_lock(self, err);
     if (rc == SN_OK) {
-        rc = s_open_file(self, opts, err);
+        rc = ana_ar_open_file(self->path, self->lock_fd, opts, &self->file,
+                              &self->recovered, err);
     }
     if (rc == SN_OK) {
         rc = s_setup_detectors(self, opts, opts->deflate, err);
@@ -793,42 +471,6 @@ ana_archive_series(ana_archive_t *self, const ana_archive_key_t *key,
 
 /* -------------------------------------------------------------- flush */
 
-/* Grow `ds` to at least rows x cols (never shrinks; cols 0 = keep). */
-static int
-s_grow(hid_t ds, size_t rows, size_t cols, int rank)
-{
-    hsize_t dims[2] = {0, 0};
-    hid_t sp = H5Dget_space(ds);
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    H5Sclose(sp);
-    hsize_t want[2] = {dims[0] > rows ? dims[0] : rows,
-                       (rank < 2 || dims[1] > cols) ? dims[1] : cols};
-    if (want[0] == dims[0] && want[1] == dims[1]) {
-        return SN_OK;
-    }
-    return H5Dset_extent(ds, want) < 0 ? SN_EARCHIVE : SN_OK;
-}
-
-/* Write 1-D elements [r0, r1) of `ds` from buf in memory type `mt`. */
-static int
-s_write_1d(hid_t ds, hid_t mt, size_t r0, size_t r1, const void *buf)
-{
-    if (r1 <= r0) {
-        return SN_OK;
-    }
-    hsize_t off = r0, cnt = r1 - r0;
-    if (s_grow(ds, r1, 0, 1) != SN_OK) {
-        return SN_EARCHIVE;
-    }
-    hid_t fs = H5Dget_space(ds);
-    hid_t ms = H5Screate_simple(1, &cnt, NULL);
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
-    herr_t rc = H5Dwrite(ds, mt, ms, fs, H5P_DEFAULT, buf);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    return rc < 0 ? SN_EARCHIVE : SN_OK;
-}
-
 /* Extend the value datasets to every row, then write the new keys: data
  * rows exist before a reader can see their key. */
 static int
@@ -836,9 +478,9 @@ s_sync_rows(ana_archive_t *self)
 {
     int rc = SN_OK;
     for (size_t f = 0; f < self->nfields && rc == SN_OK; f++) {
-        rc = s_grow(self->main[f], self->nrows, self->sealed, 2);
+        rc = ana_ar_grow(self->main[f], self->nrows, self->sealed, 2);
         if (rc == SN_OK) {
-            rc = s_grow(self->recent[f], self->nrows, self->cd, 2);
+            rc = ana_ar_grow(self->recent[f], self->nrows, self->cd, 2);
         }
     }
     size_t r0 = self->rows_in_file, n = self->nrows - r0;
@@ -849,7 +491,7 @@ s_sync_rows(ana_archive_t *self)
             memcpy(buf + r * sz, self->rows[r0 + r].part[i], sz - 1);
         }
         hid_t t = ana_ar_str_type(sz);
-        rc = s_write_1d(self->keyds[i], t, r0, self->nrows, buf);
+        rc = ana_ar_write_1d(self->keyds[i], t, r0, self->nrows, buf);
         H5Tclose(t);
         free(buf);
     }
@@ -863,19 +505,10 @@ s_sync_rows(ana_archive_t *self)
 static int
 s_write_column(ana_archive_t *self, size_t c)
 {
-    hsize_t off[2] = {0, c}, cnt[2] = {self->col_rows, 1};
     int rc = SN_OK;
     for (size_t f = 0; f < self->nfields && rc == SN_OK; f++) {
-        float *buf = self->col[f * self->cd + c];
-        hid_t fs = H5Dget_space(self->recent[f]);
-        hid_t ms = H5Screate_simple(2, cnt, NULL);
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
-        if (H5Dwrite(self->recent[f], H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT,
-                     buf) < 0) {
-            rc = SN_EARCHIVE;
-        }
-        H5Sclose(ms);
-        H5Sclose(fs);
+        rc = ana_ar_write_block(self->recent[f], 0, self->col_rows, c, 1,
+                                self->col[f * self->cd + c]);
     }
     return rc;
 }
@@ -893,8 +526,8 @@ s_sync_time(ana_archive_t *self)
     for (size_t i = 0; i < k; i++) {
         days[i] = self->time0 + (int32_t)(self->time_in_file + i);
     }
-    int rc = s_write_1d(self->time_ds, H5T_NATIVE_INT32, self->time_in_file, n,
-                        days);
+    int rc = ana_ar_write_1d(self->time_ds, H5T_NATIVE_INT32,
+                             self->time_in_file, n, days);
     free(days);
     if (rc == SN_OK) {
         self->time_in_file = n;
@@ -953,19 +586,12 @@ s_seal(ana_archive_t *self, sn_err_t *err)
     for (size_t f = 0; f < self->nfields && rc == SN_OK; f++) {
         rc = ana_ar_read_block(self->recent[f], 0, n, 0, self->cd, buf);
         if (rc == SN_OK) {
-            rc = s_grow(self->main[f], n, self->sealed + self->cd, 2);
+            rc = ana_ar_grow(self->main[f], n, self->sealed + self->cd, 2);
         }
-        hsize_t off[2] = {0, self->sealed}, cnt[2] = {n, self->cd};
-        hid_t fs = H5Dget_space(self->main[f]);
-        hid_t ms = H5Screate_simple(2, cnt, NULL);
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
-        if (rc == SN_OK && n > 0 &&
-            H5Dwrite(self->main[f], H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT,
-                     buf) < 0) {
-            rc = SN_EARCHIVE;
+        if (rc == SN_OK) {
+            rc = ana_ar_write_block(self->main[f], 0, n, self->sealed, self->cd,
+                                    buf);
         }
-        H5Sclose(ms);
-        H5Sclose(fs);
     }
     free(buf);
     if (rc == SN_OK && H5Fflush(self->file, H5F_SCOPE_LOCAL) < 0) {
@@ -1140,34 +766,15 @@ ana_archive_put_day(ana_archive_t *self, sn_day_t day,
 
 /* ------------------------------------------------------------- alerts */
 
-static void
-s_copy(char *dst, size_t cap, const char *src)
-{
-    snprintf(dst, cap, "%s", src != NULL ? src : "");
-}
-
 int
 ana_archive_alert(ana_archive_t *self, const ana_archive_alert_t *a,
                   sn_err_t *err)
 {
     ana_ar_alert_rec_t rec;
-    memset(&rec, 0, sizeof rec);
-    rec.time = a->time;
-    rec.day = a->day;
-    s_copy(rec.id, sizeof rec.id, a->id);
-    s_copy(rec.rule, sizeof rec.rule, a->rule);
-    s_copy(rec.level, sizeof rec.level, a->level);
-    s_copy(rec.state, sizeof rec.state, a->state);
-    s_copy(rec.condition, sizeof rec.condition, a->condition);
-    s_copy(rec.region, sizeof rec.region, a->region);
-    s_copy(rec.series, sizeof rec.series, a->series);
-    s_copy(rec.message, sizeof rec.message, a->message);
-    rec.observed = a->observed;
-    rec.expected = a->expected;
-    rec.upperbound = a->upperbound;
+    ana_ar_alert_rec_fill(&rec, a);
     size_t n = (size_t)ana_ar_extent(self->alerts_ds, 0);
     hid_t t = ana_ar_alert_type();
-    int rc = s_write_1d(self->alerts_ds, t, n, n + 1, &rec);
+    int rc = ana_ar_write_1d(self->alerts_ds, t, n, n + 1, &rec);
     H5Tclose(t);
     if (rc != SN_OK) {
         return sn_err_set(err, rc, "%s: cannot append alert '%s'", self->path,

@@ -7,7 +7,10 @@
  */
 #include "archive.h"
 
+#include "archive_int.h"
+
 #include <math.h>
+#include <string.h>
 
 #define S_DEFAULT_FLUSH 5.0
 #define S_DEFAULT_CHUNK_SERIES 512
@@ -88,6 +91,32 @@ ana_archive_opts_load(const sn_cfg_node_t *node, ana_archive_opts_t *opts,
         return sn_err_set(err, SN_ECONFIG,
                           "archive: flush_interval: not a "
                           "number");
+    }
+    return SN_OK;
+}
+
+int
+ana_ar_check_opts(const ana_archive_opts_t *opts, sn_err_t *err)
+{
+    if (opts->path == NULL || opts->path[0] == '\0') {
+        return sn_err_set(err, SN_EINVAL, "archive: no path");
+    }
+    if (opts->n_detectors > ANA_ARCHIVE_MAX_DETECTORS) {
+        return sn_err_set(err, SN_EINVAL, "archive: %zu detectors, at most %d",
+                          opts->n_detectors, ANA_ARCHIVE_MAX_DETECTORS);
+    }
+    for (size_t i = 0; i < opts->n_detectors; i++) {
+        const char *d = opts->detectors[i];
+        if (d == NULL || d[0] == '\0' || strlen(d) > ANA_ARCHIVE_NAME_MAX ||
+            strchr(d, '/') != NULL || d[0] == '.') {
+            return sn_err_set(err, SN_EINVAL,
+                              "archive: detector %zu: bad name '%s'", i,
+                              d ? d : "");
+        }
+    }
+    if (opts->chunk_series < 1 || opts->chunk_days < 1 || opts->deflate < 0 ||
+        opts->deflate > 9) {
+        return sn_err_set(err, SN_EINVAL, "archive: bad chunk or deflate");
     }
     return SN_OK;
 }

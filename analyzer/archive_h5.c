@@ -264,6 +264,105 @@ ana_ar_read_block(hid_t ds, hsize_t row0, hsize_t nrows, hsize_t col0,
     return rc;
 }
 
+/* Grow `ds` to at least rows x cols (never shrinks; cols 0 = keep). */
+int
+ana_ar_grow(hid_t ds, size_t rows, size_t cols, int rank)
+{
+    hsize_t dims[2] = {0, 0};
+    hid_t sp = H5Dget_space(ds);
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    hsize_t want[2] = {dims[0] > rows ? dims[0] : rows,
+                       (rank < 2 || dims[1] > cols) ? dims[1] : cols};
+    if (want[0] == dims[0] && want[1] == dims[1]) {
+        return SN_OK;
+    }
+    return H5Dset_extent(ds, want) < 0 ? SN_EARCHIVE : SN_OK;
+}
+
+/* Write 1-D elements [r0, r1) of `ds` from buf in memory type `mt`. */
+int
+ana_ar_write_1d(hid_t ds, hid_t mt, size_t r0, size_t r1, const void *buf)
+{
+    if (r1 <= r0) {
+        return SN_OK;
+    }
+    hsize_t off = r0, cnt = r1 - r0;
+    if (ana_ar_grow(ds, r1, 0, 1) != SN_OK) {
+        return SN_EARCHIVE;
+    }
+    hid_t fs = H5Dget_space(ds);
+    hid_t ms = H5Screate_simple(1, &cnt, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+    herr_t rc = H5Dwrite(ds, mt, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc < 0 ? SN_EARCHIVE : SN_OK;
+}
+
+int
+ana_ar_write_block(hid_t ds, hsize_t row0, hsize_t nrows, hsize_t col0,
+                   hsize_t ncols, const float *buf)
+{
+    if (nrows == 0 || ncols == 0) {
+        return SN_OK;
+    }
+    hsize_t off[2] = {row0, col0}, cnt[2] = {nrows, ncols};
+    hid_t fs = H5Dget_space(ds);
+    hid_t ms = H5Screate_simple(2, cnt, NULL);
+    int rc = SN_EARCHIVE;
+    if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL) >= 0 &&
+        H5Dwrite(ds, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, buf) >= 0) {
+        rc = SN_OK;
+    }
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc;
+}
+
+static void
+s_copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src != NULL ? src : "");
+}
+
+void
+ana_ar_alert_rec_fill(ana_ar_alert_rec_t *rec, const ana_archive_alert_t *a)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->time = a->time;
+    rec->day = a->day;
+    s_copy(rec->id, sizeof rec->id, a->id);
+    s_copy(rec->rule, sizeof rec->rule, a->rule);
+    s_copy(rec->level, sizeof rec->level, a->level);
+    s_copy(rec->state, sizeof rec->state, a->state);
+    s_copy(rec->condition, sizeof rec->condition, a->condition);
+    s_copy(rec->region, sizeof rec->region, a->region);
+    s_copy(rec->series, sizeof rec->series, a->series);
+    s_copy(rec->message, sizeof rec->message, a->message);
+    rec->observed = a->observed;
+    rec->expected = a->expected;
+    rec->upperbound = a->upperbound;
+}
+
+int
+ana_ar_read_day0(hid_t time_ds, int32_t *out)
+{
+    int32_t d0 = 0;
+    hsize_t off = 0, cnt = 1;
+    hid_t fs = H5Dget_space(time_ds);
+    hid_t ms = H5Screate_simple(1, &cnt, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+    herr_t rc = H5Dread(time_ds, H5T_NATIVE_INT32, ms, fs, H5P_DEFAULT, &d0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (rc < 0) {
+        return SN_EARCHIVE;
+    }
+    *out = d0;
+    return SN_OK;
+}
+
 void
 ana_ar_quiet(void)
 {

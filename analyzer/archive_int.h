@@ -80,6 +80,47 @@ void ana_ar_names_free(char **names);
 int ana_ar_read_block(hid_t ds, hsize_t row0, hsize_t nrows, hsize_t col0,
                       hsize_t ncols, float *out);
 
+/** Write rows x columns of a 2-D dataset from floats in buf (row-major), the
+ *  mirror of ana_ar_read_block(). @return SN_OK or SN_EARCHIVE. */
+int ana_ar_write_block(hid_t ds, hsize_t row0, hsize_t nrows, hsize_t col0,
+                       hsize_t ncols, const float *buf);
+
+/** Grow `ds` (rank 1 or 2) to at least rows x cols; never shrinks, cols is
+ *  ignored for rank 1. @return SN_OK or SN_EARCHIVE. */
+int ana_ar_grow(hid_t ds, size_t rows, size_t cols, int rank);
+
+/** Write elements [r0, r1) of the 1-D dataset `ds` from buf in memory type
+ *  `mt`, growing it first. @return SN_OK or SN_EARCHIVE. */
+int ana_ar_write_1d(hid_t ds, hid_t mt, size_t r0, size_t r1, const void *buf);
+
+/** Add the sealed and recent datasets of detector `name` to a file not yet
+ *  in SWMR mode, sized like "observed" (its past days read as missing);
+ *  shape is the chunk shape {series, days}. @return SN_OK or SN_EARCHIVE. */
+int ana_ar_create_detector(hid_t file, const char *name, const size_t *shape,
+                           int deflate);
+
+/** Open the archive at `path` read-write, or create it with the whole
+ *  layout when the file `fd` (open on it, holding the writer's lock) is
+ *  empty; clear the flags of a killed writer (then *recovered is true) and
+ *  check the schema version. *file is the caller's to close.
+ *  @return SN_OK, SN_EIO, SN_EARCHIVE or SN_EUNSUPPORTED. */
+int ana_ar_open_file(const char *path, int fd, const ana_archive_opts_t *opts,
+                     hid_t *file, bool *recovered, sn_err_t *err);
+
+/** Check writer options: a path, at most ANA_ARCHIVE_MAX_DETECTORS
+ *  detectors with usable group names, a chunk shape and a deflate level.
+ *  @return SN_OK or SN_EINVAL naming the option. */
+int ana_ar_check_opts(const ana_archive_opts_t *opts, sn_err_t *err);
+
+/** Fill the stored record `rec` from `a`, cutting strings to their fields
+ *  (a NULL string is stored empty). */
+void ana_ar_alert_rec_fill(ana_ar_alert_rec_t *rec,
+                           const ana_archive_alert_t *a);
+
+/** Read the first day of the time axis `time_ds` into *out (written only on
+ *  success). @return SN_OK or SN_EARCHIVE. */
+int ana_ar_read_day0(hid_t time_ds, int32_t *out);
+
 /** Turn off HDF5's printing of its error stack (library code never prints;
  *  errors come back as codes). Process-wide and idempotent. */
 void ana_ar_quiet(void);

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define S_READ_ATTEMPTS 20 /* metadata read attempts (HDF5: 100) */
+
 struct ana_archive_read {
     hid_t file;                    /* SWMR-read file */
     char *path;                    /* for messages */
@@ -75,6 +77,10 @@ ana_archive_read_open(const char *path, ana_archive_read_t **out, sn_err_t *err)
     self->path = sn_strdup(path);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    /* A SWMR reader retries a metadata read whose checksum fails, doubling
+     * its sleep each time; HDF5's default of 100 attempts turns a damaged
+     * block into an endless wait. 20 attempts wait about a second. */
+    H5Pset_metadata_read_attempts(fapl, S_READ_ATTEMPTS);
     self->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
     if (self->file < 0) {
         self->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -184,16 +190,11 @@ static int
 s_read_time0(ana_archive_read_t *self)
 {
     int32_t d0 = 0;
-    hsize_t off = 0, cnt = 1;
-    hid_t fs = H5Dget_space(self->time_ds);
-    hid_t ms = H5Screate_simple(1, &cnt, NULL);
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
-    herr_t rc =
-        H5Dread(self->time_ds, H5T_NATIVE_INT32, ms, fs, H5P_DEFAULT, &d0);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    self->time0 = d0;
-    return rc < 0 ? SN_EARCHIVE : SN_OK;
+    int rc = ana_ar_read_day0(self->time_ds, &d0);
+    if (rc == SN_OK) {
+        self->time0 = d0;
+    }
+    return rc;
 }
 
 /* @return the sealed columns: the smallest day extent of the root datasets
