@@ -46,5 +46,21 @@ asan: deps
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
 
+# make fuzz: build the libFuzzer targets (tests/fuzz) with clang in
+# $(FUZZ_DIR) and run each for FUZZ_SECONDS on its seed corpus; new inputs go
+# to $(FUZZ_DIR)/corpus/, crashes to $(FUZZ_DIR)/artifacts/<target>/.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= event_decode event_json config alert batch feed_json \
+                feed_csv hl7 mllp http_api
+
+fuzz:
+	@SENTINEL_DEPS_EXTRA="clang libclang-rt-14-dev" deploy/install-deps.sh
+	CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DSENTINEL_FUZZ=ON
+	cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	    tests/fuzz/run.sh $(FUZZ_TARGETS)
+
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

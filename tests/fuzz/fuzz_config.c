@@ -10,6 +10,12 @@
  *  configuration suite's fixtures (tests/common/configs), which are the
  *  seeds. An accepted file is walked node by node through every getter,
  *  and its sections are read as the daemons read them.
+ *
+ *  The libFuzzer build (SN_FUZZ_DAEMON_SCHEMAS) also loads every input as
+ *  the collector's, the analyzer's and the alerting daemon's configuration
+ *  (col_config_schema, ana_config_schema, alr_config_parse()) and runs their
+ *  readers on what is accepted; the deploy/ examples are among the seeds.
+ *  The regression suite of common/ replays the representative schema only.
  */
 #include "fuzz.h"
 
@@ -19,6 +25,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef SN_FUZZ_DAEMON_SCHEMAS
+#include "alr_config.h"
+#include "ana_config.h"
+#include "col_config.h"
+#endif
 
 #define FUZZ_TARGET "config"
 
@@ -120,9 +132,48 @@ s_read_sections(const sn_config_t *cfg)
     (void)sn_cfg_error(cfg, sn_cfg_get(root, "spool.dir"), &err, "fuzz");
 }
 
+#ifdef SN_FUZZ_DAEMON_SCHEMAS
+/* The three daemons' own loaders and readers. */
+static void
+s_daemons(const uint8_t *data, size_t size)
+{
+    const char *text = (const char *)data;
+    sn_config_t *cfg = NULL;
+    if (sn_config_parse(text, size, "collector.yaml", col_config_schema, &cfg,
+                        NULL) == SN_OK) {
+        col_site_t site;
+        col_cmap_t *cmap = NULL;
+        (void)col_config_site(cfg, &site, NULL);
+        if (col_config_cmap(cfg, &cmap, NULL) == SN_OK) {
+            col_cmap_destroy(&cmap);
+        }
+        (void)s_walk(sn_config_root(cfg), 0);
+        sn_config_destroy(&cfg);
+    }
+    if (sn_config_parse(text, size, "sentinel.yaml", ana_config_schema, &cfg,
+                        NULL) == SN_OK) {
+        ana_config_t ana = {0};
+        if (ana_config_read(cfg, &ana, NULL) == SN_OK) {
+            ana_config_fini(&ana);
+        }
+        (void)s_walk(sn_config_root(cfg), 0);
+        sn_config_destroy(&cfg);
+    }
+    char *copy = fuzz_dup(data, size);
+    alr_config_t *alr = NULL;
+    if (alr_config_parse(copy, "alerting.yaml", &alr, NULL) == SN_OK) {
+        alr_config_destroy(&alr);
+    }
+    free(copy);
+}
+#endif
+
 int
 fuzz_config(const uint8_t *data, size_t size)
 {
+#ifdef SN_FUZZ_DAEMON_SCHEMAS
+    s_daemons(data, size);
+#endif
     sn_config_t *cfg = NULL;
     sn_err_t err;
     sn_err_clear(&err);

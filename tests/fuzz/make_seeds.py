@@ -170,6 +170,17 @@ def main():
         a01 = f.read()
     write("mllp", "stream.bin", b"junk\x0b" + a01 + b"\x1c\x0d\x0b" + a01[:40]
           + b"\x0b" + a01 + b"\x1c\x0d")
+    api = [("list", b"\0GET /alerts?limit=5\n"),
+           ("show", b"\0GET /alerts/1\n"),
+           ("ack", b'\0POST /alerts/1/ack\n{"by":"li.wei",'
+                   b'"note":"checking with the lab"}'),
+           ("verify", b'\0POST /alerts/2/verify\n{"by":"li.wei",'
+                      b'"outcome":"confirmed","grade":"II",'
+                      b'"note":"cluster confirmed"}'),
+           ("no_token", b"\1GET /alerts\n"),
+           ("wrong_token", b'\2POST /alerts/1/ack\n{"by":"x"}')]
+    for name, data in api:
+        write("http_api", name, data)
 
 
 if __name__ == "__main__":
