@@ -6,6 +6,7 @@
  *  only when the sink reports success; a failure records the error and the
  *  attempt and sets the next try after an exponential backoff with jitter
  *  (base * 2^(attempts-1), capped, then a random point in its upper half).
+ *  Per sink, the messages of one alert go out in order.
  *  Delivery is therefore at least once: a process killed after the state
  *  change, or during a send, delivers on the next run, and receivers drop
  *  repeats by the idempotency key (the CAP identifier).

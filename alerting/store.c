@@ -648,6 +648,10 @@ alr_store_due(alr_store_t *self, sn_time_t now, size_t limit,
         "SELECT d.id, d.sink, d.attempts, " STORE_NOTICE_COLS
         " FROM deliveries d JOIN notifications n ON n.id = d.notification_id"
         " WHERE d.state = 'pending' AND d.next_ms <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM deliveries d2 JOIN notifications n2"
+        " ON n2.id = d2.notification_id WHERE d2.sink = d.sink"
+        " AND d2.state = 'pending' AND n2.alert_id = n.alert_id"
+        " AND n2.seq < n.seq)"
         " ORDER BY d.next_ms, d.id LIMIT ?",
         err);
     if (st == NULL) {

@@ -167,6 +167,9 @@ int alr_store_open_ids(alr_store_t *self, int64_t **ids, size_t *n,
                        sn_err_t *err);
 
 /** Load at most `limit` pending deliveries due at `now`, oldest first.
+ *  A message waits while an earlier message of the same alert to the same
+ *  sink is still pending, so each sink gets an alert's messages in order
+ *  (an Update never arrives before its Alert).
  *  Caller frees with alr_deliveries_free(). @return SN_OK or SN_EDB. */
 int alr_store_due(alr_store_t *self, sn_time_t now, size_t limit,
                   alr_delivery_t **out, size_t *n, sn_err_t *err);

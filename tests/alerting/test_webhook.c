@@ -261,6 +261,26 @@ START_TEST(test_webhook_cap_body_validates)
 }
 END_TEST
 
+START_TEST(test_webhook_messages_of_an_alert_in_order)
+{
+    rx_t rx = {.fail_first = 1, .status = 200};
+    struct MHD_Daemon *d = s_rx_start(&rx, s_port);
+    s_raise("110105"); /* Alert */
+    const fx_row_t rows[] = {{"pharmacy", "2026-11-20", 12}};
+    sn_alert_t *a = fx_alert(SN_LEVEL_RED, "2026-11-20", rows, 1);
+    ck_assert_int_eq(alr_lifecycle_intake(s_life, a, 1000, NULL, NULL), SN_OK);
+    sn_alert_destroy(&a); /* Update: escalated */
+    sn_time_t now = 1000;
+    ck_assert_int_eq(alr_outbox_run(s_outbox, now, NULL), 0); /* 503, wait */
+    ck_assert_int_eq(rx.requests, 1); /* the Update was held back */
+    s_run(3, &now);
+    MHD_stop_daemon(d);
+    ck_assert_int_eq(rx.n_keys, 2);
+    ck_assert_str_eq(rx.keys[0], "cdc.sentinel.test.alert.1.1");
+    ck_assert_str_eq(rx.keys[1], "cdc.sentinel.test.alert.1.2");
+}
+END_TEST
+
 START_TEST(test_webhook_backoff_grows_with_jitter)
 {
     alr_outbox_opts_t o = {1000, 60000, 1};
@@ -307,6 +327,7 @@ webhook_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_webhook_receiver_down_then_up);
     tcase_add_test(tc, test_webhook_backoff_grows_with_jitter);
+    tcase_add_test(tc, test_webhook_messages_of_an_alert_in_order);
     suite_add_tcase(s, tc);
     tc = tcase_create("edges-cap");
     tcase_add_checked_fixture(tc, s_setup_cap, s_teardown);
