@@ -461,7 +461,9 @@ s_on_mllp(void *arg, const char *peer, uint64_t msg_no, const uint8_t *msg,
         m->c->rejected++;
         col_deadletter_write(m->c->dl, &rec, sn_time_now(), NULL);
         sn_err_set(reason, rec.err.code, "%s", rec.err.msg);
-        return COL_ACK_AE;
+        /* AR for a message that cannot be processed at all (no MSH, wrong
+         * separators, unsupported type), AE for a readable but bad one. */
+        return col_mllp_ack_code(rec.err.code);
     }
     int n = sn_event_encode(&rec.event, m->c->enc, sizeof m->c->enc);
     int rc = n < 0 ? n
@@ -473,7 +475,7 @@ s_on_mllp(void *arg, const char *peer, uint64_t msg_no, const uint8_t *msg,
     if (rc != SN_OK) {
         sn_log(SN_LOG_WARN, "collector", "refused", "reason=\"%s\"",
                sn_err_text(reason));
-        return COL_ACK_AR; /* try later: nothing was taken */
+        return col_mllp_ack_code(rc); /* AR: nothing was taken */
     }
     m->c->spooled++;
     return COL_ACK_AA;
