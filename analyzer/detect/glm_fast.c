@@ -22,6 +22,7 @@
 
 #define S_MAXL DET_GLM_MAX_P /* most levels a design may have */
 #define S_PIVOT 1e-6         /* least squared relative Cholesky pivot */
+#define S_RUN 16             /* most means from one exp() */
 
 /* The sums of one fit and the state of its iterates. */
 typedef struct s_fit {
@@ -31,15 +32,24 @@ typedef struct s_fit {
     double c1;     /* sum(prior * (y log y - y)) */
     double py[S_MAXL], pyt[S_MAXL], pw[S_MAXL]; /* by level */
     double w[S_MAXL], wt[S_MAXL], wtt[S_MAXL], wz[S_MAXL], wzt[S_MAXL];
-    double c[S_MAXL];    /* eta by level without the trend */
+    double c[S_MAXL];  /* eta by level without the trend */
+    double b;          /* the trend coefficient */
+    double cw[S_MAXL]; /* c and b at the last WLS */
+    double bw;
     double mul[S_MAXL];  /* level means (no trend, after step 1) */
     double mulw[S_MAXL]; /* the level means of the last WLS */
     double a[DET_GLM_MAX_P * DET_GLM_MAX_P]; /* X'WX of the last WLS */
     double l[DET_GLM_MAX_P * DET_GLM_MAX_P]; /* its Cholesky factor */
     double beta[DET_GLM_MAX_P];
-    bool rows;  /* means held by row (else by level) */
-    bool rowsw; /* ditto for the last WLS */
+    int mode;  /* how the current means are held: S_START, ... */
+    int modew; /* ditto at the last WLS */
 } s_fit_t;
+
+enum {
+    S_START, /* by row in self->mu and self->eta */
+    S_LEVEL, /* by level in mul (no trend) */
+    S_TREND  /* by c and b, their level sums in w, wt, wtt */
+};
 
 static int
 s_lev(const det_glm_design_t *d, size_t i)
@@ -75,7 +85,7 @@ s_start(det_glm_t *self, s_fit_t *f)
         syeta += pr * y * self->eta[i];
         smu += pr * self->mu[i];
     }
-    f->rows = true;
+    f->mode = S_START;
     return 2.0 * (f->c1 - syeta + smu);
 }
 
@@ -110,6 +120,64 @@ s_sum_levels(s_fit_t *f)
         f->wz[l] = mu * f->c[l] * f->pw[l] + (f->py[l] - mu * f->pw[l]);
         f->mulw[l] = mu;
     }
+}
+
+/* The means exp(c[level] + b t) row by row, into eta and mu (when not
+ * NULL) and summed by level onto w, wt and wtt. Along a run
+ * of one level at consecutive t the mean grows by exp(b): one exp() per
+ * run (restarted every S_RUN rows) and a product per row, so a mean stays
+ * within S_RUN ulps of exp(eta). @return false where a mean is below
+ * DBL_EPSILON or infinite (R would floor it: the exact path decides). */
+static bool
+s_means(s_fit_t *f, const double *c, double b, double *eta, double *mu)
+{
+    const det_glm_design_t *d = f->d;
+    double eb = exp(b), m = 0.0, s0 = 0.0, s1 = 0.0, s2 = 0.0;
+    int run = 0, lp = 0;
+    for (size_t i = 0; i < d->m; i++) {
+        int l = s_lev(d, i);
+        double t = d->t[i];
+        if (run > 0 && run < S_RUN && l == lp && t - d->t[i - 1] == 1.0) {
+            m *= eb;
+            run++;
+        } else {
+            f->w[lp] += s0;
+            f->wt[lp] += s1;
+            f->wtt[lp] += s2;
+            s0 = s1 = s2 = 0.0;
+            m = exp(c[l] + b * t);
+            run = 1;
+        }
+        if (!(m >= DBL_EPSILON) || isinf(m)) {
+            return false;
+        }
+        lp = l;
+        if (eta) {
+            eta[i] = c[l] + b * t;
+            mu[i] = m;
+        }
+        double w = s_prior(f, i) * m;
+        s0 += w;
+        s1 += w * t;
+        s2 += w * t * t;
+    }
+    f->w[lp] += s0;
+    f->wt[lp] += s1;
+    f->wtt[lp] += s2;
+    return true;
+}
+
+/* The z sums of the WLS from the w sums when eta = c[level] + b t. */
+static void
+s_sum_trend(s_fit_t *f)
+{
+    for (size_t l = 0; l < f->d->nlev; l++) {
+        double c = f->c[l] - 1.0;
+        f->wz[l] = c * f->w[l] + f->b * f->wt[l] + f->py[l];
+        f->wzt[l] = c * f->wt[l] + f->b * f->wtt[l] + f->pyt[l];
+    }
+    memcpy(f->cw, f->c, sizeof(f->c));
+    f->bw = f->b;
 }
 
 /* X'WX into f->a and X'Wz into r from the level sums. */
@@ -198,17 +266,21 @@ s_solve(const s_fit_t *f, double *r)
 static int
 s_wls(det_glm_t *self, s_fit_t *f)
 {
-    memset(f->w, 0, sizeof(f->w));
     memset(f->wz, 0, sizeof(f->wz));
-    memset(f->wt, 0, sizeof(f->wt));
-    memset(f->wtt, 0, sizeof(f->wtt));
     memset(f->wzt, 0, sizeof(f->wzt));
-    if (f->rows) {
-        s_sum_rows(self, f);
-    } else {
-        s_sum_levels(f);
+    if (f->mode != S_TREND) {
+        memset(f->w, 0, sizeof(f->w));
+        memset(f->wt, 0, sizeof(f->wt));
+        memset(f->wtt, 0, sizeof(f->wtt));
     }
-    f->rowsw = f->rows;
+    if (f->mode == S_START) {
+        s_sum_rows(self, f);
+    } else if (f->mode == S_LEVEL) {
+        s_sum_levels(f);
+    } else {
+        s_sum_trend(f);
+    }
+    f->modew = f->mode;
     double r[DET_GLM_MAX_P] = {0};
     s_normal(f, r);
     if (s_chol(f) != 0) {
@@ -224,19 +296,21 @@ s_wls(det_glm_t *self, s_fit_t *f)
     return 0;
 }
 
-/* New eta and mu from f->beta. @return the deviance, or NAN where the
- * exact path must decide (a mean floored or not finite). */
+/* New means from f->beta. @return the deviance, or NAN where the exact
+ * path must decide (a mean floored or not finite). With a trend, the
+ * level sums of the next WLS are made on the way. */
 static double
-s_update(det_glm_t *self, s_fit_t *f)
+s_update(s_fit_t *f)
 {
     const det_glm_design_t *d = f->d;
-    double b = d->t ? f->beta[1] : 0.0, syeta = 0.0, smu = 0.0;
+    double syeta = 0.0, smu = 0.0;
+    f->b = d->t ? f->beta[1] : 0.0;
     for (size_t l = 0; l < d->nlev; l++) {
         f->c[l] = f->beta[0] + (l > 0 ? f->beta[f->off + l - 1] : 0.0);
-        syeta += f->c[l] * f->py[l] + b * f->pyt[l];
+        syeta += f->c[l] * f->py[l] + f->b * f->pyt[l];
     }
-    f->rows = d->t != NULL;
-    if (!f->rows) {
+    if (d->t == NULL) {
+        f->mode = S_LEVEL;
         for (size_t l = 0; l < d->nlev; l++) {
             f->mul[l] = exp(f->c[l]);
             if (!(f->mul[l] >= DBL_EPSILON) || isinf(f->mul[l])) {
@@ -246,14 +320,15 @@ s_update(det_glm_t *self, s_fit_t *f)
         }
         return 2.0 * (f->c1 - syeta + smu);
     }
-    for (size_t i = 0; i < d->m; i++) {
-        double e = f->c[s_lev(d, i)] + b * d->t[i], mu = exp(e);
-        if (!(mu >= DBL_EPSILON) || isinf(mu)) {
-            return NAN;
-        }
-        self->eta[i] = e;
-        self->mu[i] = mu;
-        smu += s_prior(f, i) * mu;
+    f->mode = S_TREND;
+    memset(f->w, 0, sizeof(f->w));
+    memset(f->wt, 0, sizeof(f->wt));
+    memset(f->wtt, 0, sizeof(f->wtt));
+    if (!s_means(f, f->c, f->b, NULL, NULL)) {
+        return NAN;
+    }
+    for (size_t l = 0; l < d->nlev; l++) {
+        smu += f->w[l];
     }
     return 2.0 * (f->c1 - syeta + smu);
 }
@@ -287,20 +362,30 @@ s_inverse(det_glm_t *self, const s_fit_t *f)
 
 /* What the fit keeps, as s_fit() in glm.c leaves it. */
 static void
-s_finish(det_glm_t *self, const s_fit_t *f, double dev)
+s_finish(det_glm_t *self, s_fit_t *f, double dev)
 {
     const det_glm_design_t *d = f->d;
     size_t m = d->m;
+    double *scr = self->work; /* the means of the last WLS */
+    if (f->mode == S_TREND) {
+        s_means(f, f->c, f->b, self->eta, self->mu);
+    }
+    if (f->modew == S_TREND) {
+        s_means(f, f->cw, f->bw, self->work + self->cap, scr);
+    }
     for (size_t i = 0; i < m; i++) {
         int l = s_lev(d, i);
-        if (!f->rows) {
+        double pr = s_prior(f, i);
+        if (f->mode == S_LEVEL) {
             self->eta[i] = f->c[l];
             self->mu[i] = f->mul[l];
         }
-        if (!f->rowsw) {
-            self->wt[i] = s_prior(f, i) * f->mulw[l];
+        if (f->modew == S_LEVEL) {
+            self->wt[i] = pr * f->mulw[l];
+        } else if (f->modew == S_TREND) {
+            self->wt[i] = pr * scr[i];
         }
-        if (!(s_prior(f, i) > 0.0)) {
+        if (!(pr > 0.0)) {
             self->wt[i] = 0.0;
         }
         self->res[i] = (f->y[i] - self->mu[i]) / self->mu[i];
@@ -351,7 +436,7 @@ s_fast(det_glm_t *self, const det_glm_design_t *d, const double *y,
         if (s_wls(self, &f) != 0) {
             return 1;
         }
-        dev = s_update(self, &f);
+        dev = s_update(&f);
         if (!isfinite(dev)) {
             return 1;
         }
