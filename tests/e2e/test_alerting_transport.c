@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static pid_t
@@ -85,6 +86,19 @@ s_http_get(int port, const char *path)
     }
     close(fd);
     return buf;
+}
+
+/* @return whether the file at `path` holds at least `n` lines. */
+static int
+s_has_lines(const char *path, int n)
+{
+    char *text = ts_read_file(path, NULL);
+    int count = 0;
+    for (const char *p = text; p != NULL && *p != '\0'; p++) {
+        count += *p == '\n';
+    }
+    free(text);
+    return count >= n;
 }
 
 static char *
@@ -153,6 +167,12 @@ START_TEST(test_alerting_transport_records_applied_then_acked)
     ck_assert(s_send_all(dir, sp));
     ck_assert_int_eq(sn_spool_acked_seq(sp), 3);
     sn_spool_destroy(&sp);
+    char path[700];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", dir);
+    for (int i = 0; i < 100 && !s_has_lines(path, 2); i++) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL); /* the outbox runs once per tick */
+    }
     char *metrics = s_http_get(port, "/metrics");
     ck_assert_ptr_nonnull(
         strstr(metrics, "\nsentinel_alerting_alerts_taken_total 2\n"));
@@ -172,6 +192,14 @@ START_TEST(test_alerting_transport_records_applied_then_acked)
     ck_assert_ptr_nonnull(strstr(r.out, "\"level\":\"orange\""));
     ck_assert_ptr_nonnull(strstr(r.out, "escalated from yellow to orange"));
     ts_run_free(&r);
+    char *lines = ts_read_file(path, NULL); /* the log sink: Alert, Update */
+    ck_assert_ptr_nonnull(lines);
+    char *second = strchr(lines, '\n');
+    ck_assert_ptr_nonnull(second);
+    ck_assert_ptr_nonnull(strstr(lines, "\"type\":\"Alert\""));
+    ck_assert_ptr_nonnull(strstr(second, "\"type\":\"Update\""));
+    ck_assert_str_eq(strchr(second + 1, '\n'), "\n"); /* two lines */
+    free(lines);
     free(cfg);
     ts_rmtree(dir);
     free(dir);
