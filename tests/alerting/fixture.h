@@ -129,4 +129,21 @@ fx_check_cap(const char *dir, const char *xml)
     }
 }
 
+/* Validate every CAP message in `store` (the suites call it in teardown,
+ * so every CAP message a test produces is checked against the schema). */
+static inline void
+fx_check_store_caps(const char *dir, alr_store_t *store)
+{
+    alr_notice_t *ns = NULL;
+    size_t n = 0;
+    if (store == NULL) {
+        return;
+    }
+    ck_assert_int_eq(alr_store_notices(store, 0, &ns, &n, NULL), SN_OK);
+    for (size_t i = 0; i < n; i++) {
+        fx_check_cap(dir, ns[i].cap);
+    }
+    alr_notices_free(&ns, n);
+}
+
 #endif

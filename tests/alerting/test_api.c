@@ -89,6 +89,7 @@ s_setup(void)
 static void
 s_teardown(void)
 {
+    fx_check_store_caps(s_dir, s_store);
     alr_api_destroy(&s_api);
     alr_store_destroy(&s_store);
     ts_rmtree(s_dir);

@@ -85,6 +85,7 @@ s_setup(void)
 static void
 s_teardown(void)
 {
+    fx_check_store_caps(s_dir, s_store);
     if (s_smtpd > 0) {
         kill(s_smtpd, SIGTERM);
         waitpid(s_smtpd, NULL, 0);

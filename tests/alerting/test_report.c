@@ -30,6 +30,7 @@ s_setup(void)
 static void
 s_teardown(void)
 {
+    fx_check_store_caps(s_dir, s_store);
     alr_lifecycle_destroy(&s_life);
     alr_store_destroy(&s_store);
     ts_rmtree(s_dir);

@@ -41,6 +41,7 @@ s_setup(void)
 static void
 s_teardown(void)
 {
+    fx_check_store_caps(s_dir, s_store);
     rd_kafka_mock_cluster_destroy(s_mock);
     rd_kafka_destroy(s_mock_rk);
     alr_lifecycle_destroy(&s_life);
