@@ -475,40 +475,38 @@ det_glm_dispersion(const det_glm_t *self, const double *wts)
     return s / self->df_residual;
 }
 
-/* x_i' (X'WX)^-1 x_i for row i of a design fitted by det_glm_fit_design()
- * (self->xd holds the trend values and the levels of its rows). */
-static double
-s_fast_xvx(const det_glm_t *self, size_t i)
+/* The hat values of a fit by det_glm_fit_design(): x_i' V x_i is
+ * a_l + t (b_l + t c) for row i at level l and trend value t (self->xd
+ * holds both). */
+static void
+s_fast_hat(const det_glm_t *self, double *hat)
 {
-    size_t p = self->p, idx[3] = {0, 0, 0}, k = 1;
-    size_t off = self->xtrend ? 2 : 1;
-    double val[3] = {1.0, 0.0, 0.0}, q = 0.0;
-    if (self->xtrend) {
-        idx[k] = 1;
-        val[k++] = self->xd[i];
+    size_t p = self->p, off = self->xtrend ? 2 : 1;
+    const double *v = self->vinv;
+    double a[DET_GLM_MAX_P], b[DET_GLM_MAX_P], c = 0.0;
+    a[0] = v[0];
+    b[0] = self->xtrend ? 2.0 * v[p] : 0.0;
+    c = self->xtrend ? v[1 + p] : 0.0;
+    for (size_t j = off; j < p; j++) {
+        size_t l = j - off + 1;
+        a[l] = v[0] + 2.0 * v[j] + v[j + j * p];
+        b[l] = self->xtrend ? 2.0 * (v[p] + v[1 + j * p]) : 0.0;
     }
-    int l = (int)self->xd[i + self->cap];
-    if (l > 0) {
-        idx[k] = off + (size_t)l - 1;
-        val[k++] = 1.0;
-    }
-    for (size_t a = 0; a < k; a++) {
-        for (size_t b = 0; b < k; b++) {
-            q += val[a] * val[b] * self->vinv[idx[a] + idx[b] * p];
+    for (size_t i = 0; i < self->m; i++) {
+        double t = self->xd[i], w = self->wt[i], h = 0.0;
+        size_t l = (size_t)self->xd[i + self->cap];
+        if (w > 0.0) {
+            h = w * (a[l] + t * (b[l] + t * c));
         }
+        hat[i] = h >= 1.0 - 10.0 * DBL_EPSILON ? 1.0 : h;
     }
-    return q;
 }
 
 void
 det_glm_hat(const det_glm_t *self, double *hat)
 {
     if (self->fast) {
-        for (size_t i = 0; i < self->m; i++) {
-            double h =
-                self->wt[i] > 0.0 ? self->wt[i] * s_fast_xvx(self, i) : 0.0;
-            hat[i] = h >= 1.0 - 10.0 * DBL_EPSILON ? 1.0 : h;
-        }
+        s_fast_hat(self, hat);
         return;
     }
     size_t n = self->ngood, k = (size_t)self->rank;

@@ -28,8 +28,10 @@
 typedef struct s_fit {
     const det_glm_design_t *d;
     const double *y, *prior;
-    size_t p, off; /* columns; first indicator column */
-    double c1;     /* sum(prior * (y log y - y)) */
+    const double *pr; /* prior, or m ones */
+    const int *lv;    /* d->lev, or m zeros */
+    size_t p, off;    /* columns; first indicator column */
+    double c1;        /* sum(prior * (y log y - y)) */
     double py[S_MAXL], pyt[S_MAXL], pw[S_MAXL]; /* by level */
     double w[S_MAXL], wt[S_MAXL], wtt[S_MAXL], wz[S_MAXL], wzt[S_MAXL];
     double c[S_MAXL];  /* eta by level without the trend */
@@ -57,12 +59,6 @@ s_lev(const det_glm_design_t *d, size_t i)
     return d->lev ? d->lev[i] : 0;
 }
 
-static double
-s_prior(const s_fit_t *f, size_t i)
-{
-    return f->prior ? f->prior[i] : 1.0;
-}
-
 /* The per-fit constants and the start mu = y + 0.1. @return D0. */
 static double
 s_start(det_glm_t *self, s_fit_t *f)
@@ -71,9 +67,9 @@ s_start(det_glm_t *self, s_fit_t *f)
     double syeta = 0.0, smu = 0.0;
     f->c1 = 0.0;
     for (size_t i = 0; i < d->m; i++) {
-        double pr = s_prior(f, i), y = f->y[i];
+        double pr = f->pr[i], y = f->y[i];
         double ly = y > 0.0 ? (d->logy ? d->logy[i] : log(y)) : 0.0;
-        int l = s_lev(d, i);
+        int l = f->lv[i];
         self->eta[i] = d->eta0 ? d->eta0[i] : log(y + 0.1);
         self->mu[i] = y + 0.1;
         f->c1 += pr * (y * ly - y);
@@ -95,9 +91,9 @@ s_sum_rows(det_glm_t *self, s_fit_t *f)
 {
     const det_glm_design_t *d = f->d;
     for (size_t i = 0; i < d->m; i++) {
-        double pr = s_prior(f, i), mu = self->mu[i];
+        double pr = f->pr[i], mu = self->mu[i];
         double w = pr * mu, wz = w * self->eta[i] + pr * (f->y[i] - mu);
-        int l = s_lev(d, i);
+        int l = f->lv[i];
         self->wt[i] = w;
         f->w[l] += w;
         f->wz[l] += wz;
@@ -135,7 +131,7 @@ s_means(s_fit_t *f, const double *c, double b, double *eta, double *mu)
     double eb = exp(b), m = 0.0, s0 = 0.0, s1 = 0.0, s2 = 0.0;
     int run = 0, lp = 0;
     for (size_t i = 0; i < d->m; i++) {
-        int l = s_lev(d, i);
+        int l = f->lv[i];
         double t = d->t[i];
         if (run > 0 && run < S_RUN && l == lp && t - d->t[i - 1] == 1.0) {
             m *= eb;
@@ -156,7 +152,7 @@ s_means(s_fit_t *f, const double *c, double b, double *eta, double *mu)
             eta[i] = c[l] + b * t;
             mu[i] = m;
         }
-        double w = s_prior(f, i) * m;
+        double w = f->pr[i] * m;
         s0 += w;
         s1 += w * t;
         s2 += w * t * t;
@@ -374,8 +370,8 @@ s_finish(det_glm_t *self, s_fit_t *f, double dev)
         s_means(f, f->cw, f->bw, self->work + self->cap, scr);
     }
     for (size_t i = 0; i < m; i++) {
-        int l = s_lev(d, i);
-        double pr = s_prior(f, i);
+        int l = f->lv[i];
+        double pr = f->pr[i];
         if (f->mode == S_LEVEL) {
             self->eta[i] = f->c[l];
             self->mu[i] = f->mul[l];
@@ -401,7 +397,7 @@ s_finish(det_glm_t *self, s_fit_t *f, double dev)
     /* What hat values need of the design (xd is scratch otherwise). */
     for (size_t i = 0; i < m; i++) {
         self->xd[i] = d->t ? d->t[i] : 0.0;
-        self->xd[i + self->cap] = s_lev(d, i);
+        self->xd[i + self->cap] = f->lv[i];
     }
     self->xtrend = d->t != NULL;
     self->fast = true;
@@ -426,8 +422,16 @@ s_fast(det_glm_t *self, const det_glm_design_t *d, const double *y,
     self->p = f.p;
     self->theta = 0.0;
     self->ngood = 0;
+    if (prior == NULL || d->lev == NULL) {
+        for (size_t i = 0; i < d->m; i++) {
+            self->work[2 * self->cap + i] = 1.0;
+            self->good[i] = 0;
+        }
+    }
+    f.pr = prior ? prior : self->work + 2 * self->cap;
+    f.lv = d->lev ? d->lev : self->good;
     for (size_t i = 0; i < d->m; i++) {
-        self->ngood += s_prior(&f, i) > 0.0;
+        self->ngood += f.pr[i] > 0.0;
     }
     double devold = s_start(self, &f), dev = devold;
     self->converged = false;
