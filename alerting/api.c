@@ -9,6 +9,7 @@
 
 #include "sentinel/date.h"
 #include "sentinel/mem.h"
+#include "store_json.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>

@@ -9,6 +9,7 @@
 #include "lifecycle.h"
 
 #include "sentinel/mem.h"
+#include "store_intake.h"
 
 #include <jansson.h>
 #include <math.h>

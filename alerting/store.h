@@ -195,38 +195,6 @@ int64_t alr_store_pending(alr_store_t *self);
 int alr_store_records(alr_store_t *self, sn_time_t since, alr_record_t ***out,
                       size_t *n, sn_err_t *err);
 
-/* Called with each stored transport position; return SN_OK to go on. */
-typedef int (*alr_position_fn)(const char *sender, uint64_t seq, void *arg);
-
-/** Store the transport position of `sender` (the last record taken), in
- *  the caller's transaction. @return SN_OK or SN_EDB. */
-int alr_store_set_position(alr_store_t *self, const char *sender, uint64_t seq,
-                           sn_err_t *err);
-
-/** Call `fn` for every stored position. @return SN_OK, SN_EDB or fn's. */
-int alr_store_positions(alr_store_t *self, alr_position_fn fn, void *arg,
-                        sn_err_t *err);
-
-/** Record a refused incoming record (sender may be NULL) and why.
- *  @return SN_OK or SN_EDB. */
-int alr_store_add_reject(alr_store_t *self, sn_time_t at, const char *sender,
-                         uint64_t seq, const char *reason, sn_err_t *err);
-
-/** The newest evidence day of any alert: the data clock of a replay.
- *  @return SN_OK, SN_ENOTFOUND (no alerts) or SN_EDB. */
-int alr_store_newest_day(alr_store_t *self, sn_day_t *out, sn_err_t *err);
-
-/** Render the alerts (newest first, at most `limit`) as a JSON array of
- *  summaries. Caller owns *out (free()). @return SN_OK or SN_EDB. */
-int alr_store_list_json(alr_store_t *self, size_t limit, char **out,
-                        sn_err_t *err);
-
-/** Render alert `id` with its evidence, history, notifications and their
- *  deliveries as one JSON object. Caller owns *out (free()).
- *  @return SN_OK, SN_ENOTFOUND or SN_EDB. */
-int alr_store_show_json(alr_store_t *self, int64_t id, char **out,
-                        sn_err_t *err);
-
 /** @return the name of an outcome ("confirmed"), "" for none. Static. */
 const char *alr_outcome_name(alr_outcome_t outcome);
 

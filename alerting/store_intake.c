@@ -5,6 +5,8 @@
  *  crashes), and keeps every refused record with the reason, so a bad
  *  record neither blocks the stream nor disappears without trace.
  */
+#include "store_intake.h"
+
 #include "store.h"
 #include "store_int.h"
 

@@ -5,6 +5,8 @@
  *  internal header (store_int.h), the way SQLite's own modules share
  *  btreeInt.h.
  */
+#include "store_json.h"
+
 #include "store.h"
 #include "store_int.h"
 

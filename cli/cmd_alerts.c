@@ -19,6 +19,8 @@
 #include "sentinel/metrics.h"
 #include "sentinel/transport.h"
 #include "store.h"
+#include "store_intake.h"
+#include "store_json.h"
 
 #include <jansson.h>
 #include <signal.h>

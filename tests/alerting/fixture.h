@@ -17,6 +17,8 @@
 #include "lifecycle.h"
 #include "sentinel/alert.h"
 #include "store.h"
+#include "store_intake.h"
+#include "store_json.h"
 #include "support.h"
 
 /* One evidence row: source name, day "YYYY-MM-DD", observed count. */
