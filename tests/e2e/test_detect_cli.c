@@ -356,7 +356,7 @@ detect_cli_suite(void)
 {
     Suite *s = suite_create("detect_cli");
     TCase *usage = tcase_create("usage");
-    tcase_set_timeout(usage, 900);
+    tcase_set_timeout(usage, 2400); /* sanitizer builds are slow */
     tcase_add_test(usage, test_detect_cli_reference);
     suite_add_tcase(s, usage);
     TCase *edges = tcase_create("edges");
