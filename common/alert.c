@@ -471,17 +471,16 @@ static json_t *
 s_evidence_json(const sn_evidence_t *ev)
 {
     const char *src = sn_source_name(ev->source);
-    return json_pack("{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
-                     "s:o}",
-                     "series_key", s_json_text(ev->series_key), "condition",
-                     s_json_text(ev->condition), "region",
-                     s_json_text(ev->region), "source", src ? src : "unknown",
-                     "site_id", s_json_text(ev->site_id), "detector",
-                     s_json_text(ev->detector), "day",
-                     s_json_day(ev->day), "observed", s_json_num(ev->observed),
-                     "expected", s_json_num(ev->expected), "upperbound",
-                     s_json_num(ev->upperbound), "score",
-                     s_json_num(ev->score));
+    return json_pack(
+        "{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
+        "s:o}",
+        "series_key", s_json_text(ev->series_key), "condition",
+        s_json_text(ev->condition), "region", s_json_text(ev->region), "source",
+        src ? src : "unknown", "site_id", s_json_text(ev->site_id), "detector",
+        s_json_text(ev->detector), "day", s_json_day(ev->day), "observed",
+        s_json_num(ev->observed), "expected", s_json_num(ev->expected),
+        "upperbound", s_json_num(ev->upperbound), "score",
+        s_json_num(ev->score));
 }
 
 char *
@@ -492,14 +491,14 @@ sn_alert_to_json(const sn_alert_t *self)
     for (size_t i = 0; i < self->n_evidence; i++) {
         json_array_append_new(rows, s_evidence_json(&self->evidence[i]));
     }
-    json_t *obj = json_pack(
-        "{s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o}", "alert_key",
-        s_json_text(sn_alert_key(self, key)), "level",
-        sn_level_name(self->level), "rule", s_json_text(self->rule),
-        "condition", s_json_text(self->condition), "region",
-        s_json_text(self->region), "day", s_json_day(self->day), "raised",
-        sn_time_format(self->raised, raised), "summary",
-        s_json_text(self->summary), "evidence", rows);
+    json_t *obj =
+        json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o}", "alert_key",
+                  s_json_text(sn_alert_key(self, key)), "level",
+                  sn_level_name(self->level), "rule", s_json_text(self->rule),
+                  "condition", s_json_text(self->condition), "region",
+                  s_json_text(self->region), "day", s_json_day(self->day),
+                  "raised", sn_time_format(self->raised, raised), "summary",
+                  s_json_text(self->summary), "evidence", rows);
     char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER |
                                      JSON_REAL_PRECISION(10));
     json_decref(obj);

@@ -143,7 +143,8 @@ int sn_alert_encode(const sn_alert_t *self, uint8_t *buf, size_t size);
 /** Decode a sentinel.v1.Alert. Strings longer than their field or not
  *  UTF-8, unknown levels or sources and more than SN_ALERT_MAX_EVIDENCE rows
  *  are refused with SN_EPARSE and a message naming the field. Does not
- *  validate (call sn_alert_validate()). *out is written only on success; caller owns it. */
+ *  validate (call sn_alert_validate()). *out is written only on success; caller
+ * owns it. */
 int sn_alert_decode(const uint8_t *buf, size_t len, sn_alert_t **out,
                     sn_err_t *err);
 
