@@ -34,6 +34,7 @@ det_glm_new(size_t cap)
     self->good = sn_calloc(cap, sizeof(int));
     self->work = sn_calloc(4 * cap, sizeof(double));
     self->xd = sn_calloc(cap * DET_GLM_MAX_P, sizeof(double));
+    self->runs = sn_calloc(cap + 1, sizeof(int));
     return self;
 }
 
@@ -52,6 +53,7 @@ det_glm_destroy(det_glm_t **self_p)
     free(self->good);
     free(self->work);
     free(self->xd);
+    free(self->runs);
     free(self);
     *self_p = NULL;
 }

@@ -58,6 +58,7 @@ typedef struct det_glm {
     double vinv[DET_GLM_MAX_P * DET_GLM_MAX_P]; /* p x p, column-major */
     bool xtrend;            /* the fast fit's design had a trend */
     double *xd;             /* cap x DET_GLM_MAX_P dense design */
+    int *runs;              /* cap + 1 row numbers (fast fit) */
     const double *etastart; /* starting eta during a fit, or NULL */
 } det_glm_t;
 

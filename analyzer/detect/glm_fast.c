@@ -43,6 +43,7 @@ typedef struct s_fit {
     double a[DET_GLM_MAX_P * DET_GLM_MAX_P]; /* X'WX of the last WLS */
     double l[DET_GLM_MAX_P * DET_GLM_MAX_P]; /* its Cholesky factor */
     double beta[DET_GLM_MAX_P];
+    int nrun;  /* runs of one level at consecutive t (self->runs) */
     int mode;  /* how the current means are held: S_START, ... */
     int modew; /* ditto at the last WLS */
 } s_fit_t;
@@ -118,48 +119,62 @@ s_sum_levels(s_fit_t *f)
     }
 }
 
-/* The means exp(c[level] + b t) row by row, into eta and mu (when not
- * NULL) and summed by level onto w, wt and wtt. Along a run
- * of one level at consecutive t the mean grows by exp(b): one exp() per
- * run (restarted every S_RUN rows) and a product per row, so a mean stays
- * within S_RUN ulps of exp(eta). @return false where a mean is below
- * DBL_EPSILON or infinite (R would floor it: the exact path decides). */
-static bool
-s_means(s_fit_t *f, const double *c, double b, double *eta, double *mu)
+/* Cut the rows into runs of one level at consecutive t, at most S_RUN
+ * long: self->runs gets each run's first row, then m. */
+static void
+s_runs(det_glm_t *self, s_fit_t *f)
 {
     const det_glm_design_t *d = f->d;
-    double eb = exp(b), m = 0.0, s0 = 0.0, s1 = 0.0, s2 = 0.0;
-    int run = 0, lp = 0;
+    int n = 0, len = 0;
     for (size_t i = 0; i < d->m; i++) {
-        int l = f->lv[i];
-        double t = d->t[i];
-        if (run > 0 && run < S_RUN && l == lp && t - d->t[i - 1] == 1.0) {
-            m *= eb;
-            run++;
-        } else {
-            f->w[lp] += s0;
-            f->wt[lp] += s1;
-            f->wtt[lp] += s2;
-            s0 = s1 = s2 = 0.0;
-            m = exp(c[l] + b * t);
-            run = 1;
+        if (i > 0 && len < S_RUN && f->lv[i] == f->lv[i - 1] &&
+            d->t[i] - d->t[i - 1] == 1.0) {
+            len++;
+            continue;
+        }
+        self->runs[n++] = (int)i;
+        len = 1;
+    }
+    self->runs[n] = (int)d->m;
+    f->nrun = n;
+}
+
+/* The means exp(c[level] + b t) row by row, into eta and mu (when not
+ * NULL) and summed by level onto w, wt and wtt. Along a run the mean
+ * grows by exp(b): one exp() per run and a product per row, so a mean
+ * stays within S_RUN ulps of exp(eta); a run's means are monotone, so its
+ * ends bound them. @return false where a mean is below DBL_EPSILON or
+ * infinite (R would floor it: the exact path decides). */
+static bool
+s_means(const det_glm_t *self, s_fit_t *f, const double *c, double b,
+        double *eta, double *mu)
+{
+    const double *t = f->d->t, *pr = f->pr;
+    double eb = exp(b);
+    for (int r = 0; r < f->nrun; r++) {
+        int i0 = self->runs[r], i1 = self->runs[r + 1], l = f->lv[i0];
+        double m = exp(c[l] + b * t[i0]), s0 = 0.0, s1 = 0.0, s2 = 0.0;
+        if (!(m >= DBL_EPSILON) || isinf(m)) {
+            return false;
+        }
+        for (int i = i0; i < i1; i++) {
+            double w = pr[i] * m;
+            if (eta) {
+                eta[i] = c[l] + b * t[i];
+                mu[i] = m;
+            }
+            s0 += w;
+            s1 += w * t[i];
+            s2 += w * t[i] * t[i];
+            m = i + 1 < i1 ? m * eb : m;
         }
         if (!(m >= DBL_EPSILON) || isinf(m)) {
             return false;
         }
-        lp = l;
-        if (eta) {
-            eta[i] = c[l] + b * t;
-            mu[i] = m;
-        }
-        double w = f->pr[i] * m;
-        s0 += w;
-        s1 += w * t;
-        s2 += w * t * t;
+        f->w[l] += s0;
+        f->wt[l] += s1;
+        f->wtt[l] += s2;
     }
-    f->w[lp] += s0;
-    f->wt[lp] += s1;
-    f->wtt[lp] += s2;
     return true;
 }
 
@@ -296,7 +311,7 @@ s_wls(det_glm_t *self, s_fit_t *f)
  * path must decide (a mean floored or not finite). With a trend, the
  * level sums of the next WLS are made on the way. */
 static double
-s_update(s_fit_t *f)
+s_update(const det_glm_t *self, s_fit_t *f)
 {
     const det_glm_design_t *d = f->d;
     double syeta = 0.0, smu = 0.0;
@@ -320,7 +335,7 @@ s_update(s_fit_t *f)
     memset(f->w, 0, sizeof(f->w));
     memset(f->wt, 0, sizeof(f->wt));
     memset(f->wtt, 0, sizeof(f->wtt));
-    if (!s_means(f, f->c, f->b, NULL, NULL)) {
+    if (!s_means(self, f, f->c, f->b, NULL, NULL)) {
         return NAN;
     }
     for (size_t l = 0; l < d->nlev; l++) {
@@ -364,10 +379,10 @@ s_finish(det_glm_t *self, s_fit_t *f, double dev)
     size_t m = d->m;
     double *scr = self->work; /* the means of the last WLS */
     if (f->mode == S_TREND) {
-        s_means(f, f->c, f->b, self->eta, self->mu);
+        s_means(self, f, f->c, f->b, self->eta, self->mu);
     }
     if (f->modew == S_TREND) {
-        s_means(f, f->cw, f->bw, self->work + self->cap, scr);
+        s_means(self, f, f->cw, f->bw, self->work + self->cap, scr);
     }
     for (size_t i = 0; i < m; i++) {
         int l = f->lv[i];
@@ -433,6 +448,9 @@ s_fast(det_glm_t *self, const det_glm_design_t *d, const double *y,
     for (size_t i = 0; i < d->m; i++) {
         self->ngood += f.pr[i] > 0.0;
     }
+    if (d->t) {
+        s_runs(self, &f);
+    }
     double devold = s_start(self, &f), dev = devold;
     self->converged = false;
     for (int it = 1; it <= DET_GLM_MAXIT; it++) {
@@ -440,7 +458,7 @@ s_fast(det_glm_t *self, const det_glm_design_t *d, const double *y,
         if (s_wls(self, &f) != 0) {
             return 1;
         }
-        dev = s_update(&f);
+        dev = s_update(self, &f);
         if (!isfinite(dev)) {
             return 1;
         }
