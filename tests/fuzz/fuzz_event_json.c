@@ -3,18 +3,33 @@
  *  Sites that cannot compile the .proto send one JSON object per event, and
  *  sn_event_from_json() reads them. Hostile text must be refused with
  *  SN_EPARSE or SN_EVALIDATE and a message, never crash; an accepted event
- *  must render to JSON that reads back to the same event, and must survive
- *  the protobuf codec unchanged.
+ *  must be JSON to jansson too, must render to JSON that reads back to the
+ *  same event, and must survive the protobuf codec unchanged.
  */
 #include "fuzz.h"
 
 #include "fuzz_event_common.h"
 #include "sentinel/event.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FUZZ_TARGET "event_json"
+
+/* sn_event_from_json() has a scanner of its own (common/jscan.c): what it
+ * accepts must be one JSON object to jansson as well. */
+static void
+s_check_is_json(const uint8_t *data, size_t size)
+{
+    json_error_t je;
+    json_t *j =
+        json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL || !json_is_object(j)) {
+        fuzz_fail(FUZZ_TARGET, "accepted text that jansson refuses");
+    }
+    json_decref(j);
+}
 
 /* The JSON rendering of `ev` must read back to `ev`. */
 static void
@@ -69,6 +84,7 @@ fuzz_event_json(const uint8_t *data, size_t size)
     if (!fuzz_event_terminated(&ev)) {
         fuzz_fail(FUZZ_TARGET, "a string is not NUL-terminated");
     }
+    s_check_is_json(data, size);
     s_check_json(&ev);
     s_check_proto(&ev);
     (void)sn_event_validate(&ev, FUZZ_NOW, &err);
