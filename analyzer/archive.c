@@ -220,7 +220,7 @@ static int
 s_load_rows(ana_archive_t *self)
 {
     size_t n = (size_t)ana_ar_extent(self->keyds[0], 0);
-    s_rows_reserve(self, n);
+    s_rows_reserve(self, n > 0 ? n : 1); /* never memset(NULL): UBSan */
     memset(self->rows, 0, self->rows_cap * sizeof(s_row_t));
     for (size_t i = 0; i < ANA_AR_NKEYPART && n > 0; i++) {
         size_t sz = ana_ar_keypart_size(i);

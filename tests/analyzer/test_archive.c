@@ -139,7 +139,7 @@ START_TEST(test_archive_usage)
 {
     ana_archive_t *a = s_open(2, 8, 5.0);
     for (int i = 0; i < 5; i++) {
-        char region[8];
+        char region[24];
         snprintf(region, sizeof region, "44010%d", i);
         ck_assert_uint_eq(s_series(a, region, NULL), (size_t)i);
     }
@@ -189,7 +189,7 @@ START_TEST(test_archive_new_series_after_swmr_start)
     ana_archive_read_t *r = s_reader();
     ck_assert_uint_eq(ana_archive_read_series_count(r), 1);
     for (int i = 2; i <= 9; i++) {
-        char region[8];
+        char region[24];
         snprintf(region, sizeof region, "44010%d", i);
         s_series(a, region, NULL);
     }
@@ -224,7 +224,7 @@ s_writer_child(int fd, size_t n)
 {
     ana_archive_t *a = s_open(3, 5, 1e9);
     for (size_t i = 0; i < n; i++) {
-        char region[8];
+        char region[24];
         snprintf(region, sizeof region, "44%04zu", i);
         s_series(a, region, NULL);
     }
@@ -336,7 +336,7 @@ START_TEST(test_archive_reader_while_writer_appends)
     }
     ana_archive_t *a = s_open(4, 6, 0);
     for (int i = 0; i < 10; i++) {
-        char region[8];
+        char region[24];
         snprintf(region, sizeof region, "44%04d", i);
         s_series(a, region, NULL);
     }
