@@ -6,6 +6,8 @@
 #   make bench    build and run the benchmarks (figures, not pass/fail)
 #   make asan     build in build-asan/ with AddressSanitizer + UBSan and test
 #   make fuzz     build the libFuzzer targets with clang and run each a while
+#   make soak     the pipeline at half rate for SOAK_MINUTES; flat or not
+#   make valgrind one short pipeline run under valgrind memcheck
 #   make clean    remove the build folders
 #
 # Every target first runs deploy/install-deps.sh, which is silent and quick
@@ -16,7 +18,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all deps build test demo bench asan fuzz soak clean
+.PHONY: all deps build test demo bench asan fuzz soak valgrind clean
 
 all: build
 
@@ -61,6 +63,20 @@ fuzz:
 	cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz
 	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) \
 	    tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+# make soak: the pipeline for SOAK_MINUTES (default 30) at half its maximum
+# rate; memory, open files and spool depth of every daemon into a CSV, then
+# start/end/max per daemon and whether each stayed flat (bench/soak.sh).
+SOAK_MINUTES ?= 30
+
+soak: build
+	SOAK_MINUTES=$(SOAK_MINUTES) bench/soak.sh $(BUILD_DIR)
+
+# make valgrind: one short pipeline run with the analyzer and the collectors
+# under memcheck (tests/e2e/valgrind.sh): no definite leaks, no invalid reads.
+valgrind: build
+	@SENTINEL_DEPS_EXTRA="valgrind" deploy/install-deps.sh
+	tests/e2e/valgrind.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
