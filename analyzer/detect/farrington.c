@@ -197,12 +197,10 @@ s_weights(const det_glm_t *glm, const det_farr_data_t *d, double phi,
 {
     size_t m = glm->m;
     det_glm_hat(glm, hat);
+    det_glm_mu_pow(glm, -1.0 / 6.0, omega); /* omega[i] is mu_i^(-1/6) */
     double sum = 0.0;
     for (size_t i = 0; i < m; i++) {
-        double mu = glm->mu[i];
-        /* A fast fit's means are exp(eta), never floored. */
-        double mu16 = glm->fast ? exp(-glm->eta[i] / 6.0) : pow(mu, -1.0 / 6.0);
-        double a = 1.5 * (d->y23[i] * mu16 - sqrt(mu));
+        double a = 1.5 * (d->y23[i] * omega[i] - sqrt(glm->mu[i]));
         double s = a / sqrt(phi * (1.0 - hat[i]));
         omega[i] = s > thr ? 1.0 / (s * s) : 1.0;
         sum += isnan(s) ? NAN : omega[i];

@@ -56,10 +56,14 @@ typedef struct det_glm {
                                     normal equations: vinv holds
                                     (X'WX)^-1 and qr is unused */
     double vinv[DET_GLM_MAX_P * DET_GLM_MAX_P]; /* p x p, column-major */
-    bool xtrend;            /* the fast fit's design had a trend */
-    double *xd;             /* cap x DET_GLM_MAX_P dense design */
-    int *runs;              /* cap + 1 row numbers (fast fit) */
-    const double *etastart; /* starting eta during a fit, or NULL */
+    bool xtrend;              /* the fast fit's design had a trend */
+    double *xd;               /* cap x DET_GLM_MAX_P dense design */
+    int *runs;                /* cap + 1 row numbers (fast fit) */
+    int fnrun;                /* fast fit: runs in `runs` */
+    size_t fnlev;             /* fast fit: levels */
+    double fc[DET_GLM_MAX_P]; /* fast fit: eta by level without trend */
+    double fb;                /* fast fit: trend coefficient */
+    const double *etastart;   /* starting eta during a fit, or NULL */
 } det_glm_t;
 
 /** Create a workspace for designs of at most `cap` rows. Never returns
@@ -99,6 +103,11 @@ typedef struct det_glm_design {
  *  det_glm_fit() on the dense design. @return as det_glm_fit(). */
 int det_glm_fit_design(det_glm_t *self, const det_glm_design_t *d,
                        const double *y, const double *prior);
+
+/** Write mu_i^e for the final means of the last fit into out[0 .. m-1]:
+ *  pow() for a dense fit; for a fast fit exp(e * eta) by level, or by run
+ *  of consecutive weeks with a product per row (within a few ulps). */
+void det_glm_mu_pow(const det_glm_t *self, double e, double *out);
 
 /** Fit the same model with the negative binomial family of MASS's
  *  negative.binomial(theta) and log link, starting from eta = etastart

@@ -415,6 +415,10 @@ s_finish(det_glm_t *self, s_fit_t *f, double dev)
         self->xd[i + self->cap] = f->lv[i];
     }
     self->xtrend = d->t != NULL;
+    self->fnlev = d->nlev;
+    self->fnrun = f->nrun;
+    self->fb = f->mode == S_TREND ? f->b : 0.0;
+    memcpy(self->fc, f->c, sizeof(self->fc));
     self->fast = true;
 }
 
@@ -493,6 +497,39 @@ s_dense(det_glm_t *self, const det_glm_design_t *d, const double *y,
         }
     }
     return det_glm_fit(self, self->xd, ld, d->m, p, y, prior);
+}
+
+void
+det_glm_mu_pow(const det_glm_t *self, double e, double *out)
+{
+    size_t m = self->m;
+    if (!self->fast) {
+        for (size_t i = 0; i < m; i++) {
+            out[i] = pow(self->mu[i], e);
+        }
+        return;
+    }
+    const double *t = self->xd, *lev = self->xd + self->cap;
+    if (!self->xtrend) {
+        double pl[S_MAXL];
+        for (size_t l = 0; l < self->fnlev; l++) {
+            pl[l] = exp(e * self->fc[l]);
+        }
+        for (size_t i = 0; i < m; i++) {
+            out[i] = pl[(size_t)lev[i]];
+        }
+        return;
+    }
+    double eb = exp(e * self->fb);
+    for (int r = 0; r < self->fnrun; r++) {
+        int i0 = self->runs[r], i1 = self->runs[r + 1];
+        size_t l = (size_t)lev[i0];
+        double v = exp(e * (self->fc[l] + self->fb * t[i0]));
+        for (int i = i0; i < i1; i++) {
+            out[i] = v;
+            v *= eb;
+        }
+    }
 }
 
 int
