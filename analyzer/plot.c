@@ -383,3 +383,9 @@ ana_plot_series(const ana_query_series_t *series, const char *detector,
     }
     return SN_OK;
 }
+
+void
+ana_plot_shutdown(void)
+{
+    cairo_debug_reset_static_data();
+}

@@ -28,4 +28,9 @@
 int ana_plot_series(const ana_query_series_t *series, const char *detector,
                     const char *path, sn_err_t *err);
 
+/** Free cairo's process-wide caches (fonts, patterns). Call at most once,
+ *  at the end of a process that drew pictures, when no thread draws: the
+ *  CLI does, so leak checkers see only real leaks. */
+void ana_plot_shutdown(void);
+
 #endif

@@ -155,6 +155,7 @@ s_series(ana_archive_read_t *r, const s_opts_t *o, sn_err_t *err)
     int rc = ana_query_series_load(r, o->key, &o->range, &s, err);
     if (rc == SN_OK && o->plot != NULL) {
         rc = ana_plot_series(s, o->detector, o->plot, err);
+        ana_plot_shutdown();
     } else if (rc == SN_OK) {
         rc = ana_query_series_print(s, o->fmt, stdout, err);
     }
