@@ -52,7 +52,9 @@ ana_engine_new(ana_series_t *series, const ana_detector_spec_t *specs,
     self->sink = sink;
     self->arg = arg;
     self->specs = sn_calloc(n_specs + 1, sizeof *specs);
-    memcpy(self->specs, specs, n_specs * sizeof *specs);
+    if (n_specs > 0) {
+        memcpy(self->specs, specs, n_specs * sizeof *specs);
+    }
     self->det = sn_calloc(n_specs + 1, sizeof *self->det);
     self->last = S_NONE;
     for (size_t i = 0; i < n_specs; i++) {

@@ -126,10 +126,14 @@ ana_series_new(const ana_condition_t *conds, size_t n_conds,
 {
     ana_series_t *self = sn_calloc(1, sizeof *self);
     self->conds = sn_calloc(n_conds + 1, sizeof *conds);
-    memcpy(self->conds, conds, n_conds * sizeof *conds);
+    if (n_conds > 0) {
+        memcpy(self->conds, conds, n_conds * sizeof *conds);
+    }
     self->n_conds = n_conds;
     self->specs = sn_calloc(n_specs + 1, sizeof *specs);
-    memcpy(self->specs, specs, n_specs * sizeof *specs);
+    if (n_specs > 0) {
+        memcpy(self->specs, specs, n_specs * sizeof *specs);
+    }
     self->n_specs = n_specs;
     self->span = span;
     self->today = today;

@@ -72,7 +72,9 @@ ana_trigger_new(const ana_rule_t *rules, size_t n_rules,
 {
     ana_trigger_t *self = sn_calloc(1, sizeof *self);
     self->rules = sn_calloc(n_rules + 1, sizeof *rules);
-    memcpy(self->rules, rules, n_rules * sizeof *rules);
+    if (n_rules > 0) {
+        memcpy(self->rules, rules, n_rules * sizeof *rules);
+    }
     self->n_rules = n_rules;
     self->series = series;
     self->fn = fn;
