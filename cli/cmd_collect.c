@@ -33,6 +33,7 @@
 #include "sentinel/event.h"
 #include "sentinel/log.h"
 #include "sentinel/mem.h"
+#include "sentinel/metrics.h"
 #include "sentinel/spool.h"
 #include "sentinel/transport.h"
 
@@ -92,6 +93,11 @@ typedef struct collect {
     uint64_t rejected;            /* records dead-lettered this run */
     int timeout_s;                /* wait for acks at most this long */
     uint8_t enc[COLLECT_ENC_MAX]; /* one encoded event */
+    sn_metrics_t *metrics;        /* counters, served when configured */
+    int m_in, m_rej, m_spooled;   /* their ids: records in, rejected, */
+    int m_depth, m_lag;           /* spooled, spool depth, ack lag (s) */
+    uint64_t m_seen[2];           /* spooled and rejected already added */
+    uint64_t m_acked, m_acked_ns; /* last acked seq and when it moved */
 } collect_t;
 
 static volatile sig_atomic_t s_stop; /* SIGTERM / SIGINT seen */
@@ -398,6 +404,60 @@ s_publish_file(collect_t *c, const char *path, sn_err_t *err)
 
 /* -- publishing --------------------------------------------------------- */
 
+/* -- metrics ------------------------------------------------------------ */
+
+/* Register the collector's counters and serve them when `metrics:` is set:
+ * records in, rejected and spooled, the spool depth (records not yet
+ * acknowledged by the receiver) and the lag (seconds since the receiver
+ * last acknowledged anything while records wait). */
+static int
+s_metrics_open(collect_t *c, sn_err_t *err)
+{
+    sn_metrics_t *m = sn_metrics_new("sentinel_collector");
+    c->m_in = sn_metrics_register(m, "records_in", SN_METRIC_COUNTER,
+                                  "records read (good and rejected)");
+    c->m_rej = sn_metrics_register(m, "records_rejected", SN_METRIC_COUNTER,
+                                   "records dead-lettered");
+    c->m_spooled = sn_metrics_register(m, "records_spooled", SN_METRIC_COUNTER,
+                                       "records spooled");
+    c->m_depth = sn_metrics_register(m, "spool_depth", SN_METRIC_GAUGE,
+                                     "records not yet acknowledged");
+    c->m_lag = sn_metrics_register(m, "lag_seconds", SN_METRIC_GAUGE,
+                                   "seconds since the last acknowledgement "
+                                   "while records wait");
+    c->metrics = m;
+    c->m_acked_ns = (uint64_t)sn_clock_ns();
+    sn_metrics_beat(m);
+    const char *addr = sn_cfg_str(sn_config_root(c->cfg), "metrics", NULL);
+    return addr ? sn_metrics_serve(m, addr, 10000, err) : SN_OK;
+}
+
+static void
+s_metrics_update(collect_t *c)
+{
+    if (c->metrics == NULL || c->spool == NULL) {
+        return;
+    }
+    uint64_t now = (uint64_t)sn_clock_ns();
+    uint64_t acked = sn_spool_acked_seq(c->spool);
+    uint64_t depth = sn_spool_flushed_seq(c->spool) - acked;
+    if (acked != c->m_acked || depth == 0) {
+        c->m_acked = acked;
+        c->m_acked_ns = now;
+    }
+    uint64_t news = c->spooled - c->m_seen[0],
+             newr = c->rejected - c->m_seen[1];
+    sn_metrics_add(c->metrics, c->m_spooled, (int64_t)news);
+    sn_metrics_add(c->metrics, c->m_rej, (int64_t)newr);
+    sn_metrics_add(c->metrics, c->m_in, (int64_t)(news + newr));
+    c->m_seen[0] = c->spooled;
+    c->m_seen[1] = c->rejected;
+    sn_metrics_set(c->metrics, c->m_depth, (int64_t)depth);
+    sn_metrics_set(c->metrics, c->m_lag,
+                   (int64_t)((now - c->m_acked_ns) / 1000000000u));
+    sn_metrics_beat(c->metrics);
+}
+
 /* The Kafka key of a record: the prefecture, the first four digits of the
  * region code. */
 static int
@@ -417,6 +477,7 @@ s_wait_acked(collect_t *c, sn_err_t *err)
 {
     time_t until = time(NULL) + c->timeout_s;
     while (!sn_sender_drained(c->tx)) {
+        s_metrics_update(c);
         int rc = sn_sender_poll(c->tx, 200, err);
         if (rc != SN_OK) {
             return rc;
@@ -528,6 +589,7 @@ s_scan_inbox(collect_t *c, const char *dir, const char *done)
 static void
 s_daemon_poll(collect_t *c, int timeout_ms, uint64_t *logged)
 {
+    s_metrics_update(c);
     sn_err_t err;
     if (sn_sender_poll(c->tx, timeout_ms, &err) != SN_OK) {
         uint64_t now = (uint64_t)time(NULL);
@@ -614,6 +676,7 @@ s_open(collect_t *c, sn_err_t *err)
     }
     if (rc == SN_OK) {
         s_ckpt_load(c);
+        rc = s_metrics_open(c, err);
     }
     return rc;
 }
@@ -621,6 +684,7 @@ s_open(collect_t *c, sn_err_t *err)
 static void
 s_close(collect_t *c)
 {
+    sn_metrics_destroy(&c->metrics);
     col_deadletter_destroy(&c->dl);
     sn_sender_destroy(&c->tx);
     sn_spool_destroy(&c->spool);

@@ -194,6 +194,10 @@ s_print_intro(const s_demo_t *d)
     printf("  /metrics       analyzer http://127.0.0.1:%d/metrics, alerting "
            "http://127.0.0.1:%d/metrics (and /healthz)\n",
            c->analyzer_metrics, c->alerting_metrics);
+    printf("  collectors     /metrics on 127.0.0.1:%d (%s) .. %d (%s)\n",
+           c->sites[0].metrics_port, c->sites[0].id,
+           c->sites[CLI_DEMO_SITES - 1].metrics_port,
+           c->sites[CLI_DEMO_SITES - 1].id);
     printf("  CAP webhook    http://127.0.0.1:%d/cap -> %s/cap/\n\n",
            c->cap_port, c->dir);
     fflush(stdout);
@@ -319,6 +323,45 @@ s_summary(const s_demo_t *d)
            s->messages, cli_demo_cap_count(d->cap), d->conf.dir);
 }
 
+/* Print a few counters of each daemon, read from its /metrics. */
+static void
+s_metrics(const s_demo_t *d)
+{
+    static const char *const ana[] = {
+        "events_in_total",       "events_deduplicated_total",
+        "events_rejected_total", "series",
+        "signals_total",         "alerts_total"};
+    static const char *const alr[] = {"alerts_taken_total", "deliveries_total",
+                                      "delivery_failures_total",
+                                      "outbox_pending"};
+    static const char *const col[] = {"records_in_total",
+                                      "records_rejected_total", "spool_depth",
+                                      "lag_seconds"};
+    char name[128];
+    printf("\nFrom /metrics:\n  analyzer ");
+    for (size_t i = 0; i < sizeof ana / sizeof ana[0]; i++) {
+        snprintf(name, sizeof name, "sentinel_analyzer_%s", ana[i]);
+        printf(" %s=%lld", ana[i],
+               (long long)cli_demo_metric(d->conf.analyzer_metrics, name));
+    }
+    printf("\n  alerting ");
+    for (size_t i = 0; i < sizeof alr / sizeof alr[0]; i++) {
+        snprintf(name, sizeof name, "sentinel_alerting_%s", alr[i]);
+        printf(" %s=%lld", alr[i],
+               (long long)cli_demo_metric(d->conf.alerting_metrics, name));
+    }
+    for (int s = 0; s < CLI_DEMO_SITES; s++) {
+        printf("\n  %-9s", d->conf.sites[s].id);
+        for (size_t i = 0; i < sizeof col / sizeof col[0]; i++) {
+            snprintf(name, sizeof name, "sentinel_collector_%s", col[i]);
+            printf(" %s=%lld", col[i],
+                   (long long)cli_demo_metric(d->conf.sites[s].metrics_port,
+                                              name));
+        }
+    }
+    printf("\n");
+}
+
 static void
 s_query(const s_demo_t *d)
 {
@@ -386,6 +429,7 @@ s_run(s_demo_t *d, const s_args_t *a)
     }
     s_settle(d);
     s_summary(d);
+    s_metrics(d);
     return CLI_EXIT_OK;
 }
 

@@ -266,6 +266,7 @@ static const char s_alerting_yaml[] =
 static const char s_collector_yaml[] =
     "# %2$s.yaml - written by 'sentinel demo' (see deploy/collector.yaml)\n"
     "# DEMO ONLY: curve is off; every socket is local to this machine.\n"
+    "metrics: 127.0.0.1:%6$d\n"
     "site:\n"
     "  id: \"%2$s\"\n"
     "  source: %3$s\n"
@@ -327,7 +328,8 @@ s_write_collector(const cli_demo_conf_t *c, const cli_demo_site_t *s)
     snprintf(sub, sizeof sub, "%s/sites/%s/inbox", c->dir, s->id);
     mkdir(sub, 0755);
     char *yaml = sn_strdup_printf(s_collector_yaml, c->dir, s->id,
-                                  sn_source_name(s->source), s->region, input);
+                                  sn_source_name(s->source), s->region, input,
+                                  s->metrics_port);
     char *path = sn_strdup_printf("%s/etc/%s.yaml", c->dir, s->id);
     int rc = s_write_file(path, yaml, 0644);
     free(path);

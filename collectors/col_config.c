@@ -251,6 +251,11 @@ const sn_cfg_schema_t col_config_schema[] = {
      .required = true,
      .fields = s_dead_letter,
      .doc = "where rejected records go"},
+    {.key = "metrics",
+     .type = SN_CFG_STRING,
+     .min = 1,
+     .max = 128,
+     .doc = "host:port of Prometheus /metrics and /healthz (off when absent)"},
     SN_CFG_LOG_SECTION,
     /* ---- transport sections (owned by the transport module) ---- */
     {.key = "spool",
