@@ -94,6 +94,12 @@ static const sn_cfg_schema_t s_analyzer_fields[] = {
      .min = 8,
      .max = 1e9,
      .doc = "events remembered for dedup within the horizon (4000000)"},
+    {.key = "max_new_series_per_site_day",
+     .type = SN_CFG_INT,
+     .min = 1,
+     .max = 1e9,
+     .doc = "new series (condition, region, source, site) one sender may "
+            "open per day; more are dead-lettered (10000)"},
     {.key = NULL}};
 
 static const sn_cfg_schema_t s_condition_fields[] = {
@@ -407,6 +413,8 @@ s_read_analyzer(const sn_cfg_node_t *root, ana_config_t *c)
     c->wall_clock = sn_cfg_bool(a, "wall_clock", true);
     c->window_days = (size_t)sn_cfg_int(a, "window_days", 1096);
     c->dedup_capacity = (size_t)sn_cfg_int(a, "dedup_capacity", 4000000);
+    c->max_new_series = (uint32_t)sn_cfg_int(a, "max_new_series_per_site_day",
+                                             ANA_MAX_NEW_SERIES_DEFAULT);
     c->transport = sn_cfg_get(root, "transport");
     c->alerts = sn_cfg_get(root, "alerts");
     c->archive = sn_cfg_get(root, "archive");

@@ -32,6 +32,8 @@ extern const sn_cfg_schema_t ana_config_schema[];
 
 /* A read configuration. Strings are borrowed from the sn_config_t, which
  * must outlive it; arrays are owned (ana_config_fini()). */
+#define ANA_MAX_NEW_SERIES_DEFAULT 10000 /* new series per sender per day */
+
 typedef struct ana_config {
     const char *state_dir;   /* durable state (required) */
     const char *dead_letter; /* rejected records file */
@@ -44,6 +46,7 @@ typedef struct ana_config {
     bool wall_clock;         /* the wall clock closes days too */
     size_t window_days;      /* daily bins kept per series */
     size_t dedup_capacity;   /* events remembered */
+    uint32_t max_new_series; /* per sender and day; 0: no limit */
     ana_condition_t *conds;  /* catalogue */
     size_t n_conds;
     ana_series_spec_t *specs; /* which series exist */

@@ -10,12 +10,15 @@
 
 #include "clock.h"
 #include "dedup.h"
+#include "quota.h"
 #include "health.h"
 #include "sentinel/mem.h"
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_MAGIC 0x414e4731u /* "ANG1" */
 
@@ -36,6 +39,7 @@ struct ana_ingest {
     bool onset;               /* bin by onset date */
     size_t dedup_capacity;    /* configured capacity */
     FILE *dead;               /* dead-letter file, or NULL */
+    ana_quota_t *quota;       /* new series per sender and day */
     ana_ingest_stats_t stats; /* counters */
     s_fix_t *fix;             /* pending corrections */
     size_t n_fix, cap_fix;
@@ -65,6 +69,7 @@ ana_ingest_new(const ana_config_t *cfg, const ana_ingest_sinks_t *sinks,
     self->series = ana_series_new(cfg->conds, cfg->n_conds, cfg->specs,
                                   cfg->n_specs, cfg->window_days, 0);
     self->dedup = ana_dedup_new(cfg->dedup_capacity);
+    self->quota = ana_quota_new(cfg->max_new_series);
     self->clock = ana_clock_new(cfg->lateness_days, cfg->idle_days,
                                 cfg->horizon_days, cfg->wall_clock);
     self->trigger = ana_trigger_new(cfg->rules, cfg->n_rules, self->series,
@@ -98,6 +103,7 @@ ana_ingest_destroy(ana_ingest_t **self_p)
         fclose(self->dead);
     }
     free(self->fix);
+    ana_quota_destroy(&self->quota);
     free(self);
     *self_p = NULL;
 }
@@ -105,8 +111,13 @@ ana_ingest_destroy(ana_ingest_t **self_p)
 int
 ana_ingest_dead_letter(ana_ingest_t *self, const char *path, sn_err_t *err)
 {
-    FILE *f = fopen(path, "a");
+    /* 0600: a dead-lettered record is a site's data, not the public's. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
     if (f == NULL) {
+        if (fd >= 0) {
+            close(fd);
+        }
         return sn_err_set(err, SN_EIO, "dead letter '%s': cannot open", path);
     }
     if (self->dead != NULL) {
@@ -231,8 +242,33 @@ s_count(ana_ingest_t *self, const sn_event_t *ev, sn_day_t day, int cls,
     return rc == ANA_DEDUP_REVISED ? ANA_INGEST_REVISED : ANA_INGEST_COUNTED;
 }
 
+/* Find or create the leaf of `ev`. A new one counts against the quota of
+ * `who` (the transport sender, or the event's site): past it the event is
+ * refused, so a hostile site cannot make the analyzer allocate series
+ * without bound. */
 static int
-s_event(ana_ingest_t *self, const sn_event_t *ev, sn_err_t *err)
+s_leaf(ana_ingest_t *self, const sn_event_t *ev, const char *who,
+       uint32_t *leaf, sn_err_t *err)
+{
+    if (ana_series_leaf_find(self->series, ev->condition, ev->region,
+                             ev->source, ev->site_id, leaf) == SN_OK) {
+        return SN_OK;
+    }
+    if (ana_series_condition(self->series, ev->condition) != NULL &&
+        !ana_quota_take(self->quota, who, sn_time_day(self->now))) {
+        return sn_err_set(err, SN_EFULL,
+                          "event '%s': sender '%s' reached its limit of %u "
+                          "new series today "
+                          "(analyzer.max_new_series_per_site_day)",
+                          ev->event_id, who, ana_quota_limit(self->quota));
+    }
+    return ana_series_leaf(self->series, ev->condition, ev->region,
+                           ev->source, ev->site_id, leaf, err);
+}
+
+static int
+s_event(ana_ingest_t *self, const sn_event_t *ev, const char *who,
+        sn_err_t *err)
 {
     int rc = sn_event_validate(ev, self->now, err);
     if (rc != SN_OK) {
@@ -248,8 +284,7 @@ s_event(ana_ingest_t *self, const sn_event_t *ev, sn_err_t *err)
                           sn_day_format(ana_clock_horizon(self->clock), b));
     }
     uint32_t leaf;
-    rc = ana_series_leaf(self->series, ev->condition, ev->region, ev->source,
-                         ev->site_id, &leaf, err);
+    rc = s_leaf(self, ev, who != NULL ? who : ev->site_id, &leaf, err);
     if (rc != SN_OK) {
         return rc;
     }
@@ -262,7 +297,7 @@ ana_ingest_event(ana_ingest_t *self, const sn_event_t *ev, sn_time_t now,
 {
     self->now = now;
     self->stats.records++;
-    int rc = s_event(self, ev, err);
+    int rc = s_event(self, ev, NULL, err);
     if (rc < 0 && rc != SN_EDUP) {
         s_dead(self, NULL, 0, ev, NULL, 0, err);
     }
@@ -282,7 +317,7 @@ ana_ingest_record(ana_ingest_t *self, const uint8_t *data, size_t len,
         s_dead(self, sender, seq, NULL, data, len, err);
         return rc;
     }
-    rc = s_event(self, &ev, err);
+    rc = s_event(self, &ev, sender, err);
     if (rc < 0 && rc != SN_EDUP) {
         s_dead(self, sender, seq, &ev, NULL, 0, err);
     }

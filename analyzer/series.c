@@ -287,6 +287,23 @@ ana_series_leaf(ana_series_t *self, const char *condition, const char *region,
     return SN_OK;
 }
 
+int
+ana_series_leaf_find(const ana_series_t *self, const char *condition,
+                     const char *region, sn_source_t source, const char *site,
+                     uint32_t *leaf)
+{
+    ana_series_key_t k;
+    s_key_make(&k, condition, region, SN_REGION_MAX, source, site,
+               ANA_LEVEL_SITE);
+    uint32_t id =
+        *s_index_slot(&self->leaf_ix, &k, self->leaves, sizeof *self->leaves);
+    if (id == UINT32_MAX) {
+        return SN_ENOTFOUND;
+    }
+    *leaf = id;
+    return SN_OK;
+}
+
 const uint32_t *
 ana_series_fanout(const ana_series_t *self, uint32_t leaf, size_t *n)
 {

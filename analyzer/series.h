@@ -85,6 +85,13 @@ int ana_series_leaf(ana_series_t *self, const char *condition,
                     const char *region, sn_source_t source, const char *site,
                     uint32_t *leaf, sn_err_t *err);
 
+/** Find the leaf of an event without creating it (the new-series limit
+ *  asks before ana_series_leaf() would allocate).
+ *  @return SN_OK with *leaf set, or SN_ENOTFOUND. */
+int ana_series_leaf_find(const ana_series_t *self, const char *condition,
+                         const char *region, sn_source_t source,
+                         const char *site, uint32_t *leaf);
+
 /** @return the series ids leaf `leaf` counts towards; *n gets how many.
  *  Valid until the next ana_series_leaf(). */
 const uint32_t *ana_series_fanout(const ana_series_t *self, uint32_t leaf,

@@ -45,6 +45,8 @@ sn_transport_opts_init(sn_transport_opts_t *opts)
         .window = 100000,
         .heartbeat_ms = 1000,
         .timeout_ms = 5000,
+        .max_message = SN_TRANSPORT_MAX_MESSAGE,
+        .max_batch_records = SN_TRANSPORT_MAX_BATCH,
     };
 }
 

@@ -46,6 +46,12 @@ const sn_cfg_schema_t sn_transport_cfg_schema[] = {
      "heartbeat interval (1000)"},
     {"timeout_ms", SN_CFG_INT, false, 10, 3600000, NULL, NULL, NULL,
      "resend everything unacknowledged after this long without an ack"},
+    {"max_message", SN_CFG_INT, false, 1024, 1 << 30, NULL, NULL, NULL,
+     "receiver: largest message in bytes; a larger one drops the "
+     "connection (16 MiB)"},
+    {"max_batch_records", SN_CFG_INT, false, 1, 100000, NULL, NULL, NULL,
+     "receiver: most records in one batch; a larger batch is refused "
+     "(100000)"},
     {NULL, 0, false, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -90,6 +96,10 @@ sn_transport_opts_from_cfg(const sn_config_t *cfg, const sn_cfg_node_t *node,
     o->window = (uint32_t)sn_cfg_int(node, "window", 100000);
     o->heartbeat_ms = (uint32_t)sn_cfg_int(node, "heartbeat_ms", 1000);
     o->timeout_ms = (uint32_t)sn_cfg_int(node, "timeout_ms", 5000);
+    o->max_message = (uint64_t)sn_cfg_int(node, "max_message",
+                                          SN_TRANSPORT_MAX_MESSAGE);
+    o->max_batch_records = (uint32_t)sn_cfg_int(node, "max_batch_records",
+                                                SN_TRANSPORT_MAX_BATCH);
     if (o->kind == SN_TRANSPORT_ZMQ && o->curve && o->secret_key == NULL) {
         return sn_cfg_error(cfg, node, err,
                             "transport: curve is on but secret_key is not "

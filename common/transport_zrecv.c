@@ -62,6 +62,12 @@ sn_zreceiver_new(const sn_transport_opts_t *opts, sn_zreceiver_t **out,
     self->sock = zmq_socket(self->ctx, ZMQ_ROUTER);
     sn_zmq_setopt_int(self->sock, ZMQ_LINGER, 200);
     sn_zmq_setopt_int(self->sock, ZMQ_RCVHWM, 10000);
+    if (opts->max_message > 0) {
+        /* ZeroMQ drops the connection of a peer whose message announces
+         * more: the receiver never allocates for it. */
+        int64_t max = (int64_t)opts->max_message;
+        zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    }
     sn_zmq_setopt_int(self->sock, ZMQ_HEARTBEAT_IVL, (int)opts->heartbeat_ms);
     sn_zmq_setopt_int(self->sock, ZMQ_HEARTBEAT_TIMEOUT,
                       3 * (int)opts->heartbeat_ms);
@@ -164,6 +170,15 @@ s_on_batch(sn_zreceiver_t *self, sn_peer_t *peer, const Sentinel__V1__Batch *b,
         peer->session = b->session;
     }
     if (b->n_records == 0) {
+        return SN_OK;
+    }
+    if (self->opts.max_batch_records > 0 &&
+        b->n_records > self->opts.max_batch_records) {
+        sn_log(SN_LOG_WARN, "transport", "batch_refused",
+               "sender=%s seq_first=%" PRIu64 " records=%zu reason=\"batch "
+               "of %zu records is larger than max_batch_records %" PRIu32 "\"",
+               peer->id, b->seq_first, b->n_records, b->n_records,
+               self->opts.max_batch_records);
         return SN_OK;
     }
     if (b->seq_first > peer->delivered + 1) {

@@ -57,6 +57,8 @@
 
 #define SN_SENDER_ID_MAX 64     /* sender_id: at most 64 bytes */
 #define SN_TRANSPORT_KEY_MAX 64 /* a Kafka message key */
+#define SN_TRANSPORT_MAX_MESSAGE (16u << 20) /* receiver: bytes per message */
+#define SN_TRANSPORT_MAX_BATCH 100000 /* receiver: records per batch */
 
 typedef enum {
     SN_TRANSPORT_ZMQ = 0,   /* ZeroMQ DEALER -> ROUTER, no broker */
@@ -81,6 +83,10 @@ typedef struct sn_transport_opts {
     uint32_t window;             /* unacknowledged records in flight (100000) */
     uint32_t heartbeat_ms;       /* heartbeat interval (1000) */
     uint32_t timeout_ms;         /* no progress this long: resend (5000) */
+    uint64_t max_message;        /* zmq receiver: bytes per message; a
+                                    larger one drops the connection (16 MiB) */
+    uint32_t max_batch_records;  /* zmq receiver: records per batch; a
+                                    larger batch is refused (100000) */
 } sn_transport_opts_t;
 
 typedef struct sn_sender sn_sender_t;     /* opaque */
@@ -112,7 +118,8 @@ void sn_transport_opts_init(sn_transport_opts_t *opts);
 
 /** The keys of a `transport:` section: kind, endpoint, sender_id, curve
  *  (bool), secret_key, server_key, authorized_keys, topic, group,
- *  state_dir, batch_records, batch_ms, window, heartbeat_ms, timeout_ms. */
+ *  state_dir, batch_records, batch_ms, window, heartbeat_ms, timeout_ms,
+ *  max_message, max_batch_records. */
 extern const sn_cfg_schema_t sn_transport_cfg_schema[];
 
 /** The keys of a `spool:` section: dir (required), fsync
