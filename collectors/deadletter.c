@@ -9,6 +9,7 @@
  */
 #include "deadletter.h"
 
+#include "sentinel/event.h"
 #include "sentinel/mem.h"
 
 #include <errno.h>
@@ -145,7 +146,12 @@ col_deadletter_write(col_deadletter_t *self, const col_record_t *rec,
     s_put(self, num, strlen(num));
     s_put_field(self, "code", sn_err_name(rec->err.code));
     s_put_field(self, "reason", sn_err_text(&rec->err));
+    /* A record refused for carrying a personal identifier keeps no raw
+     * bytes: the reason names the field, its value must not be stored. */
+    bool redact = strstr(rec->err.msg, SN_EVENT_PERSONAL_REASON) != NULL;
     size_t keep = rec->raw_len < self->raw_max ? rec->raw_len : self->raw_max;
+    keep = redact ? 0 : keep;
+    s_put(self, redact ? ",\"redacted\":true" : "", redact ? 16 : 0);
     s_put(self, ",\"raw\":", 7);
     s_put_string(self, rec->raw ? (const char *)rec->raw : "", keep);
     snprintf(num, sizeof num, ",\"raw_len\":%zu,\"truncated\":%s}\n",

@@ -419,8 +419,7 @@ s_check_keys(const sn_jscan_t *scan, const char *text, sn_err_t *err)
         if (s_key(text, &scan->m[i], key) == F_COUNT_OF_FIELDS &&
             s_is_personal(key)) {
             return sn_err_set(err, SN_EVALIDATE,
-                              "field '%.64s': personal identifiers are not "
-                              "accepted",
+                              "field '%.64s': " SN_EVENT_PERSONAL_REASON,
                               key);
         }
     }

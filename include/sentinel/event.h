@@ -28,6 +28,9 @@
 #define SN_CONDITION_MAX 32       /* condition code */
 #define SN_AGE_NONE (-1)          /* age_years not given */
 #define SN_DAY_NONE INT32_MIN     /* onset_date not given */
+/* The reason of a refusal for a personal identifier field: dead letters
+ * recognise it and keep no raw bytes of such a record. */
+#define SN_EVENT_PERSONAL_REASON "personal identifiers are not accepted"
 #define SN_EVENT_MAX_COUNT 100000 /* count above this is refused */
 
 /* Reporting channels named by the regional plans; the wire values. */
