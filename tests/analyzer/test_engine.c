@@ -23,6 +23,7 @@ static const char s_yaml[] =
     "  wall_clock: false\n"
     "  horizon_days: 20\n"
     "  window_days: 120\n"
+    "  dedup_capacity: 100000\n"
     "series:\n"
     "  - condition: ili\n"
     "    sources: [fever_clinic, pharmacy]\n"
@@ -358,6 +359,7 @@ engine_suite(void)
 {
     Suite *s = suite_create("engine");
     TCase *usage = tcase_create("usage");
+    tcase_set_timeout(usage, 60);
     tcase_add_test(usage, test_engine_usage);
     suite_add_tcase(s, usage);
     TCase *edges = tcase_create("edges");
