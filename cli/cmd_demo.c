@@ -115,7 +115,7 @@ s_start(s_demo_t *d, const char *name, char *const argv[])
 {
     char log[64];
     snprintf(log, sizeof log, "logs/%s.log", name);
-    if (cli_demo_procs_start(d->procs, name, cli_demo_path(&d->conf, 3, log),
+    if (cli_demo_procs_start(d->procs, name, cli_demo_path(&d->conf, log).s,
                              argv) < 0) {
         fprintf(stderr, "demo: cannot start %s\n", name);
         return -1;
@@ -135,7 +135,7 @@ s_wait_up(s_demo_t *d, const char *name, int port, const char *metric)
         const char *dead = cli_demo_procs_dead(d->procs, &st);
         if (dead != NULL) {
             fprintf(stderr, "demo: %s exited with status %d (see %s)\n", dead,
-                    st, cli_demo_path(&d->conf, 0, "logs/"));
+                    st, cli_demo_path(&d->conf, "logs/").s);
             return -1;
         }
         cli_demo_nap(50);
@@ -148,11 +148,10 @@ static int
 s_start_daemons(s_demo_t *d)
 {
     cli_demo_conf_t *c = &d->conf;
-    char *alerting[] = {"alerts", "-c",
-                        (char *)cli_demo_path(c, 0, "etc/alerting.yaml"),
-                        "serve", NULL};
-    char *analyzer[] = {"analyze", "-c",
-                        (char *)cli_demo_path(c, 1, "etc/analyzer.yaml"), NULL};
+    cli_demo_path_t alr = cli_demo_path(c, "etc/alerting.yaml");
+    cli_demo_path_t ana = cli_demo_path(c, "etc/analyzer.yaml");
+    char *alerting[] = {"alerts", "-c", alr.s, "serve", NULL};
+    char *analyzer[] = {"analyze", "-c", ana.s, NULL};
     if (s_start(d, "alerting", alerting) != 0 ||
         s_wait_up(d, "alerting", c->alerting_metrics,
                   "sentinel_alerting_outbox_pending") != 0 ||
@@ -164,8 +163,8 @@ s_start_daemons(s_demo_t *d)
     for (int i = 0; i < CLI_DEMO_SITES; i++) {
         char rel[64];
         snprintf(rel, sizeof rel, "etc/%s.yaml", c->sites[i].id);
-        char *argv[] = {"collect", "-c", (char *)cli_demo_path(c, 2, rel),
-                        NULL};
+        cli_demo_path_t conf = cli_demo_path(c, rel);
+        char *argv[] = {"collect", "-c", conf.s, NULL};
         if (s_start(d, c->sites[i].id, argv) != 0) {
             return -1;
         }
@@ -366,15 +365,16 @@ static void
 s_query(const s_demo_t *d)
 {
     const cli_demo_conf_t *c = &d->conf;
-    const char *h5 = cli_demo_path(c, 0, "archive.h5");
-    const char *png = cli_demo_path(c, 1, "plots/ili-3301-fever_clinic.png");
-    const char *log = cli_demo_path(c, 2, "logs/query.log");
+    cli_demo_path_t h5p = cli_demo_path(c, "archive.h5");
+    cli_demo_path_t pngp = cli_demo_path(c, "plots/ili-3301-fever_clinic.png");
+    cli_demo_path_t logp = cli_demo_path(c, "logs/query.log");
+    char *h5 = h5p.s, *png = pngp.s, *log = logp.s;
     char from[SN_DAY_STR_MAX];
     const cli_demo_plan_t *p = cli_demo_feed_plan(d->feed);
     sn_day_format(p->outbreak - 120, from);
     printf("\n$ sentinel query -a %s list --region 3301 --format table\n", h5);
-    char *list[] = {"query", "-a",       (char *)h5, "--format", "table",
-                    "list",  "--region", "3301",     NULL};
+    char *list[] = {"query", "-a",       h5,     "--format", "table",
+                    "list",  "--region", "3301", NULL};
     cli_demo_run(log, list, 60);
     printf(
         "\n$ sentinel query -a %s series 'ili/3301/fever_clinic/*' --from %s "
@@ -382,7 +382,7 @@ s_query(const s_demo_t *d)
         h5, from);
     char *series[] = {"query",
                       "-a",
-                      (char *)h5,
+                      h5,
                       "--format",
                       "table",
                       "series",
@@ -393,8 +393,8 @@ s_query(const s_demo_t *d)
                       NULL};
     cli_demo_run(log, series, 60);
     char *plot[] = {
-        "query",  "-a", (char *)h5, "series",    "ili/3301/fever_clinic/*",
-        "--from", from, "--plot",   (char *)png, NULL};
+        "query",  "-a", h5,       "series", "ili/3301/fever_clinic/*",
+        "--from", from, "--plot", png,      NULL};
     int st = cli_demo_run(log, plot, 60);
     printf("\nPlot of the outbreak series with its bound and alarms: %s%s\n",
            png, st == 0 ? "" : " (failed: see logs/query.log)");
@@ -418,7 +418,7 @@ s_run(s_demo_t *d, const s_args_t *a)
     }
     s_print_intro(d);
     d->cap =
-        cli_demo_cap_new(d->conf.cap_port, cli_demo_path(&d->conf, 0, "cap"));
+        cli_demo_cap_new(d->conf.cap_port, cli_demo_path(&d->conf, "cap").s);
     char pub[600];
     snprintf(pub, sizeof pub, "ipc://%s/run/alerts-pub.ipc", d->conf.dir);
     d->watch =

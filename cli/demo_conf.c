@@ -94,12 +94,12 @@ cli_demo_conf_folder(cli_demo_conf_t *conf, const char *dir)
     return 0;
 }
 
-const char *
-cli_demo_path(const cli_demo_conf_t *conf, int slot, const char *rel)
+cli_demo_path_t
+cli_demo_path(const cli_demo_conf_t *conf, const char *rel)
 {
-    static char bufs[4][1024];
-    snprintf(bufs[slot & 3], sizeof bufs[0], "%s/%s", conf->dir, rel);
-    return bufs[slot & 3];
+    cli_demo_path_t p;
+    snprintf(p.s, sizeof p.s, "%s/%s", conf->dir, rel);
+    return p;
 }
 
 /* -- ports and sites ---------------------------------------------------------
@@ -343,18 +343,18 @@ cli_demo_conf_write(const cli_demo_conf_t *c)
     static const char *const dirs[] = {"etc",   "run", "analyzer", "alerting",
                                        "sites", "cap", "logs",     "plots"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (mkdir(cli_demo_path(c, 0, dirs[i]), 0755) != 0) {
+        if (mkdir(cli_demo_path(c, dirs[i]).s, 0755) != 0) {
             return -1;
         }
     }
     char *a = sn_strdup_printf(s_analyzer_yaml, c->dir, c->analyzer_metrics);
     char *b = sn_strdup_printf(s_alerting_yaml, c->dir, c->alerting_metrics,
                                c->cap_port);
-    int rc = s_write_file(cli_demo_path(c, 0, "etc/analyzer.yaml"), a, 0644);
+    int rc = s_write_file(cli_demo_path(c, "etc/analyzer.yaml").s, a, 0644);
     rc = rc ? rc
-            : s_write_file(cli_demo_path(c, 0, "etc/alerting.yaml"), b, 0644);
+            : s_write_file(cli_demo_path(c, "etc/alerting.yaml").s, b, 0644);
     rc = rc ? rc
-            : s_write_file(cli_demo_path(c, 0, "etc/webhook.secret"),
+            : s_write_file(cli_demo_path(c, "etc/webhook.secret").s,
                            "demo-webhook-secret\n", 0600);
     free(a);
     free(b);

@@ -54,8 +54,12 @@ int cli_demo_conf_ports(cli_demo_conf_t *conf);
  *  site, and the folders they name. @return 0 or -1 (errno set). */
 int cli_demo_conf_write(const cli_demo_conf_t *conf);
 
-/** @return "DIR/REL" in a static buffer (one at a time per slot 0..3). */
-const char *cli_demo_path(const cli_demo_conf_t *conf, int slot,
-                          const char *rel);
+/* A path inside the demo folder, returned by value (no static buffers). */
+typedef struct cli_demo_path {
+    char s[1100]; /* "DIR/REL", NUL-terminated */
+} cli_demo_path_t;
+
+/** @return "DIR/REL". */
+cli_demo_path_t cli_demo_path(const cli_demo_conf_t *conf, const char *rel);
 
 #endif

@@ -86,10 +86,11 @@ cli_demo_procs_destroy(cli_demo_procs_t **self_p)
 }
 
 /* In the child: output to the log, die with the parent, exec ourselves.
- * The exec path is resolved before fork so that a parent that dies in
- * between cannot leave an orphan running a stale path. */
+ * Only async-signal-safe calls happen here: the demo has threads (the CAP
+ * receiver, ZeroMQ's I/O), so everything exec needs is prepared before
+ * fork. */
 static void
-s_exec_child(const char *exe, int out_fd, int err_fd, char *const argv[])
+s_exec_child(const char *exe, int out_fd, int err_fd, char *const full[])
 {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() == 1) {
@@ -104,18 +105,23 @@ s_exec_child(const char *exe, int out_fd, int err_fd, char *const argv[])
     if (err_fd >= 0) {
         dup2(err_fd, STDERR_FILENO);
     }
+    execv(exe, full);
+    _exit(127);
+}
+
+/* @return "sentinel" followed by argv, NULL-terminated; caller frees the
+ * array (not the strings). */
+static char **
+s_full_argv(char *const argv[])
+{
     int argc = 0;
     while (argv[argc] != NULL) {
         argc++;
     }
-    char **full = calloc((size_t)argc + 2, sizeof *full);
-    if (full == NULL) {
-        _exit(127);
-    }
+    char **full = sn_calloc((size_t)argc + 2, sizeof *full);
     full[0] = "sentinel";
     memcpy(full + 1, argv, (size_t)argc * sizeof *full);
-    execv(exe, full);
-    _exit(127);
+    return full;
 }
 
 static pid_t
@@ -134,11 +140,13 @@ s_spawn(const char *log_path, bool stdout_too, char *const argv[])
             return -1;
         }
     }
+    char **full = s_full_argv(argv);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        s_exec_child(exe, stdout_too ? fd : -1, fd, argv);
+        s_exec_child(exe, stdout_too ? fd : -1, fd, full);
     }
+    free(full);
     if (fd >= 0) {
         close(fd);
     }

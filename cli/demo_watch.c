@@ -113,6 +113,23 @@ s_print_evidence(FILE *out, json_t *ev)
     }
 }
 
+/* Print a new or escalated warning in full. */
+static void
+s_print_warning(FILE *out, json_t *msg, json_t *a)
+{
+    char upper[16];
+    snprintf(upper, sizeof upper, "%s", s_str(a, "level"));
+    for (char *p = upper; *p; p++) {
+        *p = (char)toupper((unsigned char)*p);
+    }
+    fprintf(out, "\n  %s  %-6s %-7s rule %s, condition %s, region %s\n",
+            s_str(a, "day"), upper, s_str(msg, "type"), s_str(a, "rule"),
+            s_str(a, "condition"), s_str(a, "region"));
+    fprintf(out, "      %s\n", s_str(a, "summary"));
+    s_print_evidence(out, json_object_get(a, "evidence"));
+    fprintf(out, "      CAP identifier %s\n\n", s_str(msg, "identifier"));
+}
+
 /* Remember the level of alert `n`; @return true when it is new or higher
  * than the one printed before. */
 static bool
@@ -182,17 +199,7 @@ s_show(cli_demo_watch_t *w, json_t *n)
                 s_str(msg, "identifier"));
         return;
     }
-    char upper[16];
-    snprintf(upper, sizeof upper, "%s", s_str(a, "level"));
-    for (char *p = upper; *p; p++) {
-        *p = (char)toupper((unsigned char)*p);
-    }
-    fprintf(w->out, "\n  %s  %-6s %-7s rule %s, condition %s, region %s\n",
-            s_str(a, "day"), upper, type, s_str(a, "rule"),
-            s_str(a, "condition"), s_str(a, "region"));
-    fprintf(w->out, "      %s\n", s_str(a, "summary"));
-    s_print_evidence(w->out, ev);
-    fprintf(w->out, "      CAP identifier %s\n\n", s_str(msg, "identifier"));
+    s_print_warning(w->out, msg, a);
 }
 
 int
