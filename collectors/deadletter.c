@@ -155,7 +155,7 @@ col_deadletter_write(col_deadletter_t *self, const col_record_t *rec,
     s_put(self, ",\"raw\":", 7);
     s_put_string(self, rec->raw ? (const char *)rec->raw : "", keep);
     snprintf(num, sizeof num, ",\"raw_len\":%zu,\"truncated\":%s}\n",
-             rec->raw_len, keep < rec->raw_len ? "true" : "false");
+             rec->raw_len, keep < rec->raw_len && !redact ? "true" : "false");
     s_put(self, num, strlen(num));
     ssize_t n = write(self->fd, self->line, self->len);
     if (n < 0 || (size_t)n != self->len) {
