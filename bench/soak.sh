@@ -162,14 +162,17 @@ end=$((t0 + minutes * 60))
 next_tick=$t0
 next_sample=$t0
 day=20
+fed=0
 while [ "$(date +%s)" -lt "$end" ]; do
     now=$(date +%s)
     if [ "$now" -ge "$next_tick" ]; then
         rm -rf drop && simulate drop "$day" 1 "$mean"
         for s in $sites; do
             id=${s%%:*}
-            [ -f "drop/$id.jsonl" ] &&
+            if [ -f "drop/$id.jsonl" ]; then
+                fed=$((fed + $(wc -l <"drop/$id.jsonl")))
                 mv "drop/$id.jsonl" "inbox-$id/d$day.jsonl"
+            fi
         done
         day=$((day + 1)) next_tick=$((next_tick + tick))
     fi
@@ -180,7 +183,11 @@ while [ "$(date +%s)" -lt "$end" ]; do
     sleep 0.5
 done
 sample_all $(($(date +%s) - t0))
-echo "soak: fed $((day - 20)) days; samples in $dir/soak.csv"
+elapsed=$(($(date +%s) - t0))
+echo "soak: fed $((day - 20)) days, $fed events in $elapsed s" \
+    "($((fed / (elapsed > 0 ? elapsed : 1))) events/s; the target is $rate:" \
+    "lower when simulating each drop takes longer than a tick)"
+echo "soak: samples in $dir/soak.csv"
 awk -F, -v half=$((minutes * 30)) '
 NR == 1 { next }
 {
