@@ -361,46 +361,58 @@ s_metrics(const s_demo_t *d)
     printf("\n");
 }
 
+/* Plot the prefecture series of each source around the outbreak. */
+static void
+s_plots(const s_demo_t *d, char *h5, char *from, char *log)
+{
+    static const char *const sources[] = {"fever_clinic", "pharmacy",
+                                          "hospital"};
+    printf("\nPlots of the outbreak series with their bounds and alarms "
+           "(sentinel query … --plot):\n");
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+        char key[64], rel[96];
+        snprintf(key, sizeof key, "ili/3301/%s/*", sources[i]);
+        snprintf(rel, sizeof rel, "plots/ili-3301-%s.png", sources[i]);
+        cli_demo_path_t png = cli_demo_path(&d->conf, rel);
+        char *plot[] = {"query",  "-a", h5,       "series", key,
+                        "--from", from, "--plot", png.s,    NULL};
+        int st = cli_demo_run(log, plot, 60);
+        printf("  %s%s\n", png.s,
+               st == 0 ? "" : " (failed: see logs/query.log)");
+    }
+}
+
 static void
 s_query(const s_demo_t *d)
 {
     const cli_demo_conf_t *c = &d->conf;
     cli_demo_path_t h5p = cli_demo_path(c, "archive.h5");
-    cli_demo_path_t pngp = cli_demo_path(c, "plots/ili-3301-fever_clinic.png");
     cli_demo_path_t logp = cli_demo_path(c, "logs/query.log");
-    char *h5 = h5p.s, *png = pngp.s, *log = logp.s;
+    char *h5 = h5p.s, *log = logp.s, *key = "ili/3301/fever_clinic/*";
     char from[SN_DAY_STR_MAX];
-    const cli_demo_plan_t *p = cli_demo_feed_plan(d->feed);
-    sn_day_format(p->outbreak - 120, from);
+    sn_day_format(cli_demo_feed_plan(d->feed)->outbreak - 120, from);
     printf("\n$ sentinel query -a %s list --region 3301 --format table\n", h5);
     char *list[] = {"query", "-a",       h5,     "--format", "table",
                     "list",  "--region", "3301", NULL};
     cli_demo_run(log, list, 60);
-    printf(
-        "\n$ sentinel query -a %s series 'ili/3301/fever_clinic/*' --from %s "
-        "--weekly --format table\n",
-        h5, from);
-    char *series[] = {"query",
-                      "-a",
-                      h5,
-                      "--format",
-                      "table",
-                      "series",
-                      "ili/3301/fever_clinic/*",
-                      "--from",
-                      from,
-                      "--weekly",
-                      NULL};
+    printf("\n$ sentinel query -a %s series '%s' --from %s --weekly "
+           "--format table\n",
+           h5, key, from);
+    char *series[] = {"query", "-a",     h5,   "--format", "table", "series",
+                      key,     "--from", from, "--weekly", NULL};
     cli_demo_run(log, series, 60);
-    char *plot[] = {
-        "query",  "-a", h5,       "series", "ili/3301/fever_clinic/*",
-        "--from", from, "--plot", png,      NULL};
-    int st = cli_demo_run(log, plot, 60);
-    printf("\nPlot of the outbreak series with its bound and alarms: %s%s\n",
-           png, st == 0 ? "" : " (failed: see logs/query.log)");
-    printf("\nAn analyst opens the archive with h5py:\n"
-           "  python3 -c \"import h5py; f = h5py.File('%s', 'r', swmr=True); "
-           "print(list(f))\"\n",
+    s_plots(d, h5, from, log);
+    char exe[1024] = "sentinel";
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 8] = '\0';
+    printf("\nThe duty epidemiologist's view of the warnings (list, show, "
+           "ack, verify, report):\n  %s alerts -c %s/etc/alerting.yaml "
+           "list\n",
+           exe, c->dir);
+    printf("\nAn analyst opens the archive with h5py (Debian: python3-h5py), "
+           "even while the analyzer writes:\n"
+           "  python3 -c \"import h5py; f = h5py.File('%s', 'r', "
+           "libver='latest', swmr=True); print(f['series/key'].asstr()[:])\"\n",
            h5);
 }
 
