@@ -146,6 +146,9 @@ s_methods(void)
     ck_assert_ptr_nonnull(m);
     char *list = malloc(strlen(m) + 2);
     sprintf(list, "%s ", m + strlen("methods:"));
+    for (char *c = list; *c; c++) {
+        *c = *c == '\n' ? ' ' : *c;
+    }
     ts_run_free(&r);
     return list;
 }
@@ -256,7 +259,7 @@ s_manifest(const char *dir, int *ran)
 START_TEST(test_detect_cli_reference)
 {
     static const char *const dirs[] = {".", "mpm", "ewma"};
-    static const int least[] = {400, 6, 3};
+    static const int least[] = {589, 6, 3}; /* every runnable case */
     for (int d = 0; d < 3; d++) {
         int ran, failed = s_manifest(dirs[d], &ran);
         printf("%s: %d cases run, %d failing\n", dirs[d], ran, failed);
