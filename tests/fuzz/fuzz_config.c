@@ -99,7 +99,7 @@ s_walk(const sn_cfg_node_t *node, int depth)
     sum += key ? (unsigned)strlen(key) : 0;
     sum += text ? (unsigned)strlen(text) : 0;
     sum += (unsigned)sn_cfg_int(node, "", 0);
-    sum += (unsigned)sn_cfg_float(node, "", 0.0);
+    sum += sn_cfg_float(node, "", 0.0) != 0.0; /* no cast: may be huge */
     sum += sn_cfg_bool(node, "", false);
     sum += (unsigned)strlen(sn_cfg_str(node, "", ""));
     size_t n = sn_cfg_size(node);
