@@ -10,8 +10,8 @@
 
 #include "clock.h"
 #include "dedup.h"
-#include "quota.h"
 #include "health.h"
+#include "quota.h"
 #include "sentinel/mem.h"
 
 #include <fcntl.h>
@@ -43,7 +43,8 @@ struct ana_ingest {
     ana_ingest_stats_t stats; /* counters */
     s_fix_t *fix;             /* pending corrections */
     size_t n_fix, cap_fix;
-    sn_time_t now; /* wall clock of the current call */
+    sn_time_t now;   /* wall clock of the current call */
+    size_t purge_at; /* dedup size that allows the next purge */
 };
 
 static void
@@ -262,8 +263,8 @@ s_leaf(ana_ingest_t *self, const sn_event_t *ev, const char *who,
                           "(analyzer.max_new_series_per_site_day)",
                           ev->event_id, who, ana_quota_limit(self->quota));
     }
-    return ana_series_leaf(self->series, ev->condition, ev->region,
-                           ev->source, ev->site_id, leaf, err);
+    return ana_series_leaf(self->series, ev->condition, ev->region, ev->source,
+                           ev->site_id, leaf, err);
 }
 
 static int
@@ -366,8 +367,15 @@ s_close(ana_ingest_t *self, sn_day_t day)
     ana_health_close(self->health, day, self->now);
     ana_clock_close(self->clock, day);
     ana_dedup_set_horizon(self->dedup, ana_clock_horizon(self->clock));
-    if (ana_dedup_size(self->dedup) > ana_dedup_capacity(self->dedup) / 4 * 3) {
+    /* Reclaim expired dedup entries once the table is 3/4 full, but not
+     * again before another 1/8 of its capacity has been inserted: a purge
+     * that frees little must not repeat at every close (a rebuild is
+     * O(capacity)), so its cost stays amortised over the inserts. */
+    size_t cap = ana_dedup_capacity(self->dedup);
+    size_t size = ana_dedup_size(self->dedup);
+    if (size > cap / 4 * 3 && size >= self->purge_at) {
         ana_dedup_purge(self->dedup);
+        self->purge_at = ana_dedup_size(self->dedup) + cap / 8;
     }
     self->stats.days++;
 }
