@@ -52,7 +52,7 @@ int
 alr_sink_log_new(const char *name, const char *path, alr_sink_t **out,
                  sn_err_t *err)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         return sn_err_set(err, SN_EIO, "sink '%s': alert log %s: %s", name,
                           path, strerror(errno));

@@ -12,7 +12,9 @@
 #include "sentinel/mem.h"
 
 #include <math.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,12 +174,25 @@ s_schema_check(alr_store_t *self, sn_err_t *err)
     return rc;
 }
 
+/* Create the database file 0600 before SQLite does (it would use 0644 less
+ * the umask): alerts name places and conditions and are for the CDC only.
+ * SQLite gives its -wal and -shm files the database file's mode. */
+static void
+s_create_private(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);
+    }
+}
+
 int
 alr_store_open(const char *path, alr_store_t **out, sn_err_t *err)
 {
     alr_store_t *self = sn_calloc(1, sizeof *self);
     self->path = sn_strdup(path);
     int rc = SN_OK;
+    s_create_private(path);
     if (sqlite3_open_v2(path, &self->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_NOMUTEX,

@@ -375,6 +375,8 @@ START_TEST(test_security_modes)
     ck_assert_uint_eq(s_mode(s_dir, "col-dl.jsonl"), 0600);
     ck_assert_uint_eq(s_mode(s_dir, "ana-dl.jsonl"), 0600);
     ck_assert_uint_eq(s_mode(s_dir, "state") & 0077, 0);
+    ck_assert_uint_eq(s_mode(s_dir, "alerts.db"), 0600);
+    ck_assert_uint_eq(s_mode(s_dir, "alerts.jsonl"), 0600);
 }
 END_TEST
 
