@@ -85,7 +85,7 @@ s_write_sentinel(const char *path, size_t n, int days)
         exit(1);
     }
     for (size_t i = 0; i < n; i++) {
-        char region[16];
+        char region[24];
         snprintf(region, sizeof region, "%06zu", i);
         ana_archive_key_t k = {"ILI", region, "fever_clinic", NULL};
         size_t row = 0;
