@@ -66,7 +66,7 @@ cli_demo_conf_folder(cli_demo_conf_t *conf, const char *dir)
     if (realpath(dir, real) == NULL || strlen(real) >= sizeof conf->dir) {
         return "cannot resolve the demo folder";
     }
-    snprintf(conf->dir, sizeof conf->dir, "%s", real);
+    memcpy(conf->dir, real, strlen(real) + 1); /* it fits: checked above */
     if (strlen(real) + 32 > S_IPC_MAX) {
         return "the demo folder's path is too long for ipc:// sockets "
                "(choose a shorter --dir)";
