@@ -55,13 +55,39 @@ det_bayes_history(int b, int w, int freq)
     return (size_t)b * (size_t)freq + (size_t)w + 2;
 }
 
+#define BAYES_MEMO 1024 /* quantiles remembered by baseline sum */
+
+/* The bound for baseline sum S over N values. Within one series N rarely
+ * changes and S takes few values, so the quantile, whose search costs
+ * O(bound), is remembered by S while N stays the same (memo NULL: not). */
+static double
+s_bound(double alpha, double sum, double cnt, double *memo, double *memo_cnt)
+{
+    bool small = memo && sum == floor(sum) && sum >= 0 && sum < BAYES_MEMO;
+    if (!small) {
+        return det_qnbinom(1 - alpha, sum + 0.5, cnt / (cnt + 1));
+    }
+    if (cnt != *memo_cnt) {
+        for (int i = 0; i < BAYES_MEMO; i++) {
+            memo[i] = NAN;
+        }
+        *memo_cnt = cnt;
+    }
+    double *u = &memo[(int)sum];
+    if (isnan(*u)) {
+        *u = det_qnbinom(1 - alpha, sum + 0.5, cnt / (cnt + 1));
+    }
+    return *u;
+}
+
 static int
 s_eval(const double *p, const sn_det_input_t *in, size_t from, size_t to,
        sn_det_point_t *out, sn_err_t *err)
 {
     (void)err;
     int b = (int)p[P_B], w = (int)p[P_W];
-    double base[DET_BAYES_MAX_BASE];
+    double base[DET_BAYES_MAX_BASE], memo[BAYES_MEMO], memo_cnt = -1;
+    double *m = to - from >= 64 ? memo : NULL; /* not worth it for a few */
     for (size_t t = from; t <= to; t++) {
         size_t nb = det_bayes_baseline(in->count, t, b, w, p[P_ACTY] != 0,
                                        in->frequency, base);
@@ -72,7 +98,7 @@ s_eval(const double *p, const sn_det_input_t *in, size_t from, size_t to,
                 cnt += 1;
             }
         }
-        double u = det_qnbinom(1 - p[P_ALPHA], sum + 0.5, cnt / (cnt + 1));
+        double u = s_bound(p[P_ALPHA], sum, cnt, m, &memo_cnt);
         double y = in->count[t];
         sn_det_point_t *pt = &out[t - from];
         det_point_init(pt);
