@@ -40,7 +40,7 @@ s_point(const double *p, double m, double y, double *s, sn_det_point_t *pt)
     }
     double next = prev + x - k;
     *s = (isnan(next) || next > 0) ? next : 0; /* R: max(0, NaN) is NaN */
-    det_point_na(pt);
+    det_point_init(pt);
     pt->observed = y;
     pt->expected = m;
     pt->upperbound = (isnan(u) || u < 0) ? 0 : u;
