@@ -49,7 +49,8 @@ static const char s_usage[] =
     "A DIR that exists must be empty or an earlier demo folder.\n"
     "\n"
     "  --dir DIR   the demo folder (default demo-out)\n"
-    "  --years N   baseline years, 2..6 (default 3; Farrington needs 2+)\n"
+    "  --years N   baseline years, 2..6 (default 3; farrington-flexible\n"
+    "              with b=2 needs two years and three weeks of history)\n"
     "  --seed N    the simulator's seed (default 20261125)\n";
 
 /* The flags. */

@@ -14,11 +14,11 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,8 +232,7 @@ cli_demo_watch_poll(cli_demo_watch_t *self, int timeout_ms)
 
 struct cli_demo_cap {
     struct MHD_Daemon *mhd; /* the server */
-    char *dir;              /* where files go */
-    atomic_uint stored;     /* messages stored (read by the main thread) */
+    char *dir;              /* where files go; read-only once serving */
 };
 
 /* One request's body as it arrives. */
@@ -271,14 +270,10 @@ s_store(cli_demo_cap_t *cap, struct MHD_Connection *c, const s_body_t *b)
     }
     name[n] = '\0';
     char *path = sn_strdup_printf("%s/%s.xml", cap->dir, name);
-    int existed = access(path, F_OK) == 0;
     FILE *f = fopen(path, "w");
     int ok = f != NULL && fwrite(b->data, 1, b->len, f) == b->len;
     ok = (f != NULL && fclose(f) == 0) && ok;
     free(path);
-    if (ok && !existed) {
-        atomic_fetch_add(&cap->stored, 1);
-    }
     return ok ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
@@ -332,7 +327,6 @@ cli_demo_cap_new(int port, const char *dir)
 {
     cli_demo_cap_t *cap = sn_calloc(1, sizeof *cap);
     cap->dir = sn_strdup(dir);
-    atomic_init(&cap->stored, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET,
                              .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -364,7 +358,17 @@ cli_demo_cap_destroy(cli_demo_cap_t **self_p)
 unsigned
 cli_demo_cap_count(const cli_demo_cap_t *self)
 {
-    return atomic_load(&((cli_demo_cap_t *)self)->stored);
+    DIR *d = opendir(self->dir);
+    unsigned n = 0;
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        n += len > 4 && strcmp(e->d_name + len - 4, ".xml") == 0;
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    return n;
 }
 
 /* -- /metrics ---------------------------------------------------------------

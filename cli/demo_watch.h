@@ -13,7 +13,7 @@
  *
  *  Threading: the watcher and cli_demo_metric() run on the main thread;
  *  the CAP receiver answers from libmicrohttpd's own thread and shares
- *  only an atomic counter with the main thread.
+ *  nothing mutable with the main thread (it only writes files).
  */
 #ifndef SENTINEL_CLI_DEMO_WATCH_H
 #define SENTINEL_CLI_DEMO_WATCH_H
@@ -61,7 +61,8 @@ cli_demo_cap_t *cli_demo_cap_new(int port, const char *dir);
 /** Stop serving and free; sets *self_p to NULL. Safe on NULL. */
 void cli_demo_cap_destroy(cli_demo_cap_t **self_p);
 
-/** @return the CAP messages stored so far. Thread-safe. */
+/** @return the CAP messages stored so far (files in the folder; a message
+ *  delivered twice is one file). */
 unsigned cli_demo_cap_count(const cli_demo_cap_t *self);
 
 /** Read metric `name` (its full name, e.g.
