@@ -45,6 +45,8 @@ struct ana_archive {
     char *path;                   /* file path, for messages */
     int lock_fd;                  /* holds the writer's OFD lock */
     bool recovered;               /* open cleared a killed writer's flags */
+    char *moved;                  /* where an unreadable file went, or NULL */
+    size_t cap;                   /* most series rows the file can hold */
     size_t cs, cd;                /* chunk shape: series x days */
     double flush_interval;        /* seconds */
     int64_t last_flush_ns;        /* sn_clock_ns() of the last flush */
@@ -58,6 +60,7 @@ struct ana_archive {
     hid_t keyds[ANA_AR_NKEYPART]; /* key table columns */
     hid_t time_ds;                /* the time axis */
     hid_t alerts_ds;              /* the alerts table */
+    hid_t sealed_ds;              /* committed sealed count, or -1 (old) */
     s_row_t *rows;                /* every series, by row */
     size_t nrows, rows_cap;       /* rows in memory, capacity */
     size_t rows_in_file;          /* rows whose keys are written */
@@ -116,7 +119,11 @@ s_hash_rebuild(ana_archive_t *self, size_t cap)
 static int
 s_lock(ana_archive_t *self, sn_err_t *err)
 {
+    int old = self->lock_fd; /* held until the new lock is: see open */
     self->lock_fd = open(self->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (old >= 0) {
+        close(old);
+    }
     if (self->lock_fd < 0) {
         return sn_err_set(err, SN_EIO, "%s: cannot open: %s", self->path,
                           strerror(errno));
@@ -133,11 +140,11 @@ s_lock(ana_archive_t *self, sn_err_t *err)
     return SN_OK;
 }
 
-/* Read the chunk shape, add groups for detectors new since the last run
- * (only possible before SWMR starts) and map configured to file order. */
+/* Read the chunk shape and map configured detectors to file order (the
+ * file has them all: ana_ar_open_file() added the new ones). */
 static int
 s_setup_detectors(ana_archive_t *self, const ana_archive_opts_t *opts,
-                  int deflate, sn_err_t *err)
+                  sn_err_t *err)
 {
     int64_t cs = 0, cd = 0;
     if (ana_ar_attr_get_int(self->file, ANA_AR_CHUNK_SERIES_ATTR, &cs) ||
@@ -148,17 +155,6 @@ s_setup_detectors(ana_archive_t *self, const ana_archive_opts_t *opts,
     }
     self->cs = (size_t)cs;
     self->cd = (size_t)cd;
-    size_t shape[2] = {self->cs, self->cd};
-    for (size_t i = 0; i < opts->n_detectors; i++) {
-        char path[256];
-        snprintf(path, sizeof path, ANA_AR_DETECTORS "/%s", opts->detectors[i]);
-        if (H5Lexists(self->file, path, H5P_DEFAULT) <= 0 &&
-            ana_ar_create_detector(self->file, opts->detectors[i], shape,
-                                   deflate) != SN_OK) {
-            return sn_err_set(err, SN_EARCHIVE, "%s: cannot add detector '%s'",
-                              self->path, opts->detectors[i]);
-        }
-    }
     if (ana_ar_detector_names(self->file, &self->dets, &self->ndets)) {
         return sn_err_set(err, SN_EARCHIVE, "%s: cannot list detectors",
                           self->path);
@@ -166,14 +162,32 @@ s_setup_detectors(ana_archive_t *self, const ana_archive_opts_t *opts,
     self->n_cfg_dets = opts->n_detectors;
     self->det_map = sn_calloc(opts->n_detectors + 1, sizeof(size_t));
     for (size_t i = 0; i < opts->n_detectors; i++) {
+        bool found = false;
         for (size_t j = 0; j < self->ndets; j++) {
             if (strcmp(self->dets[j], opts->detectors[i]) == 0) {
                 self->det_map[i] = j;
+                found = true;
             }
+        }
+        if (!found) {
+            return sn_err_set(err, SN_EARCHIVE, "%s: detector '%s' missing",
+                              self->path, opts->detectors[i]);
         }
     }
     self->nfields = 1 + ANA_AR_NDETFIELD * self->ndets;
     return SN_OK;
+}
+
+/* @return the row capacity of the sealed datasets (their fixed maximum;
+ * files from before it have none). */
+static size_t
+s_capacity(hid_t ds)
+{
+    hsize_t dims[2] = {0, 0}, maxd[2] = {0, 0};
+    hid_t sp = H5Dget_space(ds);
+    H5Sget_simple_extent_dims(sp, dims, maxd);
+    H5Sclose(sp);
+    return maxd[0] == H5S_UNLIMITED ? SIZE_MAX : (size_t)maxd[0];
 }
 
 static int
@@ -198,6 +212,14 @@ s_open_datasets(ana_archive_t *self)
     self->time_ds = H5Dopen2(self->file, ANA_AR_TIME, H5P_DEFAULT);
     self->alerts_ds = H5Dopen2(self->file, ANA_AR_ALERTS, H5P_DEFAULT);
     bad |= self->time_ds < 0 || self->alerts_ds < 0;
+    self->sealed_ds = H5Lexists(self->file, ANA_AR_SEALED, H5P_DEFAULT) > 0
+                          ? H5Dopen2(self->file, ANA_AR_SEALED, H5P_DEFAULT)
+                          : H5I_INVALID_HID;
+    self->cap = SIZE_MAX;
+    for (size_t f = 0; f < self->nfields && !bad; f++) {
+        size_t c = s_capacity(self->main[f]);
+        self->cap = c < self->cap ? c : self->cap;
+    }
     return bad ? SN_EARCHIVE : SN_OK;
 }
 
@@ -275,12 +297,12 @@ static int
 s_load_time(ana_archive_t *self)
 {
     self->time_in_file = (size_t)ana_ar_extent(self->time_ds, 0);
-    /* A writer killed while sealing grows the datasets one by one: the
-     * block is sealed only when all of them hold it. */
-    self->sealed = SIZE_MAX;
-    for (size_t f = 0; f < self->nfields; f++) {
-        size_t e = (size_t)ana_ar_extent(self->main[f], 1);
-        self->sealed = e < self->sealed ? e : self->sealed;
+    /* A writer killed while sealing leaves extents grown past the
+     * committed count: that block is sealed again. */
+    self->sealed =
+        ana_ar_read_sealed(self->sealed_ds, self->main, self->nfields, false);
+    if (self->sealed == SIZE_MAX) {
+        return SN_EARCHIVE;
     }
     self->time0 = S_NO_DAY;
     if (self->time_in_file > 0) {
@@ -301,6 +323,36 @@ s_load_time(ana_archive_t *self)
 
 /* ---------------------------------------------------------- lifecycle */
 
+/* Let ana_ar_open_file() create, recover or extend the file, take the lock
+ * again when a new file was renamed into place, then open it for writing.
+ * The old lock is held until the new one is, so two analyzers never both
+ * get through. */
+static int
+s_prepare(ana_archive_t *self, const ana_archive_opts_t *opts, sn_err_t *err)
+{
+    ana_ar_open_t info;
+    int rc = ana_ar_open_file(self->path, self->lock_fd, opts, &info, err);
+    if (rc == SN_OK && info.replaced) {
+        rc = s_lock(self, err);
+    }
+    if (rc != SN_OK) {
+        return rc;
+    }
+    self->recovered = info.recovered;
+    if (info.moved[0] != '\0') {
+        self->moved = sn_strdup(info.moved);
+    }
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    self->file = H5Fopen(self->path, H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    if (self->file < 0) {
+        return sn_err_set(err, SN_EARCHIVE, "%s: HDF5 cannot open the file",
+                          self->path);
+    }
+    return SN_OK;
+}
+
 int
 ana_archive_open(const ana_archive_opts_t *opts, ana_archive_t **out,
                  sn_err_t *err)
@@ -313,15 +365,15 @@ ana_archive_open(const ana_archive_opts_t *opts, ana_archive_t **out,
     ana_archive_t *self = sn_calloc(1, sizeof *self);
     self->path = sn_strdup(opts->path);
     self->file = H5I_INVALID_HID;
+    self->sealed_ds = H5I_INVALID_HID;
     self->lock_fd = -1;
     self->flush_interval = opts->flush_interval;
     rc = s_lock(self, err);
     if (rc == SN_OK) {
-        rc = ana_ar_open_file(self->path, self->lock_fd, opts, &self->file,
-                              &self->recovered, err);
+        rc = s_prepare(self, opts, err);
     }
     if (rc == SN_OK) {
-        rc = s_setup_detectors(self, opts, opts->deflate, err);
+        rc = s_setup_detectors(self, opts, err);
     }
     if (rc == SN_OK && H5Fstart_swmr_write(self->file) < 0) {
         rc = sn_err_set(err, SN_EARCHIVE, "%s: cannot start SWMR writing",
@@ -382,6 +434,9 @@ s_close_ids(ana_archive_t *self)
     if (self->alerts_ds > 0) {
         H5Dclose(self->alerts_ds);
     }
+    if (self->sealed_ds > 0) {
+        H5Dclose(self->sealed_ds);
+    }
     if (self->file > 0) {
         H5Fclose(self->file);
     }
@@ -411,6 +466,7 @@ ana_archive_destroy(ana_archive_t **self_p)
     free(self->col);
     free(self->dirty);
     free(self->path);
+    free(self->moved);
     free(self);
     *self_p = NULL;
 }
@@ -419,6 +475,12 @@ bool
 ana_archive_recovered(const ana_archive_t *self)
 {
     return self->recovered;
+}
+
+const char *
+ana_archive_moved_aside(const ana_archive_t *self)
+{
+    return self->moved;
 }
 
 size_t
@@ -451,6 +513,12 @@ ana_archive_series(ana_archive_t *self, const ana_archive_key_t *key,
     if (self->hash[slot] != 0) {
         *row = self->hash[slot] - 1;
         return SN_OK;
+    }
+    if (self->nrows >= self->cap) {
+        return sn_err_set(err, SN_EARCHIVE,
+                          "%s: series '%s': the archive holds its maximum of "
+                          "%zu series (chunk_series x %d)",
+                          self->path, k, self->cap, ANA_AR_CAP_CHUNKS);
     }
     s_rows_reserve(self, self->nrows + 1);
     s_row_t *r = &self->rows[self->nrows];
@@ -571,6 +639,28 @@ ana_archive_tick(ana_archive_t *self, sn_err_t *err)
 
 /* --------------------------------------------------------------- days */
 
+/* Make the sealed block's chunks durable, then publish the new sealed
+ * count and make that durable: a reader (and a writer after a kill) reads
+ * a block from the root datasets only once its count is committed, and
+ * the recent block is reused only after that. Files made before the count
+ * existed keep using the smallest extent. */
+static int
+s_commit_sealed(ana_archive_t *self, size_t sealed)
+{
+    if (H5Fflush(self->file, H5F_SCOPE_LOCAL) < 0) {
+        return SN_EARCHIVE;
+    }
+    if (self->sealed_ds < 0) {
+        return SN_OK;
+    }
+    int32_t v = (int32_t)sealed;
+    if (ana_ar_write_1d(self->sealed_ds, H5T_NATIVE_INT32, 0, 1, &v) != SN_OK ||
+        H5Fflush(self->file, H5F_SCOPE_LOCAL) < 0) {
+        return SN_EARCHIVE;
+    }
+    return SN_OK;
+}
+
 /* Move the full recent block into the sealed datasets: one compressed
  * write per chunk, ever. The flush before makes the recent block complete
  * on disk; the flush after makes the new sealed extent durable before any
@@ -594,8 +684,8 @@ s_seal(ana_archive_t *self, sn_err_t *err)
         }
     }
     free(buf);
-    if (rc == SN_OK && H5Fflush(self->file, H5F_SCOPE_LOCAL) < 0) {
-        rc = SN_EARCHIVE;
+    if (rc == SN_OK) {
+        rc = s_commit_sealed(self, self->sealed + self->cd);
     }
     if (rc != SN_OK) {
         return sn_err_set(err, SN_EARCHIVE, "%s: sealing days from %d failed",

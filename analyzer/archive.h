@@ -129,6 +129,11 @@ void ana_archive_destroy(ana_archive_t **self_p);
  *  cleared its flags (the analyzer logs it). */
 bool ana_archive_recovered(const ana_archive_t *self);
 
+/** @return the path an unreadable archive was moved to by open (a new,
+ *  empty archive took its place: the analyzer logs both paths), or NULL
+ *  when none was; borrowed until destroy. */
+const char *ana_archive_moved_aside(const ana_archive_t *self);
+
 /** @return the number of series rows in the file. */
 size_t ana_archive_series_count(const ana_archive_t *self);
 

@@ -363,6 +363,31 @@ ana_ar_read_day0(hid_t time_ds, int32_t *out)
     return SN_OK;
 }
 
+size_t
+ana_ar_read_sealed(hid_t ds, const hid_t *main, size_t nfields, bool refresh)
+{
+    size_t sealed = SIZE_MAX;
+    for (size_t f = 0; f < nfields; f++) {
+        if (refresh) {
+            H5Drefresh(main[f]);
+        }
+        size_t e = (size_t)ana_ar_extent(main[f], 1);
+        sealed = e < sealed ? e : sealed;
+    }
+    if (ds < 0) {
+        return sealed;
+    }
+    if (refresh) {
+        H5Drefresh(ds);
+    }
+    int32_t v = 0; /* never written: nothing sealed yet */
+    if (ana_ar_extent(ds, 0) > 0 &&
+        (ana_ar_read_day0(ds, &v) != SN_OK || v < 0)) {
+        return SIZE_MAX;
+    }
+    return (size_t)v < sealed ? (size_t)v : sealed;
+}
+
 void
 ana_ar_quiet(void)
 {

@@ -26,9 +26,11 @@
 #define ANA_AR_DETECTORS "detectors"
 #define ANA_AR_RECENT "recent"
 #define ANA_AR_ALERTS "alerts"
-#define ANA_AR_NKEYPART 5    /* key, condition, region, source, site */
-#define ANA_AR_NDETFIELD 4   /* expected, upperbound, score, alarm */
-#define ANA_AR_ALARM_FILL -1 /* alarm value of a day never put */
+#define ANA_AR_SEALED "sealed"  /* [1] int32: committed sealed columns */
+#define ANA_AR_NKEYPART 5       /* key, condition, region, source, site */
+#define ANA_AR_NDETFIELD 4      /* expected, upperbound, score, alarm */
+#define ANA_AR_ALARM_FILL -1    /* alarm value of a day never put */
+#define ANA_AR_CAP_CHUNKS 16384 /* sealed rows: chunk_series x this, max */
 
 typedef ana_archive_alert_rec_t ana_ar_alert_rec_t; /* the alerts table */
 
@@ -99,13 +101,22 @@ int ana_ar_write_1d(hid_t ds, hid_t mt, size_t r0, size_t r1, const void *buf);
 int ana_ar_create_detector(hid_t file, const char *name, const size_t *shape,
                            int deflate);
 
-/** Open the archive at `path` read-write, or create it with the whole
- *  layout when the file `fd` (open on it, holding the writer's lock) is
- *  empty; clear the flags of a killed writer (then *recovered is true) and
- *  check the schema version. *file is the caller's to close.
+/* What ana_ar_open_file() did to the file before the writer opens it. */
+typedef struct ana_ar_open {
+    bool recovered;   /* a killed writer's flags were cleared */
+    bool replaced;    /* a new file (new inode) is now at the path */
+    char moved[1024]; /* where an unreadable file was moved, or "" */
+} ana_ar_open_t;
+
+/** Make the file at `path` ready for the writer, who holds the lock on
+ *  `fd` (open on it) and opens it afterwards: create it with the whole
+ *  layout when empty; clear the flags of a killed writer; move a file HDF5
+ *  cannot open aside (never deleting it) and start a new one; add the
+ *  configured detectors that are missing. Every structural change is made
+ *  in a copy renamed over `path` (info->replaced: re-take the lock).
  *  @return SN_OK, SN_EIO, SN_EARCHIVE or SN_EUNSUPPORTED. */
 int ana_ar_open_file(const char *path, int fd, const ana_archive_opts_t *opts,
-                     hid_t *file, bool *recovered, sn_err_t *err);
+                     ana_ar_open_t *info, sn_err_t *err);
 
 /** Check writer options: a path, at most ANA_ARCHIVE_MAX_DETECTORS
  *  detectors with usable group names, a chunk shape and a deflate level.
@@ -120,6 +131,13 @@ void ana_ar_alert_rec_fill(ana_ar_alert_rec_t *rec,
 /** Read the first day of the time axis `time_ds` into *out (written only on
  *  success). @return SN_OK or SN_EARCHIVE. */
 int ana_ar_read_day0(hid_t time_ds, int32_t *out);
+
+/** Read the committed sealed column count: the one element of the
+ *  "sealed" dataset (refreshed first when `refresh`), or, in a file made
+ *  before it existed (`ds` < 0), the smallest day extent of `main`.
+ *  @return the count, or SIZE_MAX on an HDF5 error. */
+size_t ana_ar_read_sealed(hid_t ds, const hid_t *main, size_t nfields,
+                          bool refresh);
 
 /** Turn off HDF5's printing of its error stack (library code never prints;
  *  errors come back as codes). Process-wide and idempotent. */

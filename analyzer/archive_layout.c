@@ -12,10 +12,15 @@
 
 #include "archive_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define S_KEY_CHUNK 1024 /* rows per chunk of the key table */
 #define S_TIME_CHUNK 366 /* days per chunk of the time axis */
@@ -66,14 +71,20 @@ ana_archive_key_format(const ana_archive_key_t *key, char *buf, sn_err_t *err)
 
 /* ------------------------------------------------------------- layout */
 
-/* Create one value dataset: sealed (2 unlimited dims, compressed) or
- * recent (fixed width cd, uncompressed). */
+/* Create one value dataset: sealed (rows up to a fixed capacity, days
+ * unlimited, compressed) or recent (rows unlimited, fixed width cd,
+ * uncompressed). Each has exactly one unlimited dimension, so HDF5 indexes
+ * its chunks with an extensible array, whose SWMR flushes are ordered so
+ * that a killed writer leaves a readable index; two unlimited dimensions
+ * would take a v2 B-tree, whose nodes a kill -9 left unreadable. */
 static int
 s_create_field(hid_t file, const char *path, size_t f, const size_t *shape,
                int deflate, bool recent)
 {
     hsize_t dims[2] = {0, recent ? shape[1] : 0};
-    hsize_t maxd[2] = {H5S_UNLIMITED, recent ? shape[1] : H5S_UNLIMITED};
+    hsize_t maxd[2] = {recent ? H5S_UNLIMITED
+                              : (hsize_t)shape[0] * ANA_AR_CAP_CHUNKS,
+                       recent ? shape[1] : H5S_UNLIMITED};
     hsize_t chunk[2] = {shape[0], shape[1]};
     bool alarm = f > 0 && (f - 1) % ANA_AR_NDETFIELD == 3;
     float nanf_ = NAN;
@@ -228,6 +239,9 @@ s_create_layout(hid_t file, const ana_archive_opts_t *opts)
                       "day of each column");
     rc |= s_create_1d(file, ANA_AR_ALERTS, at, S_ALERT_CHUNK,
                       "alert events: opened, updated, escalated, closed");
+    rc |= s_create_1d(file, ANA_AR_SEALED, H5T_STD_I32LE, 1,
+                      "days of the root value datasets that are complete; "
+                      "the rest of time is in recent/");
     H5Tclose(at);
     size_t shape[2] = {opts->chunk_series, opts->chunk_days};
     for (int recent = 0; recent < 2 && rc == SN_OK; recent++) {
@@ -259,25 +273,210 @@ s_fapl(bool clear_flags)
     return fapl;
 }
 
-/* Open the existing file read-write (recovering it when a writer was
- * killed), or create it when empty. */
+/* Add the groups of configured detectors missing from `file` (not in
+ * SWMR mode); *added counts them. */
+static int
+s_add_detectors(hid_t file, const ana_archive_opts_t *opts, size_t *added)
+{
+    int64_t cs = 0, cd = 0;
+    if (ana_ar_attr_get_int(file, ANA_AR_CHUNK_SERIES_ATTR, &cs) ||
+        ana_ar_attr_get_int(file, ANA_AR_CHUNK_DAYS_ATTR, &cd) || cs < 1 ||
+        cd < 1) {
+        return SN_EARCHIVE;
+    }
+    size_t shape[2] = {(size_t)cs, (size_t)cd};
+    *added = 0;
+    for (size_t i = 0; i < opts->n_detectors; i++) {
+        char path[256];
+        snprintf(path, sizeof path, ANA_AR_DETECTORS "/%s", opts->detectors[i]);
+        if (H5Lexists(file, path, H5P_DEFAULT) > 0) {
+            continue;
+        }
+        if (ana_ar_create_detector(file, opts->detectors[i], shape,
+                                   opts->deflate) != SN_OK) {
+            return SN_EARCHIVE;
+        }
+        *added += 1;
+    }
+    return SN_OK;
+}
+
+/* Copy the bytes of `from` into a new file `to`. */
+static int
+s_copy_file(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = (in >= 0 && out >= 0) ? SN_OK : SN_EIO;
+    char buf[65536];
+    for (ssize_t n = 1; rc == SN_OK && n > 0;) {
+        n = read(in, buf, sizeof buf);
+        if (n < 0 || (n > 0 && write(out, buf, (size_t)n) != n)) {
+            rc = SN_EIO;
+        }
+    }
+    if (in >= 0) {
+        close(in);
+    }
+    if (out >= 0) {
+        close(out);
+    }
+    return rc;
+}
+
+/* Make a complete, closed archive at `tmp` (a copy of `from` when not
+ * NULL, else a new layout), with every configured detector, then move it
+ * over `path` in one rename. No structural change is ever made to the live
+ * file: HDF5 orders its metadata writes only in SWMR mode, so a kill -9
+ * during a non-SWMR change could leave a file no one can open. */
+static int
+s_build(const char *path, const char *from, const ana_archive_opts_t *opts)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    hid_t fapl = s_fapl(false);
+    hid_t f = H5I_INVALID_HID;
+    if (from == NULL) {
+        f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    } else if (s_copy_file(from, tmp) == SN_OK) {
+        f = H5Fopen(tmp, H5F_ACC_RDWR, fapl);
+    }
+    H5Pclose(fapl);
+    size_t added = 0;
+    int rc = (f >= 0) ? SN_OK : SN_EIO;
+    if (rc == SN_OK && from == NULL) {
+        rc = s_create_layout(f, opts);
+    }
+    if (rc == SN_OK) {
+        rc = s_add_detectors(f, opts, &added);
+    }
+    if (f >= 0 && H5Fclose(f) < 0) {
+        rc = SN_EARCHIVE;
+    }
+    int fd = (rc == SN_OK) ? open(tmp, O_RDWR | O_CLOEXEC) : -1;
+    if (rc == SN_OK && (fd < 0 || fsync(fd) != 0)) {
+        rc = SN_EIO;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (rc == SN_OK && rename(tmp, path) != 0) {
+        rc = SN_EIO;
+    }
+    if (rc != SN_OK) {
+        unlink(tmp);
+    }
+    return rc;
+}
+
+/* A writer killed while HDF5 grew the file can leave the superblock's
+ * end-of-allocation address past the end of the file, which HDF5 refuses
+ * as truncated. The space between was allocated but never written (no
+ * flushed object points there), so extending the file with zeros is what
+ * `h5clear --increment` does too. @return true when the file was grown. */
+static bool
+s_fix_eoa(int fd)
+{
+    unsigned char sb[48];
+    struct stat st;
+    if (pread(fd, sb, sizeof sb, 0) != (ssize_t)sizeof sb ||
+        memcmp(sb, "\211HDF\r\n\032\n", 8) != 0 || sb[8] < 2 || sb[9] != 8 ||
+        fstat(fd, &st) != 0) {
+        return false;
+    }
+    uint64_t eoa = 0;
+    for (int i = 7; i >= 0; i--) {
+        eoa = (eoa << 8) | sb[28 + i]; /* v2/v3: base 12, ext 20, EOA 28 */
+    }
+    if (eoa <= (uint64_t)st.st_size || eoa > ((uint64_t)1 << 48)) {
+        return false;
+    }
+    return ftruncate(fd, (off_t)eoa) == 0;
+}
+
+/* Open `path` read-write without SWMR, clearing a killed writer's flags
+ * (our lock is held, so no live writer has them) and growing a file cut
+ * short by a kill. */
+static hid_t
+s_open_rw(const char *path, int fd, bool *recovered)
+{
+    hid_t fapl = s_fapl(false);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    for (int attempt = 0; f < 0 && attempt < 2; attempt++) {
+        if (attempt == 1 && !s_fix_eoa(fd)) {
+            break;
+        }
+        fapl = s_fapl(true);
+        f = H5Fopen(path, H5F_ACC_RDWR, fapl);
+        H5Pclose(fapl);
+        *recovered = f >= 0;
+    }
+    return f;
+}
+
+/* Move an archive that HDF5 cannot open out of the way, never deleting
+ * it: `path` becomes `path.unreadable-YYYYmmddTHHMMSS`, named in `moved`. */
+static int
+s_move_aside(const char *path, char *moved, size_t cap)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+    snprintf(moved, cap, "%s.unreadable-%s", path, stamp);
+    return rename(path, moved) == 0 ? SN_OK : SN_EIO;
+}
+
+/* The existing file: open it, or move it aside and start a new one when
+ * nothing can open it; copy it to add new detectors. */
+static int
+s_open_existing(const char *path, int fd, const ana_archive_opts_t *opts,
+                ana_ar_open_t *info, sn_err_t *err)
+{
+    hid_t f = s_open_rw(path, fd, &info->recovered);
+    if (f < 0) {
+        if (s_move_aside(path, info->moved, sizeof info->moved) != SN_OK ||
+            s_build(path, NULL, opts) != SN_OK) {
+            return sn_err_set(err, SN_EARCHIVE,
+                              "%s: HDF5 cannot open the file, and it could "
+                              "not be moved aside",
+                              path);
+        }
+        info->replaced = info->recovered = true;
+        return SN_OK;
+    }
+    int rc = ana_ar_check_version(f, path, err);
+    bool missing = false;
+    for (size_t i = 0; rc == SN_OK && i < opts->n_detectors; i++) {
+        char p[256];
+        snprintf(p, sizeof p, ANA_AR_DETECTORS "/%s", opts->detectors[i]);
+        missing |= H5Lexists(f, p, H5P_DEFAULT) <= 0;
+    }
+    H5Fclose(f); /* also writes the cleared flags */
+    if (rc == SN_OK && missing) {
+        rc = s_build(path, path, opts);
+        info->replaced = rc == SN_OK;
+        if (rc != SN_OK) {
+            rc = sn_err_set(err, rc, "%s: cannot add detectors", path);
+        }
+    }
+    return rc;
+}
+
 int
 ana_ar_open_file(const char *path, int fd, const ana_archive_opts_t *opts,
-                 hid_t *file, bool *recovered, sn_err_t *err)
+                 ana_ar_open_t *info, sn_err_t *err)
 {
     struct stat st;
+    memset(info, 0, sizeof *info);
     if (fstat(fd, &st) == 0 && st.st_size == 0) {
-        hid_t fapl = s_fapl(false);
-        *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-        H5Pclose(fapl);
-        if (*file < 0) {
+        if (s_build(path, NULL, opts) != SN_OK) {
             return sn_err_set(err, SN_EIO, "%s: cannot create the archive",
                               path);
         }
-        if (s_create_layout(*file, opts) != SN_OK) {
-            return sn_err_set(err, SN_EARCHIVE, "%s: cannot create the layout",
-                              path);
-        }
+        info->replaced = true;
         return SN_OK;
     }
     if (H5Fis_hdf5(path) <= 0) {
@@ -285,20 +484,5 @@ ana_ar_open_file(const char *path, int fd, const ana_archive_opts_t *opts,
                           "%s: not a Sentinel archive (not an HDF5 file)",
                           path);
     }
-    hid_t fapl = s_fapl(false);
-    *file = H5Fopen(path, H5F_ACC_RDWR, fapl);
-    H5Pclose(fapl);
-    if (*file < 0) {
-        /* Our lock is held, so no live writer has it: the flags are a
-         * killed writer's. */
-        fapl = s_fapl(true);
-        *file = H5Fopen(path, H5F_ACC_RDWR, fapl);
-        H5Pclose(fapl);
-        *recovered = *file >= 0;
-    }
-    if (*file < 0) {
-        return sn_err_set(err, SN_EARCHIVE, "%s: HDF5 cannot open the file",
-                          path);
-    }
-    return ana_ar_check_version(*file, path, err);
+    return s_open_existing(path, fd, opts, info, err);
 }

@@ -4,8 +4,8 @@
  *  killed (its superblock still says "being written"). A series' days come
  *  from two datasets: columns below the sealed extent from the compressed
  *  root dataset, the rest (len(time) - sealed of them) from recent/. The
- *  time axis is read last on refresh, and the writer extends it last, so
- *  every column the reader counts has been written.
+ *  time axis is read first on refresh, and the writer extends it last, so
+ *  every column the reader counts has been written (see refresh).
  */
 #include "archive_read.h"
 
@@ -28,6 +28,7 @@ struct ana_archive_read {
     hid_t *main, *recent;          /* per field */
     hid_t keyds[ANA_AR_NKEYPART];  /* key table */
     hid_t time_ds, alerts_ds;      /* time axis, alerts */
+    hid_t sealed_ds;               /* committed sealed count, or -1 (old) */
     char *keys[ANA_AR_NKEYPART];   /* key table in memory */
     size_t nseries;                /* rows of the key table */
     size_t ndays, sealed, nalerts; /* extents at the last refresh */
@@ -56,6 +57,9 @@ s_open_all(ana_archive_read_t *self)
     self->time_ds = H5Dopen2(self->file, ANA_AR_TIME, H5P_DEFAULT);
     self->alerts_ds = H5Dopen2(self->file, ANA_AR_ALERTS, H5P_DEFAULT);
     bad |= self->time_ds < 0 || self->alerts_ds < 0;
+    self->sealed_ds = H5Lexists(self->file, ANA_AR_SEALED, H5P_DEFAULT) > 0
+                          ? H5Dopen2(self->file, ANA_AR_SEALED, H5P_DEFAULT)
+                          : H5I_INVALID_HID;
     return bad ? SN_EARCHIVE : SN_OK;
 }
 
@@ -75,6 +79,7 @@ ana_archive_read_open(const char *path, ana_archive_read_t **out, sn_err_t *err)
     }
     ana_archive_read_t *self = sn_calloc(1, sizeof *self);
     self->path = sn_strdup(path);
+    self->sealed_ds = H5I_INVALID_HID;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
     /* A SWMR reader retries a metadata read whose checksum fails, doubling
@@ -144,6 +149,9 @@ ana_archive_read_destroy(ana_archive_read_t **self_p)
     if (self->alerts_ds > 0) {
         H5Dclose(self->alerts_ds);
     }
+    if (self->sealed_ds > 0) {
+        H5Dclose(self->sealed_ds);
+    }
     if (self->file > 0) {
         H5Fclose(self->file);
     }
@@ -197,26 +205,30 @@ s_read_time0(ana_archive_read_t *self)
     return rc;
 }
 
-/* @return the sealed columns: the smallest day extent of the root datasets
- * (a writer killed while sealing grows them one by one), at most the time
- * axis. */
+/* @return the sealed columns: the committed count (or, in an older file,
+ * the smallest day extent of the root datasets), at most the time axis;
+ * 0 when it cannot be read (everything then comes from recent/ or fails). */
 static size_t
 s_sealed(ana_archive_read_t *self, bool refresh)
 {
-    size_t sealed = self->ndays;
-    for (size_t f = 0; f < self->nfields; f++) {
-        if (refresh) {
-            H5Drefresh(self->main[f]);
-        }
-        size_t e = (size_t)ana_ar_extent(self->main[f], 1);
-        sealed = e < sealed ? e : sealed;
+    size_t sealed =
+        ana_ar_read_sealed(self->sealed_ds, self->main, self->nfields, refresh);
+    if (sealed == SIZE_MAX) {
+        return self->sealed; /* unreadable now: keep what was committed */
     }
-    return sealed;
+    return sealed < self->ndays ? sealed : self->ndays;
 }
 
+/* The time axis is the commit marker: the writer extends it only after
+ * the columns it covers are written, and flushes. It is read first; the
+ * sealed extents read after it can only have grown, and a column beyond
+ * them that the axis covers is in recent/ (the writer reuses a recent
+ * column only after the block holding it is sealed and flushed). */
 int
 ana_archive_read_refresh(ana_archive_read_t *self, sn_err_t *err)
 {
+    H5Drefresh(self->time_ds);
+    self->ndays = (size_t)ana_ar_extent(self->time_ds, 0);
     for (size_t f = 0; f < self->nfields; f++) {
         H5Drefresh(self->main[f]);
         H5Drefresh(self->recent[f]);
@@ -225,7 +237,9 @@ ana_archive_read_refresh(ana_archive_read_t *self, sn_err_t *err)
         H5Drefresh(self->keyds[i]);
     }
     H5Drefresh(self->alerts_ds);
-    H5Drefresh(self->time_ds);
+    if (self->sealed_ds >= 0) {
+        H5Drefresh(self->sealed_ds);
+    }
     size_t n = (size_t)ana_ar_extent(self->keyds[0], 0);
     for (size_t i = 1; i < ANA_AR_NKEYPART; i++) {
         size_t m = (size_t)ana_ar_extent(self->keyds[i], 0);
@@ -233,7 +247,6 @@ ana_archive_read_refresh(ana_archive_read_t *self, sn_err_t *err)
     }
     size_t rows = (size_t)ana_ar_extent(self->recent[0], 0);
     n = rows < n ? rows : n;
-    self->ndays = (size_t)ana_ar_extent(self->time_ds, 0);
     self->sealed = s_sealed(self, false);
     self->nalerts = (size_t)ana_ar_extent(self->alerts_ds, 0);
     if (self->ndays < self->sealed) {
