@@ -314,13 +314,27 @@ s_summary(const s_demo_t *d)
     const cli_demo_seen_t *s = cli_demo_watch_seen(d->watch);
     printf("\nWarnings raised (first messages), before / from the outbreak "
            "start:\n");
+    const cli_demo_plan_t *p = cli_demo_feed_plan(d->feed);
     for (int l = SN_LEVEL_BLUE; l <= SN_LEVEL_RED; l++) {
-        printf("  %-7s %4u / %u\n", sn_level_name((sn_level_t)l), s->before[l],
-               s->after[l]);
+        char ymd[SN_DAY_STR_MAX] = "";
+        if (s->first[l] != SN_DAY_NONE) {
+            sn_day_format(s->first[l], ymd);
+        }
+        printf("  %-7s %4u / %-3u %s%s", sn_level_name((sn_level_t)l),
+               s->before[l], s->after[l], ymd[0] ? "first about " : "", ymd);
+        if (ymd[0]) {
+            printf(" (outbreak day %d)", s->first[l] - p->outbreak + 1);
+        }
+        printf("\n");
     }
+    printf("  The fever clinics and pharmacies were hit from outbreak day 1, "
+           "the hospitals from day %d.\n",
+           p->hospital - p->outbreak + 1);
     printf("  %u notifications received on the PUB socket; %u CAP 1.2 "
-           "messages in %s/cap/\n",
-           s->messages, cli_demo_cap_count(d->cap), d->conf.dir);
+           "messages in %s/cap/;\n  %llu HL7 messages sent over MLLP, each "
+           "acknowledged AA.\n",
+           s->messages, cli_demo_cap_count(d->cap), d->conf.dir,
+           (unsigned long long)cli_demo_feed_hl7(d->feed));
 }
 
 /* Print a few counters of each daemon, read from its /metrics. */

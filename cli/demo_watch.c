@@ -48,6 +48,9 @@ cli_demo_watch_new(const char *endpoint, sn_day_t outbreak, FILE *out)
     w->sub = zmq_socket(w->ctx, ZMQ_SUB);
     w->outbreak = outbreak;
     w->out = out;
+    for (int l = 0; l <= SN_LEVEL_RED; l++) {
+        w->seen.first[l] = SN_DAY_NONE;
+    }
     int linger = 0;
     zmq_setsockopt(w->sub, ZMQ_LINGER, &linger, sizeof linger);
     if (zmq_setsockopt(w->sub, ZMQ_SUBSCRIBE, "alert.", 6) != 0 ||
@@ -165,6 +168,10 @@ s_show(cli_demo_watch_t *w, json_t *n)
     w->seen.messages++;
     if (strcmp(type, "Alert") == 0 && level <= SN_LEVEL_RED) {
         (day < w->outbreak ? w->seen.before : w->seen.after)[level]++;
+        sn_day_t *first = &w->seen.first[level];
+        if (day >= w->outbreak && (*first == SN_DAY_NONE || day < *first)) {
+            *first = day;
+        }
     }
     json_t *ev = json_object_get(a, "evidence");
     json_t *e0 = json_array_get(ev, 0);

@@ -35,11 +35,14 @@ typedef struct cli_demo_cap cli_demo_cap_t;     /* opaque */
 typedef struct cli_demo_seen {
     unsigned before[SN_LEVEL_RED + 1]; /* alerts about days before `from` */
     unsigned after[SN_LEVEL_RED + 1];  /* alerts about `from` and later */
+    sn_day_t first[SN_LEVEL_RED + 1];  /* day of the first of `after`, or
+                                          SN_DAY_NONE */
     unsigned messages;                 /* notifications received */
 } cli_demo_seen_t;
 
 /** Subscribe to the PUB socket at `endpoint`; alerts about days before
- *  `outbreak` are counted as baseline. Output goes to `out`.
+ *  `outbreak` are counted as baseline (`from` above is `outbreak`). Output goes
+ * to `out`.
  *  @return the watcher, or NULL when ZeroMQ refuses. Caller owns it. */
 cli_demo_watch_t *cli_demo_watch_new(const char *endpoint, sn_day_t outbreak,
                                      FILE *out);
