@@ -77,22 +77,30 @@ col_mllp_push(col_mllp_t *self, const void *data, size_t len)
     self->len += len;
 }
 
-/* Skip to the end of an oversize frame. @return true when found. */
+/* Skip to the end of an oversize frame: its <FS>, or a <VT> that starts
+ * the next frame (left in place for s_find_start()). Stopping at a <VT> too
+ * makes the result independent of how TCP cut the stream: a runaway frame
+ * arriving whole is cut at the same <VT>. @return true when found. */
 static bool
 s_drop(col_mllp_t *self)
 {
-    uint8_t *p = self->buf + self->off;
-    uint8_t *fs = memchr(p, COL_MLLP_FS, self->len - self->off);
-    if (!fs) {
-        self->off = self->len;
-        return false;
+    for (size_t i = self->off; i < self->len; i++) {
+        if (self->buf[i] == COL_MLLP_VT) {
+            self->off = i;
+            self->dropping = false;
+            return true;
+        }
+        if (self->buf[i] == COL_MLLP_FS) {
+            self->off = i + 1;
+            if (self->off < self->len && self->buf[self->off] == COL_MLLP_CR) {
+                self->off++;
+            }
+            self->dropping = false;
+            return true;
+        }
     }
-    self->off = (size_t)(fs - self->buf) + 1;
-    if (self->off < self->len && self->buf[self->off] == COL_MLLP_CR) {
-        self->off++;
-    }
-    self->dropping = false;
-    return true;
+    self->off = self->len;
+    return false;
 }
 
 /* Move off to the next <VT>, counting what lies before it as garbage. */

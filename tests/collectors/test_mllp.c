@@ -123,6 +123,27 @@ START_TEST(test_mllp_oversize)
 }
 END_TEST
 
+/* A runaway frame cut off by the next <VT> (the sender gave up on it and
+ * started again) loses only itself, however TCP split the bytes. */
+START_TEST(test_mllp_oversize_then_new_frame)
+{
+    col_mllp_t *d = col_mllp_new(16);
+    const uint8_t *msg;
+    size_t len;
+    char big[40];
+    memset(big, 'x', sizeof big);
+    col_mllp_push(d, "\x0b", 1);
+    col_mllp_push(d, big, sizeof big);
+    ck_assert_int_eq(col_mllp_next(d, &msg, &len), COL_MLLP_OVERSIZE);
+    col_mllp_push(d, big, 3);
+    s_push_split(d, "next", 1);
+    ck_assert_int_eq(col_mllp_next(d, &msg, &len), COL_MLLP_MESSAGE);
+    ck_assert_uint_eq(len, 4);
+    ck_assert_int_eq(memcmp(msg, "next", 4), 0);
+    col_mllp_destroy(&d);
+}
+END_TEST
+
 START_TEST(test_mllp_ack_errors)
 {
     size_t alen;
@@ -321,6 +342,7 @@ mllp_suite(void)
     tcase_set_timeout(edges, 20);
     tcase_add_test(edges, test_mllp_split_and_garbage);
     tcase_add_test(edges, test_mllp_oversize);
+    tcase_add_test(edges, test_mllp_oversize_then_new_frame);
     tcase_add_test(edges, test_mllp_tcp_round_trip);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
