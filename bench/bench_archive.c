@@ -111,7 +111,10 @@ static hid_t
 s_raw_dataset(hid_t f, const char *name, size_t n, bool sealed)
 {
     hsize_t dims[2] = {n, sealed ? 0 : CD};
-    hsize_t maxd[2] = {H5S_UNLIMITED, sealed ? H5S_UNLIMITED : CD};
+    /* As the writer: one unlimited dimension each (extensible-array chunk
+     * index); sealed rows up to a fixed capacity of CS x 16384 series. */
+    hsize_t maxd[2] = {sealed ? (hsize_t)CS * 16384 : H5S_UNLIMITED,
+                       sealed ? H5S_UNLIMITED : CD};
     hsize_t chunk[2] = {CS, CD};
     hid_t sp = H5Screate_simple(2, dims, maxd);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
