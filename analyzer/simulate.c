@@ -465,9 +465,12 @@ s_write_hl7(FILE *f, const sn_event_t *ev)
     char ts[32], birth[16];
     snprintf(ts, sizeof ts, "%04d%02d%02d%02d%02d%02d", y % 10000, m % 100,
              d % 100, secs / 3600, secs / 60 % 60, secs % 60);
-    snprintf(birth, sizeof birth, "%04d%02d%02d",
-             (y - (ev->age_years > 0 ? ev->age_years : 30)) % 10000, m % 100,
-             d % 100);
+    int by = y - (ev->age_years > 0 ? ev->age_years : 30);
+    /* A visit on 29 February: the birthday is 28 February when the birth
+     * year has no 29th, so the birth date stays a real date. */
+    int bd = (m == 2 && d == 29 && !sn_day_is_leap(by)) ? 28 : d;
+    snprintf(birth, sizeof birth, "%04d%02d%02d", by % 10000, m % 100,
+             bd % 100);
     const char *code, *cc;
     s_hl7_clinic(ev->condition, &code, &cc);
     const char *sex = ev->sex == SN_SEX_MALE     ? "M"
