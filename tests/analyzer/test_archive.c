@@ -3,7 +3,8 @@
  *  Writes series with known values, reads them back and compares; adds
  *  series after SWMR has started; kills a forked writer with SIGKILL at 20
  *  random points and checks that the file opens and holds every value
- *  flushed before the kill; runs a reader process while a writer appends.
+ *  flushed before the kill; runs a reader process while a writer appends;
+ *  adds a detector to an existing file; moves an unreadable file aside.
  */
 #include "archive.h"
 #include "archive_read.h"
@@ -401,6 +402,63 @@ START_TEST(test_archive_refuses_foreign_and_newer_files)
 }
 END_TEST
 
+START_TEST(test_archive_adds_detector_keeping_values)
+{
+    ana_archive_opts_t o;
+    ana_archive_opts_default(&o);
+    o.path = s_path;
+    o.detectors = s_dets + 1; /* "cusum" only */
+    o.n_detectors = 1;
+    o.chunk_series = 2;
+    o.chunk_days = 4;
+    ana_archive_t *a = NULL;
+    ck_assert_int_eq(ana_archive_open(&o, &a, NULL), SN_OK);
+    s_series(a, "440101", NULL);
+    ana_archive_row_t row = {0, 42, NULL};
+    for (int d = DAY0; d < DAY0 + 6; d++) {
+        ck_assert_int_eq(ana_archive_put_day(a, d, &row, 1, NULL), SN_OK);
+    }
+    ana_archive_destroy(&a);
+    a = s_open(2, 4, 5); /* both detectors: the file is extended */
+    s_put(a, 1, DAY0 + 6);
+    ana_archive_destroy(&a);
+    ana_archive_read_t *r = s_reader();
+    ck_assert_uint_eq(ana_archive_read_detector_count(r), 2);
+    double v[7];
+    ck_assert_int_eq(ana_archive_read_values(r, 0, 0, 0, 7, v, NULL), SN_OK);
+    ck_assert_double_eq(v[0], 42);
+    ck_assert_double_eq(v[5], 42);
+    ck_assert_double_eq(v[6], s_value(0, DAY0 + 6));
+    ana_archive_read_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_archive_moves_unreadable_file_aside)
+{
+    /* An HDF5 signature and superblock start, then nothing HDF5 can use. */
+    FILE *fp = fopen(s_path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    const char sig[8] = "\211HDF\r\n\032\n";
+    fwrite(sig, 1, 8, fp);
+    for (int i = 0; i < 200; i++) {
+        fputc(0x5a, fp);
+    }
+    fclose(fp);
+    ana_archive_t *a = s_open(2, 4, 5);
+    const char *moved = ana_archive_moved_aside(a);
+    ck_assert_ptr_nonnull(moved);
+    ck_assert(strstr(moved, "archive.h5.unreadable-") != NULL);
+    ck_assert(ana_archive_recovered(a));
+    ck_assert_int_eq(access(moved, R_OK), 0); /* kept, not deleted */
+    s_series(a, "440101", NULL);
+    s_put(a, 1, DAY0);
+    ana_archive_destroy(&a);
+    ana_archive_read_t *r = s_reader();
+    ck_assert_uint_eq(ana_archive_read_days(r), 1);
+    ana_archive_read_destroy(&r);
+}
+END_TEST
+
 static Suite *
 archive_suite(void)
 {
@@ -416,12 +474,14 @@ archive_suite(void)
     tcase_add_test(edges, test_archive_new_series_after_swmr_start);
     tcase_add_test(edges, test_archive_kill9_keeps_flushed_values);
     tcase_add_test(edges, test_archive_reader_while_writer_appends);
+    tcase_add_test(edges, test_archive_adds_detector_keeping_values);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
     tcase_set_timeout(errors, 60);
     tcase_add_test(errors, test_archive_rejects_old_day_and_bad_rows);
     tcase_add_test(errors, test_archive_refuses_foreign_and_newer_files);
+    tcase_add_test(errors, test_archive_moves_unreadable_file_aside);
     suite_add_tcase(s, errors);
     return s;
 }
