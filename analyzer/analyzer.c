@@ -289,6 +289,11 @@ s_open_archive(ana_analyzer_t *self, sn_err_t *err)
         sn_log(SN_LOG_WARN, "analyzer", "archive_recovered", "path=\"%s\"",
                o.path);
     }
+    if (rc == SN_OK && ana_archive_moved_aside(self->archive) != NULL) {
+        sn_log(SN_LOG_ERROR, "analyzer", "archive_unreadable",
+               "path=\"%s\" moved_to=\"%s\" (kept; a new archive starts)",
+               o.path, ana_archive_moved_aside(self->archive));
+    }
     self->arows = sn_calloc(ANA_ENGINE_BLOCK, sizeof *self->arows);
     return rc;
 }
