@@ -2,16 +2,35 @@
  *
  *  Reading order: state, lifecycle (configuration, state file, archive,
  *  outbox, receiver, metrics), the sinks the pipeline calls, the record
- *  callback, checkpoints, and the loop. The state file is the pipeline's
- *  saved state followed by the transport positions; it is written to a
- *  temporary name, fsynced and renamed over the old one, then the folder is
- *  fsynced, so a kill -9 leaves either the old or the new file, whole.
+ *  callback, checkpoints, and the loop.
+ *
+ *  Durable state is a snapshot plus a journal (group commit). The snapshot
+ *  (analyzer.state) is the pipeline's saved state, the transport positions
+ *  and a generation number; it is written to a temporary name, fsynced and
+ *  renamed over the old one, then the folder is fsynced, so a kill -9
+ *  leaves either the old or the new file, whole. A checkpoint appends one
+ *  frame to the journal (analyzer.journal) instead: the pipeline's redo log
+ *  since the last checkpoint and the positions, in one write and one
+ *  fdatasync, so its cost follows what changed, not the size of the state.
+ *  A snapshot is written again only when the journal has grown past both
+ *  S_COMPACT_MIN and the last snapshot's size (and at a clean stop); the
+ *  journal is then emptied under the next generation. At start the snapshot
+ *  is loaded and the journal of its generation replayed; the positions of
+ *  the last good frame win. A checkpoint is due every `checkpoint_ms` or
+ *  after S_CKPT_RECORDS records, whichever comes first, and acknowledges
+ *  everything it covers at once.
+ *
+ *  Alerts are not held back for the checkpoint: each loop turn that raised
+ *  alerts syncs the outbox (one fsync for all of them) before the sender
+ *  runs and before any checkpoint, so an alert is durable before it leaves
+ *  and before any event that caused it is acknowledged.
  */
 #include "analyzer.h"
 
 #include "ana_config.h"
 #include "archive.h"
 #include "ingest.h"
+#include "journal.h"
 #include "sentinel/alert.h"
 #include "sentinel/log.h"
 #include "sentinel/mem.h"
@@ -30,6 +49,11 @@
 
 #define S_POS_MAGIC 0x504f5331u /* "POS1" */
 #define S_POLL_MS 50            /* receiver wait per loop turn */
+/* Records between two checkpoints at most: well under the transport's
+ * default window (100000 unacknowledged records), so a sender never waits
+ * for an ack while the checkpoint interval runs. */
+#define S_CKPT_RECORDS 32768
+#define S_COMPACT_MIN (64ull << 20) /* journal bytes before a snapshot */
 
 /* The position of one sender: the highest sequence ingested. */
 typedef struct s_pos {
@@ -56,10 +80,17 @@ struct ana_analyzer {
     sn_sender_t *sender;      /* delivers the outbox */
     s_pos_t *pos;             /* transport positions */
     size_t n_pos, cap_pos;
-    bool dirty;            /* something since the last checkpoint */
-    int64_t last_ckpt;     /* monotonic ns of the last checkpoint */
-    sn_metrics_t *metrics; /* counters */
-    s_metric_ids_t mid;    /* their ids */
+    char *journal_path;     /* state_dir/analyzer.journal */
+    ana_journal_t *journal; /* checkpoints between snapshots */
+    uint64_t gen;           /* generation of the snapshot */
+    uint64_t snap_bytes;    /* size of the last snapshot */
+    size_t since_ckpt;      /* records since the last checkpoint */
+    bool archive_dirty;     /* archive written since the last flush */
+    bool outbox_dirty;      /* alerts appended but not synced */
+    bool dirty;             /* something since the last checkpoint */
+    int64_t last_ckpt;      /* monotonic ns of the last checkpoint */
+    sn_metrics_t *metrics;  /* counters */
+    s_metric_ids_t mid;     /* their ids */
 };
 
 /* ---- sinks -------------------------------------------------------------- */
@@ -86,6 +117,7 @@ s_archive_alert(ana_analyzer_t *self, const sn_alert_t *a)
                                .upperbound = ev ? ev->upperbound : NAN,
                                .message = a->summary};
     sn_err_t err;
+    self->archive_dirty = true;
     if (ana_archive_alert(self->archive, &rec, &err) != SN_OK) {
         sn_log(SN_LOG_ERROR, "analyzer", "archive_alert", "reason=\"%s\"",
                sn_err_text(&err));
@@ -112,12 +144,12 @@ s_on_alert(const sn_alert_t *a, void *arg)
     sn_err_t err;
     int n = sn_alert_encode(a, buf, len + 1);
     if (n < 0 ||
-        sn_spool_append(self->outbox, buf, (size_t)n, NULL, &err) != SN_OK ||
-        sn_spool_flush(self->outbox, &err) != SN_OK) {
+        sn_spool_append(self->outbox, buf, (size_t)n, NULL, &err) != SN_OK) {
         sn_log(SN_LOG_ERROR, "analyzer", "outbox", "reason=\"%s\"",
                n < 0 ? "encode" : sn_err_text(&err));
     }
     free(buf);
+    self->outbox_dirty = true; /* synced before the sender or an ack */
 }
 
 /* The archive row of series `id`, registering it on first use. */
@@ -170,6 +202,7 @@ s_on_rows(sn_day_t day, const ana_engine_row_t *rows, size_t n, bool correction,
         }
     }
     sn_err_t err;
+    self->archive_dirty = true;
     int rc = ana_archive_put_day(self->archive, day, self->arows, k, &err);
     if (rc != SN_OK) {
         char d[SN_DAY_STR_MAX];
@@ -221,9 +254,14 @@ s_state_write(ana_analyzer_t *self, sn_err_t *err)
     if (rc == SN_OK) {
         rc = s_positions_save(self, f);
     }
+    uint64_t gen = self->gen + 1;
+    if (rc == SN_OK && fwrite(&gen, sizeof gen, 1, f) != 1) {
+        rc = SN_EIO;
+    }
     if (rc == SN_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
         rc = SN_EIO;
     }
+    long bytes = f != NULL ? ftell(f) : 0;
     if (f != NULL && fclose(f) != 0) {
         rc = SN_EIO;
     }
@@ -242,6 +280,8 @@ s_state_write(ana_analyzer_t *self, sn_err_t *err)
         return sn_err_set(err, rc, "state '%s': cannot write: %s",
                           self->state_path, strerror(errno));
     }
+    self->gen = gen;
+    self->snap_bytes = bytes > 0 ? (uint64_t)bytes : 0;
     return SN_OK;
 }
 
@@ -258,9 +298,107 @@ s_state_read(ana_analyzer_t *self, sn_err_t *err)
     if (rc == SN_OK) {
         rc = s_positions_load(self, f, err);
     }
+    if (rc == SN_OK && fread(&self->gen, sizeof self->gen, 1, f) != 1) {
+        self->gen = 0; /* a state written before the journal existed */
+    }
+    long bytes = ftell(f);
+    self->snap_bytes = bytes > 0 ? (uint64_t)bytes : 0;
     fclose(f);
     if (rc != SN_OK) {
         sn_err_prefix(err, "state '%s'", self->state_path);
+    }
+    return rc;
+}
+
+/* ---- journal ------------------------------------------------------------ */
+
+/* One journal frame at start: the redo log, then the positions. */
+static int
+s_on_frame(const uint8_t *p, size_t len, void *arg)
+{
+    ana_analyzer_t *self = arg;
+    uint64_t n_ops;
+    sn_err_t err;
+    if (len < 8) {
+        return SN_ECORRUPT;
+    }
+    memcpy(&n_ops, p, 8);
+    if (n_ops > len - 8 ||
+        ana_ingest_replay(self->in, p + 8, (size_t)n_ops, &err) != SN_OK) {
+        sn_log(SN_LOG_ERROR, "analyzer", "journal", "reason=\"%s\"",
+               n_ops > len - 8 ? "bad frame" : sn_err_text(&err));
+        return SN_ECORRUPT;
+    }
+    size_t rest = len - 8 - (size_t)n_ops;
+    FILE *f = rest > 0 ? fmemopen((void *)(p + 8 + n_ops), rest, "rb") : NULL;
+    if (f == NULL) {
+        return SN_ECORRUPT;
+    }
+    free(self->pos);
+    self->pos = NULL;
+    self->n_pos = self->cap_pos = 0;
+    int rc = s_positions_load(self, f, NULL);
+    fclose(f);
+    return rc;
+}
+
+static int
+s_open_journal(ana_analyzer_t *self, sn_err_t *err)
+{
+    self->journal_path =
+        sn_strdup_printf("%s/analyzer.journal", self->cfg.state_dir);
+    int rc = ana_journal_open(self->journal_path, self->gen, s_on_frame, self,
+                              &self->journal, err);
+    if (rc != SN_OK) {
+        sn_err_prefix(err, "state '%s'", self->state_path);
+        return rc;
+    }
+    ana_ingest_journal(self->in, true);
+    return SN_OK;
+}
+
+/* Append the redo log since the last checkpoint and the positions as one
+ * durable frame. */
+static int
+s_journal_write(ana_analyzer_t *self, sn_err_t *err)
+{
+    size_t n_ops;
+    const uint8_t *ops = ana_ingest_delta(self->in, &n_ops);
+    char *pos = NULL;
+    size_t n_pos = 0;
+    FILE *f = open_memstream(&pos, &n_pos);
+    int rc = f != NULL && s_positions_save(self, f) == SN_OK ? SN_OK : SN_EIO;
+    if (f != NULL && fclose(f) != 0) {
+        rc = SN_EIO;
+    }
+    size_t n_frame = 8 + n_ops;
+    uint8_t *frame = sn_malloc(n_frame);
+    uint64_t n64 = n_ops;
+    memcpy(frame, &n64, 8);
+    if (n_ops > 0) {
+        memcpy(frame + 8, ops, n_ops);
+    }
+    if (rc == SN_OK) {
+        rc = ana_journal_append(self->journal, frame, n_frame, pos, n_pos, err);
+    } else {
+        sn_err_set(err, rc, "journal: cannot encode the positions");
+    }
+    free(frame);
+    free(pos);
+    if (rc == SN_OK) {
+        ana_ingest_delta_clear(self->in);
+    }
+    return rc;
+}
+
+/* Write a full snapshot of the next generation and start its journal. */
+static int
+s_compact(ana_analyzer_t *self, sn_err_t *err)
+{
+    int rc = s_state_write(self, err);
+    if (rc == SN_OK) {
+        ana_ingest_delta_clear(self->in);
+        rc = ana_journal_reset(self->journal, self->gen, err);
     }
     return rc;
 }
@@ -414,6 +552,9 @@ ana_analyzer_new(const char *path, ana_analyzer_t **out, sn_err_t *err)
         rc = s_state_read(self, err);
     }
     if (rc == SN_OK) {
+        rc = s_open_journal(self, err);
+    }
+    if (rc == SN_OK) {
         rc = s_open_archive(self, err);
     }
     if (rc == SN_OK) {
@@ -449,6 +590,7 @@ ana_analyzer_destroy(ana_analyzer_t **self_p)
                    sn_err_text(&err));
         }
     }
+    ana_journal_destroy(&self->journal);
     sn_receiver_destroy(&self->recv);
     sn_sender_destroy(&self->sender);
     sn_spool_destroy(&self->outbox);
@@ -458,6 +600,7 @@ ana_analyzer_destroy(ana_analyzer_t **self_p)
     sn_config_destroy(&self->file);
     sn_metrics_destroy(&self->metrics);
     free(self->state_path);
+    free(self->journal_path);
     free(self->rows);
     free(self->arows);
     free(self->pos);
@@ -497,33 +640,51 @@ s_on_record(const sn_record_t *rec, void *arg)
     ana_ingest_record(self->in, rec->data, rec->len, rec->sender_id, rec->seq,
                       sn_time_now(), &err);
     s_position(self, rec->sender_id, rec->seq);
+    self->since_ckpt++;
     self->dirty = true;
     return SN_OK;
 }
 
 /* ---- checkpoints and the loop ------------------------------------------- */
 
-int
-ana_analyzer_checkpoint(ana_analyzer_t *self, sn_err_t *err)
+/* Make the state durable (a journal frame, or a snapshot when `full` or
+ * when the journal has outgrown the snapshot), then acknowledge. */
+static int
+s_checkpoint(ana_analyzer_t *self, bool full, sn_err_t *err)
 {
     int rc = SN_OK;
-    if (self->archive != NULL) {
+    if (self->archive != NULL && self->archive_dirty) {
         rc = ana_archive_flush(self->archive, err);
+        self->archive_dirty = rc != SN_OK;
     }
-    if (rc == SN_OK && self->outbox != NULL) {
+    if (rc == SN_OK && self->outbox != NULL && self->outbox_dirty) {
         rc = sn_spool_sync(self->outbox, err);
+        self->outbox_dirty = rc != SN_OK;
     }
-    if (rc == SN_OK) {
+    uint64_t jb = self->journal ? ana_journal_bytes(self->journal) : 0;
+    if (rc == SN_OK && self->journal == NULL) {
         rc = s_state_write(self, err);
+    } else if (rc == SN_OK &&
+               (full || (jb > S_COMPACT_MIN && jb > self->snap_bytes))) {
+        rc = s_compact(self, err);
+    } else if (rc == SN_OK) {
+        rc = s_journal_write(self, err);
     }
     if (rc == SN_OK && self->recv != NULL) {
         rc = sn_receiver_commit(self->recv, err);
     }
     if (rc == SN_OK) {
         self->dirty = false;
+        self->since_ckpt = 0;
         self->last_ckpt = sn_clock_ns();
     }
     return rc;
+}
+
+int
+ana_analyzer_checkpoint(ana_analyzer_t *self, sn_err_t *err)
+{
+    return s_checkpoint(self, false, err);
 }
 
 static void
@@ -568,6 +729,13 @@ s_turn(ana_analyzer_t *self, sn_err_t *err)
     if (ana_ingest_tick(self->in, sn_time_now()) > 0) {
         self->dirty = true;
     }
+    if (self->outbox_dirty) { /* alerts of this turn: durable, then sent */
+        int rc = sn_spool_sync(self->outbox, err);
+        if (rc != SN_OK) {
+            return rc;
+        }
+        self->outbox_dirty = false;
+    }
     if (self->sender != NULL) {
         int rc = sn_sender_poll(self->sender, 0, err);
         if (rc != SN_OK) {
@@ -581,7 +749,8 @@ s_turn(ana_analyzer_t *self, sn_err_t *err)
         }
     }
     int64_t due = self->last_ckpt + (int64_t)self->cfg.checkpoint_ms * 1000000;
-    if (self->dirty && sn_clock_ns() >= due) {
+    if (self->dirty &&
+        (sn_clock_ns() >= due || self->since_ckpt >= S_CKPT_RECORDS)) {
         int rc = ana_analyzer_checkpoint(self, err);
         if (rc != SN_OK) {
             return rc;
@@ -608,7 +777,7 @@ ana_analyzer_run(ana_analyzer_t *self, int stop_fd, sn_err_t *err)
             return rc;
         }
     }
-    int rc = ana_analyzer_checkpoint(self, err);
+    int rc = s_checkpoint(self, true, err); /* a clean stop: a snapshot */
     const ana_ingest_stats_t *st = ana_ingest_stats(self->in);
     sn_log(SN_LOG_INFO, "analyzer", "stop",
            "events=%llu counted=%llu duplicates=%llu rejected=%llu "

@@ -5,6 +5,14 @@
  *  leaf's series (a few bin increments), then the threshold rules and feed
  *  health (an index each). Nothing on it allocates once its leaf and series
  *  exist. Day closes and corrections run at ticks.
+ *
+ *  The redo log: with the journal on, every change to the saved state is
+ *  also recorded as a small operation (a new leaf, an accepted placement,
+ *  a day close) in a buffer the daemon appends to its journal file at each
+ *  checkpoint. Replaying the operations on the state they were recorded
+ *  against runs the same code as the live path (the dedup offer, the bins,
+ *  the watermark, feed health), with the alerts and the detectors left
+ *  out: their effects were made durable before the operations were.
  */
 #include "ingest.h"
 
@@ -21,6 +29,13 @@
 #include <unistd.h>
 
 #define S_MAGIC 0x414e4731u /* "ANG1" */
+
+/* Redo-log operation tags. */
+enum {
+    S_OP_LEAF = 'L',  /* u32 id, u8 source, condition, region, site (NUL) */
+    S_OP_EVENT = 'E', /* dedup key (2 x u64), placement (4 x u32) */
+    S_OP_CLOSE = 'C', /* i32 day, i64 now */
+};
 
 /* A closed (series, day) whose count changed. */
 typedef struct s_fix {
@@ -45,12 +60,19 @@ struct ana_ingest {
     size_t n_fix, cap_fix;
     sn_time_t now;   /* wall clock of the current call */
     size_t purge_at; /* dedup size that allows the next purge */
+    bool journal;    /* record the redo log */
+    bool replaying;  /* in ana_ingest_replay(): callbacks muted */
+    uint8_t *log;    /* redo log since the last ana_ingest_delta_clear() */
+    size_t n_log, cap_log;
 };
 
 static void
 s_on_alert(const sn_alert_t *alert, void *arg)
 {
     ana_ingest_t *self = arg;
+    if (self->replaying) {
+        return; /* raised and made durable before it was journaled */
+    }
     self->stats.alerts++;
     if (self->sinks.alert != NULL) {
         self->sinks.alert(alert, self->sinks.alert_arg);
@@ -104,6 +126,7 @@ ana_ingest_destroy(ana_ingest_t **self_p)
         fclose(self->dead);
     }
     free(self->fix);
+    free(self->log);
     ana_quota_destroy(&self->quota);
     free(self);
     *self_p = NULL;
@@ -203,14 +226,108 @@ s_unplace(ana_ingest_t *self, const ana_dedup_entry_t *old)
     }
 }
 
+/* ---- redo log ----------------------------------------------------------- */
+
+static void
+s_log_put(ana_ingest_t *self, const void *p, size_t n)
+{
+    if (self->n_log + n > self->cap_log) {
+        size_t cap = self->cap_log ? self->cap_log : 1u << 16;
+        while (cap < self->n_log + n) {
+            cap *= 2;
+        }
+        self->log = sn_realloc(self->log, cap);
+        self->cap_log = cap;
+    }
+    memcpy(self->log + self->n_log, p, n);
+    self->n_log += n;
+}
+
+static void
+s_log_event(ana_ingest_t *self, ana_dedup_key_t dk,
+            const ana_dedup_entry_t *placed)
+{
+    if (!self->journal) {
+        return;
+    }
+    uint8_t op[1 + sizeof dk + sizeof *placed];
+    op[0] = S_OP_EVENT;
+    memcpy(op + 1, &dk, sizeof dk);
+    memcpy(op + 1 + sizeof dk, placed, sizeof *placed);
+    s_log_put(self, op, sizeof op);
+}
+
+static void
+s_log_leaf(ana_ingest_t *self, uint32_t id, const sn_event_t *ev)
+{
+    if (!self->journal) {
+        return;
+    }
+    uint8_t op[6];
+    op[0] = S_OP_LEAF;
+    memcpy(op + 1, &id, 4);
+    op[5] = (uint8_t)ev->source;
+    s_log_put(self, op, sizeof op);
+    s_log_put(self, ev->condition, strlen(ev->condition) + 1);
+    s_log_put(self, ev->region, strlen(ev->region) + 1);
+    s_log_put(self, ev->site_id, strlen(ev->site_id) + 1);
+}
+
+static void
+s_log_close(ana_ingest_t *self, sn_day_t day)
+{
+    if (!self->journal) {
+        return;
+    }
+    uint8_t op[1 + 4 + 8];
+    int32_t d = day;
+    int64_t now = self->now;
+    op[0] = S_OP_CLOSE;
+    memcpy(op + 1, &d, 4);
+    memcpy(op + 5, &now, 8);
+    s_log_put(self, op, sizeof op);
+}
+
+/* ---- placements ------------------------------------------------------- */
+
+/* The state change of one placement: dedup, bins, watermark, feed health
+ * and, for a closed day, the pending correction. The live path and the
+ * replay share it, so a replay cannot drift from what was done live.
+ * @return as ana_dedup_offer(); nothing changes on a negative result. */
+static int
+s_place(ana_ingest_t *self, ana_dedup_key_t dk, const ana_dedup_entry_t *placed,
+        int cls)
+{
+    ana_dedup_entry_t old;
+    int rc = ana_dedup_offer(self->dedup, dk, placed, &old);
+    if (rc < 0) {
+        return rc;
+    }
+    if (rc == ANA_DEDUP_REVISED) {
+        self->stats.revised++;
+        s_unplace(self, &old);
+    }
+    ana_series_add(self->series, placed->leaf, placed->day, placed->count, 1);
+    const ana_series_key_t *key =
+        ana_series_leaf_key(self->series, placed->leaf);
+    ana_clock_observe(self->clock, (sn_source_t)key->source, placed->day);
+    ana_health_event(self->health, placed->leaf, key, placed->day,
+                     ana_clock_closed(self->clock));
+    if (cls == ANA_CLOCK_LATE) {
+        s_fix_add(self, placed->leaf, placed->day);
+    }
+    s_log_event(self, dk, placed);
+    return rc;
+}
+
 /* Dedup and count a valid event on `day`. */
 static int
 s_count(ana_ingest_t *self, const sn_event_t *ev, sn_day_t day, int cls,
         uint32_t leaf, sn_err_t *err)
 {
-    ana_dedup_entry_t placed = {leaf, day, ev->count, ev->revision}, old;
-    int rc = ana_dedup_offer(
-        self->dedup, ana_dedup_key(ev->site_id, ev->event_id), &placed, &old);
+    ana_dedup_entry_t placed = {leaf, day, ev->count, ev->revision};
+    int rc =
+        s_place(self, ana_dedup_key(ev->site_id, ev->event_id), &placed, cls);
     if (rc == SN_EDUP) {
         self->stats.duplicates++;
         return rc;
@@ -222,22 +339,14 @@ s_count(ana_ingest_t *self, const sn_event_t *ev, sn_day_t day, int cls,
                               : "event '%s': older than the dedup horizon",
                           ev->event_id);
     }
-    if (rc == ANA_DEDUP_REVISED) {
-        self->stats.revised++;
-        s_unplace(self, &old);
-    }
-    ana_series_add(self->series, leaf, day, ev->count, 1);
-    ana_clock_observe(self->clock, ev->source, day);
-    const ana_series_key_t *key = ana_series_leaf_key(self->series, leaf);
     if (rc == ANA_DEDUP_NEW) {
-        ana_trigger_event(self->trigger, key, day, ev->count, self->now);
+        ana_trigger_event(self->trigger,
+                          ana_series_leaf_key(self->series, leaf), day,
+                          ev->count, self->now);
     }
-    ana_health_event(self->health, leaf, key, day,
-                     ana_clock_closed(self->clock));
     self->stats.counted++;
     if (cls == ANA_CLOCK_LATE) {
         self->stats.late++;
-        s_fix_add(self, leaf, day);
         return ANA_INGEST_LATE;
     }
     return rc == ANA_DEDUP_REVISED ? ANA_INGEST_REVISED : ANA_INGEST_COUNTED;
@@ -263,8 +372,12 @@ s_leaf(ana_ingest_t *self, const sn_event_t *ev, const char *who,
                           "(analyzer.max_new_series_per_site_day)",
                           ev->event_id, who, ana_quota_limit(self->quota));
     }
-    return ana_series_leaf(self->series, ev->condition, ev->region, ev->source,
-                           ev->site_id, leaf, err);
+    int rc = ana_series_leaf(self->series, ev->condition, ev->region,
+                             ev->source, ev->site_id, leaf, err);
+    if (rc == SN_OK) {
+        s_log_leaf(self, *leaf, ev);
+    }
+    return rc;
 }
 
 static int
@@ -359,11 +472,12 @@ s_fix_run(ana_ingest_t *self)
     self->n_fix = 0;
 }
 
+/* The saved state's part of a day close: the series' windows, feed health
+ * (whose alerts the live path sends), the clock and the dedup horizon. */
 static void
-s_close(ana_ingest_t *self, sn_day_t day)
+s_close_state(ana_ingest_t *self, sn_day_t day)
 {
-    self->stats.alarms += ana_engine_close(self->engine, day);
-    ana_trigger_evaluate(self->trigger, day, self->now);
+    ana_series_advance(self->series, day);
     ana_health_close(self->health, day, self->now);
     ana_clock_close(self->clock, day);
     ana_dedup_set_horizon(self->dedup, ana_clock_horizon(self->clock));
@@ -377,6 +491,17 @@ s_close(ana_ingest_t *self, sn_day_t day)
         ana_dedup_purge(self->dedup);
         self->purge_at = ana_dedup_size(self->dedup) + cap / 8;
     }
+}
+
+/* Close `day`: detectors (which advance the windows first), rules, then
+ * the state. Health runs after the rules, as it always has. */
+static void
+s_close(ana_ingest_t *self, sn_day_t day)
+{
+    self->stats.alarms += ana_engine_close(self->engine, day);
+    ana_trigger_evaluate(self->trigger, day, self->now);
+    s_close_state(self, day);
+    s_log_close(self, day);
     self->stats.days++;
 }
 
@@ -430,6 +555,119 @@ sn_day_t
 ana_ingest_closed(const ana_ingest_t *self)
 {
     return ana_clock_closed(self->clock);
+}
+
+/* ---- redo log: the API --------------------------------------------------- */
+
+void
+ana_ingest_journal(ana_ingest_t *self, bool on)
+{
+    self->journal = on;
+}
+
+const uint8_t *
+ana_ingest_delta(const ana_ingest_t *self, size_t *len)
+{
+    *len = self->n_log;
+    return self->log;
+}
+
+void
+ana_ingest_delta_clear(ana_ingest_t *self)
+{
+    self->n_log = 0;
+}
+
+/* Replay one leaf operation at `p` (at most `n` bytes).
+ * @return the bytes used, or 0 when it does not parse or apply. */
+static size_t
+s_replay_leaf(ana_ingest_t *self, const uint8_t *p, size_t n)
+{
+    uint32_t want, got;
+    const char *str[3];
+    size_t used = 6;
+    if (n < used) {
+        return 0;
+    }
+    memcpy(&want, p + 1, 4);
+    for (int i = 0; i < 3; i++) {
+        const uint8_t *z = memchr(p + used, 0, n - used);
+        if (z == NULL) {
+            return 0;
+        }
+        str[i] = (const char *)(p + used);
+        used = (size_t)(z - p) + 1;
+    }
+    if (ana_series_leaf(self->series, str[0], str[1], (sn_source_t)p[5], str[2],
+                        &got, NULL) != SN_OK ||
+        got != want) {
+        return 0;
+    }
+    return used;
+}
+
+/* Replay one operation. @return the bytes used, or 0 on a bad one. */
+static size_t
+s_replay_op(ana_ingest_t *self, const uint8_t *p, size_t n)
+{
+    if (p[0] == S_OP_LEAF) {
+        return s_replay_leaf(self, p, n);
+    }
+    if (p[0] == S_OP_EVENT) {
+        ana_dedup_key_t dk;
+        ana_dedup_entry_t placed;
+        if (n < 1 + sizeof dk + sizeof placed) {
+            return 0;
+        }
+        memcpy(&dk, p + 1, sizeof dk);
+        memcpy(&placed, p + 1 + sizeof dk, sizeof placed);
+        if (placed.leaf >= ana_series_leaves(self->series) ||
+            s_place(self, dk, &placed,
+                    ana_clock_classify(self->clock, placed.day)) < 0) {
+            return 0;
+        }
+        return 1 + sizeof dk + sizeof placed;
+    }
+    if (p[0] == S_OP_CLOSE && n >= 13) {
+        int32_t day;
+        int64_t now;
+        memcpy(&day, p + 1, 4);
+        memcpy(&now, p + 5, 8);
+        if (day != ana_clock_next(self->clock)) {
+            return 0;
+        }
+        self->now = now;
+        s_close_state(self, day);
+        return 13;
+    }
+    return 0;
+}
+
+int
+ana_ingest_replay(ana_ingest_t *self, const uint8_t *ops, size_t len,
+                  sn_err_t *err)
+{
+    bool journal = self->journal;
+    self->journal = false;
+    self->replaying = true;
+    size_t at = 0;
+    while (at < len) {
+        size_t used = s_replay_op(self, ops + at, len - at);
+        if (used == 0) {
+            break;
+        }
+        at += used;
+    }
+    self->replaying = false;
+    self->journal = journal;
+    ana_engine_resume(self->engine, ana_clock_closed(self->clock));
+    if (at < len) {
+        return sn_err_set(err, SN_ECORRUPT,
+                          "journal: operation at byte %zu of %zu does not "
+                          "apply (tag 0x%02x)",
+                          at, len, ops[at]);
+    }
+    return SN_OK;
 }
 
 /* ---- state -------------------------------------------------------------- */

@@ -13,8 +13,11 @@
  *  The whole state (clock, dedup table, series and their bins, feed health)
  *  is saved and loaded as one stream, which the daemon writes atomically
  *  with the transport positions: after kill -9, nothing is lost or counted
- *  twice. The daemon (analyzer.h), the scenario tests and the benchmark all
- *  drive this module.
+ *  twice. Between two such snapshots the daemon journals only what changed:
+ *  with ana_ingest_journal() on, every change to that state is recorded as
+ *  a compact redo log (a new leaf, an accepted placement, a day close), and
+ *  ana_ingest_replay() applies it again after a load. The daemon (analyzer.h),
+ * the scenario tests and the benchmark all drive this module.
  *
  *  Threading: not thread-safe; one ingest belongs to one thread, which also
  *  runs every callback.
@@ -22,6 +25,7 @@
 #ifndef SENTINEL_ANALYZER_INGEST_H
 #define SENTINEL_ANALYZER_INGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,6 +114,25 @@ const ana_engine_t *ana_ingest_engine(const ana_ingest_t *self);
 
 /** @return the last closed day, or INT32_MIN. */
 sn_day_t ana_ingest_closed(const ana_ingest_t *self);
+
+/** Record (on) or stop recording (off) the redo log of state changes. */
+void ana_ingest_journal(ana_ingest_t *self, bool on);
+
+/** @return the redo log recorded since the last ana_ingest_delta_clear(),
+ *  `*len` bytes (borrowed; valid until the next ingest call). */
+const uint8_t *ana_ingest_delta(const ana_ingest_t *self, size_t *len);
+
+/** Forget the recorded redo log (it has been made durable). */
+void ana_ingest_delta_clear(ana_ingest_t *self);
+
+/** Apply a redo log recorded by a pipeline of the same configuration on
+ *  top of the state it was recorded against (a load, then earlier logs in
+ *  order). Alerts are not raised again and detectors do not run; days with
+ *  corrections are evaluated again at the next tick.
+ *  @return SN_OK, or SN_ECORRUPT naming the byte that does not apply (the
+ *  operations before it are applied). */
+int ana_ingest_replay(ana_ingest_t *self, const uint8_t *ops, size_t len,
+                      sn_err_t *err);
 
 /** Save the whole state to `f`. @return SN_OK or SN_EIO. */
 int ana_ingest_save(const ana_ingest_t *self, FILE *f);

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -210,6 +211,30 @@ s_checkpoint_ms(void)
     return v >= 10 ? v : 200;
 }
 
+/* User + system CPU seconds used so far by process `pid` (all threads),
+ * from /proc/PID/stat; 0 when it cannot be read. */
+static double
+s_proc_cpu(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f != NULL) {
+        fclose(f);
+    }
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (p == NULL || sscanf(p + 2,
+                            "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                            "%lu %lu",
+                            &ut, &st) != 2) {
+        return 0;
+    }
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static pid_t
 s_daemon(const char *bin, const char *config)
 {
@@ -291,6 +316,9 @@ s_bench_daemon(const char *bin, const char *tmp, uint64_t n)
         sn_sender_poll(s, 20, NULL);
     }
     int64_t t1 = sn_clock_ns();
+    /* The daemon's CPU time up to the last ack, read from /proc before the
+     * stop (its last snapshot at SIGTERM is not part of the figure). */
+    double cpu = s_proc_cpu(pid);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     sn_sender_destroy(&s);
@@ -303,6 +331,9 @@ s_bench_daemon(const char *bin, const char *tmp, uint64_t n)
            " + archive + a checkpoint before acks every %d ms): %.0f events/s "
            "over %llu events, %.0f%% of raw ZeroMQ\n",
            s_checkpoint_ms(), ours, (unsigned long long)n, 100 * ours / raw);
+    printf("  the daemon used %.2f CPU-s (all its threads) over %.2f s: %.0f "
+           "events per daemon CPU-second\n",
+           cpu, s_secs(t1 - t0), cpu > 0 ? (double)n / cpu : 0.0);
     printf("raw ZeroMQ, same bytes in the same message sizes (%zu B per "
            "%d-event message): %.0f events/s\n",
            per_msg, BATCH, raw);
