@@ -2,19 +2,21 @@
  *
  *  Linear probing over a power-of-two array of 32-byte entries. An entry is
  *  empty when both fingerprint words are zero (the key function never makes
- *  that). The table is kept at most 7/8 full; moving the horizon rebuilds it
- *  without the expired entries, which is also how deletion is done (no
- *  tombstones on the hot path). Moving the horizon is O(1): an expired
- *  entry is treated as absent and its slot reused by the same key; the
- *  table is rebuilt only when it fills up or the owner purges it (the
- *  analyzer does at a day close when it is over 3/4 full). Nothing on the
- *  offer path allocates, except that rebuild.
+ *  that). The table is kept at most 7/8 full. Moving the horizon is O(1):
+ *  an expired entry is treated as absent and its slot reused by the same
+ *  key. Expired entries are reclaimed only when the table fills up or the
+ *  owner purges it (the analyzer does at a day close when it is over 3/4
+ *  full), by one sequential sweep that deletes them in place with backward
+ *  shifting (Knuth's Algorithm R for linear probing): no tombstones, no
+ *  second table, no re-hashing of the live entries. Nothing on the offer
+ *  path allocates.
  */
 #include "dedup.h"
 
 #include "sentinel/mem.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,11 +114,18 @@ ana_dedup_key(const char *site, const char *event_id)
     return key;
 }
 
+/* The home slot of a fingerprint (where its probe starts). */
+static size_t
+s_home(const ana_dedup_t *self, uint64_t h1, uint64_t h2)
+{
+    return (size_t)(h2 ^ (h1 >> 29)) & self->mask;
+}
+
 /* The slot holding `key`, or the empty slot where it would go. */
 static s_slot_t *
 s_probe(const ana_dedup_t *self, ana_dedup_key_t key)
 {
-    size_t i = (size_t)(key.h2 ^ (key.h1 >> 29)) & self->mask;
+    size_t i = s_home(self, key.h1, key.h2);
     for (;;) {
         s_slot_t *s = &self->slots[i];
         if ((s->h1 == key.h1 && s->h2 == key.h2) || s->h1 == 0) {
@@ -126,8 +135,8 @@ s_probe(const ana_dedup_t *self, ana_dedup_key_t key)
     }
 }
 
-/* Rebuild the table without the entries before the horizon. */
-static void s_rebuild(ana_dedup_t *self);
+/* Delete the entries before the horizon, in place. */
+static void s_sweep(ana_dedup_t *self);
 
 int
 ana_dedup_offer(ana_dedup_t *self, ana_dedup_key_t key,
@@ -150,7 +159,7 @@ ana_dedup_offer(ana_dedup_t *self, ana_dedup_key_t key,
         return ANA_DEDUP_NEW;
     }
     if (self->size >= self->capacity) {
-        s_rebuild(self);
+        s_sweep(self);
         if (self->size >= self->capacity) {
             return SN_EFULL;
         }
@@ -187,19 +196,47 @@ s_insert_slot(ana_dedup_t *self, const s_slot_t *from)
     *s = *from;
 }
 
+/* Empty slot `hole` by backward shifting: each later entry of its probe
+ * run whose home is not cyclically in (hole, j] moves into the hole, which
+ * moves on to where the entry was, so every entry stays reachable from its
+ * home without tombstones. */
 static void
-s_rebuild(ana_dedup_t *self)
+s_delete_at(ana_dedup_t *self, size_t hole)
 {
-    s_slot_t *old = self->slots;
-    size_t n = self->mask + 1;
-    self->slots = sn_calloc(n, sizeof *self->slots);
-    self->size = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (old[i].h1 != 0 && old[i].entry.day >= self->horizon) {
-            s_insert_slot(self, &old[i]);
+    size_t j = hole;
+    for (;;) {
+        j = (j + 1) & self->mask;
+        const s_slot_t *s = &self->slots[j];
+        if (s->h1 == 0) {
+            break;
+        }
+        size_t k = s_home(self, s->h1, s->h2);
+        bool stays = hole <= j ? (hole < k && k <= j) : (hole < k || k <= j);
+        if (!stays) {
+            self->slots[hole] = *s;
+            hole = j;
         }
     }
-    free(old);
+    memset(&self->slots[hole], 0, sizeof self->slots[hole]);
+    self->size--;
+}
+
+/* One pass over the slots. After a deletion the same index is looked at
+ * again, since an entry may have moved into it. Holes only move forward
+ * from the cursor (or wrap into slots already swept, which hold live
+ * entries), so no expired entry is left behind the cursor. */
+static void
+s_sweep(ana_dedup_t *self)
+{
+    size_t i = 0;
+    while (i <= self->mask) {
+        const s_slot_t *s = &self->slots[i];
+        if (s->h1 != 0 && s->entry.day < self->horizon) {
+            s_delete_at(self, i);
+        } else {
+            i++;
+        }
+    }
 }
 
 void
@@ -213,7 +250,7 @@ ana_dedup_set_horizon(ana_dedup_t *self, sn_day_t oldest)
 void
 ana_dedup_purge(ana_dedup_t *self)
 {
-    s_rebuild(self);
+    s_sweep(self);
 }
 
 sn_day_t

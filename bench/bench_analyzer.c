@@ -235,6 +235,26 @@ s_proc_cpu(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* The main thread of `pid`: seconds on a CPU and seconds runnable but
+ * waiting for one (/proc/PID/schedstat), to tell a loaded machine from a
+ * slow daemon. */
+static void
+s_proc_sched(pid_t pid, double *run, double *wait)
+{
+    char path[64];
+    unsigned long long r = 0, w = 0;
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL || fscanf(f, "%llu %llu", &r, &w) != 2) {
+        r = w = 0;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    *run = (double)r / 1e9;
+    *wait = (double)w / 1e9;
+}
+
 static pid_t
 s_daemon(const char *bin, const char *config)
 {
@@ -318,7 +338,8 @@ s_bench_daemon(const char *bin, const char *tmp, uint64_t n)
     int64_t t1 = sn_clock_ns();
     /* The daemon's CPU time up to the last ack, read from /proc before the
      * stop (its last snapshot at SIGTERM is not part of the figure). */
-    double cpu = s_proc_cpu(pid);
+    double cpu = s_proc_cpu(pid), run, runq;
+    s_proc_sched(pid, &run, &runq);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     sn_sender_destroy(&s);
@@ -334,6 +355,9 @@ s_bench_daemon(const char *bin, const char *tmp, uint64_t n)
     printf("  the daemon used %.2f CPU-s (all its threads) over %.2f s: %.0f "
            "events per daemon CPU-second\n",
            cpu, s_secs(t1 - t0), cpu > 0 ? (double)n / cpu : 0.0);
+    printf("  its main thread: %.2f s on a CPU (%.0f events per main-thread "
+           "CPU-second), %.2f s runnable but waiting for a CPU\n",
+           run, run > 0 ? (double)n / run : 0.0, runq);
     printf("raw ZeroMQ, same bytes in the same message sizes (%zu B per "
            "%d-event message): %.0f events/s\n",
            per_msg, BATCH, raw);

@@ -83,6 +83,46 @@ START_TEST(test_dedup_horizon_purges_and_refuses)
 }
 END_TEST
 
+/* A full table (7/8 of its slots) has long probe runs that wrap around
+ * the end: the in-place purge must keep every live entry reachable. */
+START_TEST(test_dedup_purge_in_place_keeps_every_live_entry)
+{
+    ana_dedup_t *d = ana_dedup_new(1792); /* 2048 slots, 7/8 full */
+    char id[32];
+    ana_dedup_entry_t old, got;
+    for (int i = 0; i < 1792; i++) {
+        snprintf(id, sizeof id, "e%d", i);
+        ana_dedup_entry_t e = s_at((uint32_t)i, 200 + i % 7, 1, 0);
+        ck_assert_int_eq(ana_dedup_offer(d, ana_dedup_key("s", id), &e, &old),
+                         ANA_DEDUP_NEW);
+    }
+    ana_dedup_set_horizon(d, 203); /* days 200..202 expire: 3 of 7 */
+    ana_dedup_purge(d);
+    ck_assert_uint_eq(ana_dedup_size(d), 1792 / 7 * 4);
+    for (int i = 0; i < 1792; i++) {
+        snprintf(id, sizeof id, "e%d", i);
+        int rc = ana_dedup_find(d, ana_dedup_key("s", id), &got);
+        if (i % 7 < 3) {
+            ck_assert_int_eq(rc, SN_ENOTFOUND);
+        } else {
+            ck_assert_msg(rc == SN_OK && got.leaf == (uint32_t)i,
+                          "live entry %d lost by the purge", i);
+        }
+    }
+    /* The freed room takes new keys, and nothing live is counted twice. */
+    for (int i = 0; i < 768; i++) {
+        snprintf(id, sizeof id, "n%d", i);
+        ana_dedup_entry_t e = s_at(0, 210, 1, 0);
+        ck_assert_int_eq(ana_dedup_offer(d, ana_dedup_key("s", id), &e, &old),
+                         ANA_DEDUP_NEW);
+    }
+    ana_dedup_entry_t again = s_at(0, 206, 1, 0);
+    ck_assert_int_eq(ana_dedup_offer(d, ana_dedup_key("s", "e6"), &again, &old),
+                     SN_EDUP);
+    ana_dedup_destroy(&d);
+}
+END_TEST
+
 START_TEST(test_dedup_survives_save_and_load)
 {
     char *dir = ts_tmpdir();
@@ -169,6 +209,7 @@ dedup_suite(void)
     tcase_set_timeout(edges, 20);
     tcase_add_test(edges, test_dedup_keys_differ_by_site);
     tcase_add_test(edges, test_dedup_horizon_purges_and_refuses);
+    tcase_add_test(edges, test_dedup_purge_in_place_keeps_every_live_entry);
     tcase_add_test(edges, test_dedup_survives_save_and_load);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
