@@ -4,13 +4,16 @@
  *  from the transport's receiver (ZeroMQ or Kafka), every closed day goes
  *  to the HDF5 archive, every alert goes to the archive's alert table and,
  *  encoded as a record, into a durable outbox spool that a transport sender
- *  delivers to the alerting daemon. Every `checkpoint_ms` the daemon makes
- *  its state durable in this order: flush the archive, sync the outbox,
- *  write the state file (the pipeline's state and the transport positions,
- *  replaced atomically), and only then acknowledge the transport. After a
- *  kill -9 the state file and the positions come back together, the senders
- *  resend what was not acknowledged, and dedup drops anything seen twice:
- *  nothing lost, nothing counted twice.
+ *  delivers to the alerting daemon. Every `checkpoint_ms` (or sooner, after
+ *  a number of records) the daemon makes its state durable in this order:
+ *  flush the archive, sync the outbox, append what changed and the
+ *  transport positions to the journal (or, now and then, replace the whole
+ *  state file), and only then acknowledge everything received. After a
+ *  kill -9 the state file, the journal and the positions come back
+ *  together, the senders resend what was not acknowledged, and dedup drops
+ *  anything seen twice: nothing lost, nothing counted twice. Alerts are
+ *  synced to the outbox in the loop turn that raised them, before they are
+ *  sent and before anything that caused them is acknowledged.
  *
  *  Threading: one analyzer per process, on the thread that created it; the
  *  transport and the metrics server run helper threads of their own.
