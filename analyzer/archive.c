@@ -241,24 +241,24 @@ s_rows_reserve(ana_archive_t *self, size_t n)
 static int
 s_load_rows(ana_archive_t *self)
 {
-    size_t n = (size_t)ana_ar_extent(self->keyds[0], 0);
+    size_t n = ana_ar_key_rows(self->keyds);
     s_rows_reserve(self, n > 0 ? n : 1); /* never memset(NULL): UBSan */
     memset(self->rows, 0, self->rows_cap * sizeof(s_row_t));
     for (size_t i = 0; i < ANA_AR_NKEYPART && n > 0; i++) {
         size_t sz = ana_ar_keypart_size(i);
         char *buf = sn_calloc(n, sz);
-        hid_t t = ana_ar_str_type(sz);
-        herr_t rc =
-            H5Dread(self->keyds[i], t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-        H5Tclose(t);
-        for (size_t r = 0; r < n && rc >= 0; r++) {
+        int rc = ana_ar_read_keys(self->keyds[i], sz, n, buf);
+        for (size_t r = 0; r < n && rc == SN_OK; r++) {
             memcpy(self->rows[r].part[i], buf + r * sz, sz);
             self->rows[r].part[i][sz - 1] = '\0';
         }
         free(buf);
-        if (rc < 0) {
+        if (rc != SN_OK) {
             return SN_EARCHIVE;
         }
+    }
+    while (n > 0 && self->rows[n - 1].part[ANA_AR_NKEYPART - 1][0] == '\0') {
+        n--; /* keys a kill cut short: the row is registered again */
     }
     self->nrows = self->rows_in_file = n;
     size_t cap = 1024;
@@ -296,7 +296,7 @@ s_fill_recent_rows(ana_archive_t *self, size_t r0, size_t r1)
 static int
 s_load_time(ana_archive_t *self)
 {
-    self->time_in_file = (size_t)ana_ar_extent(self->time_ds, 0);
+    self->time_in_file = ana_ar_time_len(self->time_ds);
     /* A writer killed while sealing leaves extents grown past the
      * committed count: that block is sealed again. */
     self->sealed =
@@ -342,8 +342,7 @@ s_prepare(ana_archive_t *self, const ana_archive_opts_t *opts, sn_err_t *err)
     if (info.moved[0] != '\0') {
         self->moved = sn_strdup(info.moved);
     }
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    hid_t fapl = ana_ar_writer_fapl();
     self->file = H5Fopen(self->path, H5F_ACC_RDWR, fapl);
     H5Pclose(fapl);
     if (self->file < 0) {
@@ -613,11 +612,17 @@ ana_archive_flush(ana_archive_t *self, sn_err_t *err)
             rc = s_write_column(self, c);
         }
     }
-    if (rc == SN_OK) {
-        rc = s_sync_time(self);
-    }
+    /* Two commit points: the data first, durable, then the time axis that
+     * makes it visible (HDF5 may write a grown extent before the raw data
+     * of the same flush). */
     if (rc == SN_OK && H5Fflush(self->file, H5F_SCOPE_LOCAL) < 0) {
         rc = SN_EARCHIVE;
+    }
+    if (rc == SN_OK && self->sealed + self->used > self->time_in_file) {
+        rc = s_sync_time(self);
+        if (rc == SN_OK && H5Fflush(self->file, H5F_SCOPE_LOCAL) < 0) {
+            rc = SN_EARCHIVE;
+        }
     }
     if (rc != SN_OK) {
         return sn_err_set(err, rc, "%s: flush failed", self->path);

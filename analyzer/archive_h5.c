@@ -364,6 +364,61 @@ ana_ar_read_day0(hid_t time_ds, int32_t *out)
 }
 
 size_t
+ana_ar_key_rows(const hid_t *keyds)
+{
+    size_t n = SIZE_MAX;
+    for (size_t i = 0; i < ANA_AR_NKEYPART; i++) {
+        size_t m = (size_t)ana_ar_extent(keyds[i], 0);
+        n = m < n ? m : n;
+    }
+    return n;
+}
+
+int
+ana_ar_read_keys(hid_t ds, size_t sz, size_t n, char *buf)
+{
+    if (n == 0) {
+        return SN_OK;
+    }
+    hid_t t = ana_ar_str_type(sz);
+    hsize_t off = 0, cnt = n;
+    hid_t fs = H5Dget_space(ds);
+    hid_t ms = H5Screate_simple(1, &cnt, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+    herr_t rc = H5Dread(ds, t, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Tclose(t);
+    return rc < 0 ? SN_EARCHIVE : SN_OK;
+}
+
+size_t
+ana_ar_time_len(hid_t time_ds)
+{
+    size_t n = (size_t)ana_ar_extent(time_ds, 0);
+    size_t k = n < 64 ? n : 64;
+    if (k == 0) {
+        return 0;
+    }
+    int32_t days[64];
+    hsize_t off = n - k, cnt = k;
+    hid_t fs = H5Dget_space(time_ds);
+    hid_t ms = H5Screate_simple(1, &cnt, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+    herr_t rc = H5Dread(time_ds, H5T_NATIVE_INT32, ms, fs, H5P_DEFAULT, days);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (rc < 0) {
+        return 0;
+    }
+    while (k > 0 && days[k - 1] == 0) { /* the fill value: never written */
+        k--;
+        n--;
+    }
+    return n;
+}
+
+size_t
 ana_ar_read_sealed(hid_t ds, const hid_t *main, size_t nfields, bool refresh)
 {
     size_t sealed = SIZE_MAX;
@@ -386,6 +441,18 @@ ana_ar_read_sealed(hid_t ds, const hid_t *main, size_t nfields, bool refresh)
         return SIZE_MAX;
     }
     return (size_t)v < sealed ? (size_t)v : sealed;
+}
+
+hid_t
+ana_ar_writer_fapl(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    /* The writer's own OFD lock (archive.c) keeps a second writer out.
+     * HDF5's flock would also refuse the writer while any reader has the
+     * file open, e.g. a `sentinel query` during an analyzer restart. */
+    H5Pset_file_locking(fapl, 0, 1);
+    return fapl;
 }
 
 void

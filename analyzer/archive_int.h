@@ -132,12 +132,31 @@ void ana_ar_alert_rec_fill(ana_ar_alert_rec_t *rec,
  *  success). @return SN_OK or SN_EARCHIVE. */
 int ana_ar_read_day0(hid_t time_ds, int32_t *out);
 
+/** @return the rows of the key table `keyds` (ANA_AR_NKEYPART columns)
+ *  that every column holds: a kill can cut the columns' growth apart. */
+size_t ana_ar_key_rows(const hid_t *keyds);
+
+/** Read the first `n` strings of `sz` bytes of key column `ds` into buf.
+ *  @return SN_OK or SN_EARCHIVE. */
+int ana_ar_read_keys(hid_t ds, size_t sz, size_t n, char *buf);
+
+/** @return the length of the time axis `time_ds` without trailing
+ *  elements that hold the fill value 0 (1970-01-01, never a data day):
+ *  a writer killed after HDF5 wrote the grown extent but before the days
+ *  themselves leaves those, and they are not committed. 0 on an error. */
+size_t ana_ar_time_len(hid_t time_ds);
+
 /** Read the committed sealed column count: the one element of the
  *  "sealed" dataset (refreshed first when `refresh`), or, in a file made
  *  before it existed (`ds` < 0), the smallest day extent of `main`.
  *  @return the count, or SIZE_MAX on an HDF5 error. */
 size_t ana_ar_read_sealed(hid_t ds, const hid_t *main, size_t nfields,
                           bool refresh);
+
+/** @return a new file-access property list for the writer: latest format
+ *  (SWMR needs it), HDF5's own file locking off (the writer holds its own
+ *  lock). Caller closes it. */
+hid_t ana_ar_writer_fapl(void);
 
 /** Turn off HDF5's printing of its error stack (library code never prints;
  *  errors come back as codes). Process-wide and idempotent. */

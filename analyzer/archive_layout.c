@@ -262,8 +262,7 @@ s_create_layout(hid_t file, const ana_archive_opts_t *opts)
 static hid_t
 s_fapl(bool clear_flags)
 {
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    hid_t fapl = ana_ar_writer_fapl();
     if (clear_flags) {
         /* What `h5clear -s` does: HDF5 1.10 registers this file-access
          * property to clear the superblock's status flags on open. */

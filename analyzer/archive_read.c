@@ -86,6 +86,9 @@ ana_archive_read_open(const char *path, ana_archive_read_t **out, sn_err_t *err)
      * its sleep each time; HDF5's default of 100 attempts turns a damaged
      * block into an endless wait. 20 attempts wait about a second. */
     H5Pset_metadata_read_attempts(fapl, S_READ_ATTEMPTS);
+    /* As the writer (HDF5 refuses a second open of a file in one process
+     * whose locking setting differs): no flock, SWMR needs none. */
+    H5Pset_file_locking(fapl, 0, 1);
     self->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
     if (self->file < 0) {
         self->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -190,6 +193,10 @@ s_load_keys(ana_archive_read_t *self, size_t n)
         free(self->keys[i]);
         self->keys[i] = buf;
     }
+    size_t sz = ana_ar_keypart_size(ANA_AR_NKEYPART - 1);
+    while (n > 0 && self->keys[ANA_AR_NKEYPART - 1][(n - 1) * sz] == '\0') {
+        n--; /* keys a killed writer cut short are not committed */
+    }
     self->nseries = n;
     return SN_OK;
 }
@@ -228,7 +235,7 @@ int
 ana_archive_read_refresh(ana_archive_read_t *self, sn_err_t *err)
 {
     H5Drefresh(self->time_ds);
-    self->ndays = (size_t)ana_ar_extent(self->time_ds, 0);
+    self->ndays = ana_ar_time_len(self->time_ds);
     for (size_t f = 0; f < self->nfields; f++) {
         H5Drefresh(self->main[f]);
         H5Drefresh(self->recent[f]);
