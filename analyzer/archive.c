@@ -335,6 +335,7 @@ s_prepare(ana_archive_t *self, const ana_archive_opts_t *opts, sn_err_t *err)
     if (rc == SN_OK && info.replaced) {
         rc = s_lock(self, err);
     }
+    self->file = info.file;
     if (rc != SN_OK) {
         return rc;
     }
@@ -342,9 +343,11 @@ s_prepare(ana_archive_t *self, const ana_archive_opts_t *opts, sn_err_t *err)
     if (info.moved[0] != '\0') {
         self->moved = sn_strdup(info.moved);
     }
-    hid_t fapl = ana_ar_writer_fapl();
-    self->file = H5Fopen(self->path, H5F_ACC_RDWR, fapl);
-    H5Pclose(fapl);
+    if (self->file < 0) {
+        hid_t fapl = ana_ar_writer_fapl();
+        self->file = H5Fopen(self->path, H5F_ACC_RDWR, fapl);
+        H5Pclose(fapl);
+    }
     if (self->file < 0) {
         return sn_err_set(err, SN_EARCHIVE, "%s: HDF5 cannot open the file",
                           self->path);

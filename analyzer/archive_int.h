@@ -106,6 +106,7 @@ typedef struct ana_ar_open {
     bool recovered;   /* a killed writer's flags were cleared */
     bool replaced;    /* a new file (new inode) is now at the path */
     char moved[1024]; /* where an unreadable file was moved, or "" */
+    hid_t file;       /* the file open read-write (not SWMR), or -1 */
 } ana_ar_open_t;
 
 /** Make the file at `path` ready for the writer, who holds the lock on
@@ -113,7 +114,8 @@ typedef struct ana_ar_open {
  *  layout when empty; clear the flags of a killed writer; move a file HDF5
  *  cannot open aside (never deleting it) and start a new one; add the
  *  configured detectors that are missing. Every structural change is made
- *  in a copy renamed over `path` (info->replaced: re-take the lock).
+ *  in a copy renamed over `path` (info->replaced: re-take the lock);
+ *  otherwise info->file is the file, open read-write, the caller's.
  *  @return SN_OK, SN_EIO, SN_EARCHIVE or SN_EUNSUPPORTED. */
 int ana_ar_open_file(const char *path, int fd, const ana_archive_opts_t *opts,
                      ana_ar_open_t *info, sn_err_t *err);

@@ -453,7 +453,11 @@ s_open_existing(const char *path, int fd, const ana_archive_opts_t *opts,
         snprintf(p, sizeof p, ANA_AR_DETECTORS "/%s", opts->detectors[i]);
         missing |= H5Lexists(f, p, H5P_DEFAULT) <= 0;
     }
-    H5Fclose(f); /* also writes the cleared flags */
+    if (rc == SN_OK && !missing) {
+        info->file = f;
+        return SN_OK;
+    }
+    H5Fclose(f);
     if (rc == SN_OK && missing) {
         rc = s_build(path, path, opts);
         info->replaced = rc == SN_OK;
@@ -470,6 +474,7 @@ ana_ar_open_file(const char *path, int fd, const ana_archive_opts_t *opts,
 {
     struct stat st;
     memset(info, 0, sizeof *info);
+    info->file = H5I_INVALID_HID;
     if (fstat(fd, &st) == 0 && st.st_size == 0) {
         if (s_build(path, NULL, opts) != SN_OK) {
             return sn_err_set(err, SN_EIO, "%s: cannot create the archive",
