@@ -30,7 +30,7 @@
 #define ANA_AR_NKEYPART 5       /* key, condition, region, source, site */
 #define ANA_AR_NDETFIELD 4      /* expected, upperbound, score, alarm */
 #define ANA_AR_ALARM_FILL -1    /* alarm value of a day never put */
-#define ANA_AR_CAP_CHUNKS 16384 /* sealed rows: chunk_series x this, max */
+#define ANA_AR_CAP_CHUNKS 1024 /* sealed rows: chunk_series x this, max */
 
 typedef ana_archive_alert_rec_t ana_ar_alert_rec_t; /* the alerts table */
 

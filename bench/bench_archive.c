@@ -112,8 +112,8 @@ s_raw_dataset(hid_t f, const char *name, size_t n, bool sealed)
 {
     hsize_t dims[2] = {n, sealed ? 0 : CD};
     /* As the writer: one unlimited dimension each (extensible-array chunk
-     * index); sealed rows up to a fixed capacity of CS x 16384 series. */
-    hsize_t maxd[2] = {sealed ? (hsize_t)CS * 16384 : H5S_UNLIMITED,
+     * index); sealed rows up to a fixed capacity of CS x 1024 series. */
+    hsize_t maxd[2] = {sealed ? (hsize_t)CS * 1024 : H5S_UNLIMITED,
                        sealed ? H5S_UNLIMITED : CD};
     hsize_t chunk[2] = {CS, CD};
     hid_t sp = H5Screate_simple(2, dims, maxd);
