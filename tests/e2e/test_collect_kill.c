@@ -243,14 +243,19 @@ START_TEST(test_collect_receiver_down_then_drain)
 {
     int down_s = getenv("SENTINEL_E2E_LONG") ? 30 : 3;
     pid_t col = s_start_collector();
+    char *seg =
+        sn_strdup_printf("%s/spool/seg-00000000000000000001.log", s_dir);
+    struct stat st = {0};
+    /* Wait (bounded) until records are spooled: a busy or sanitized build
+     * may take longer than the down time to parse the first ones. */
+    for (int i = 0; i < 600 && (stat(seg, &st) != 0 || st.st_size == 0);
+         i++) {
+        s_sleep_ms(100);
+    }
+    ck_assert_int_gt(st.st_size, 0); /* spooled, not yet acknowledged */
     s_sleep_ms(down_s * 1000L);
     int status;
     ck_assert_int_eq(waitpid(col, &status, WNOHANG), 0); /* still waiting */
-    char *seg =
-        sn_strdup_printf("%s/spool/seg-00000000000000000001.log", s_dir);
-    struct stat st;
-    ck_assert_int_eq(stat(seg, &st), 0); /* spooled, not yet acknowledged */
-    ck_assert_int_gt(st.st_size, 0);
     free(seg);
     pid_t sink = s_start_sink();
     ck_assert_int_eq(s_wait(col, 120), 0);
