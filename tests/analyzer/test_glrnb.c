@@ -5,6 +5,7 @@
  *  streaming form against the batch form, and the errors: a missing count
  *  in the training periods, unsupported settings.
  */
+#include "refdata.h"
 #include "support.h"
 
 #include "sentinel/detector.h"
@@ -16,101 +17,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double s_cnt[400];
-static sn_day_t s_day[400];
-
-/* Read a reference series (t,date,count). @return its length. */
-static size_t
-s_load(const char *name)
-{
-    char *rel = sn_strdup_printf("series/%s.csv", name);
-    char *path = ts_reference_path(rel);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    char line[128], date[16], count[16];
-    size_t n = 0;
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    while (n < 400 && fgets(line, sizeof line, f) &&
-           sscanf(line, "%*d,%15[^,],%15s", date, count) == 2) {
-        sn_day_parse(date, &s_day[n]);
-        s_cnt[n++] = strcmp(count, "NA") == 0 ? NAN : atof(count);
-    }
-    fclose(f);
-    free(rel);
-    free(path);
-    return n;
-}
-
-/* Compare points from..to with R's out/<name>__<case>.csv. */
-static void
-s_compare(const char *name, const char *cs, const sn_det_point_t *pt,
-          size_t from)
-{
-    char *rel = sn_strdup_printf("out/%s__%s.csv", name, cs);
-    char *path = ts_reference_path(rel);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    char line[160], ub[32], al[8];
-    int t, rows = 0;
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    while (fgets(line, sizeof line, f) &&
-           sscanf(line, "%d,%*[^,],%*[^,],%31[^,],%7s", &t, ub, al) == 3) {
-        const sn_det_point_t *p = &pt[(size_t)t - 1 - from];
-        if (strcmp(ub, "NA") == 0) {
-            ck_assert_msg(isnan(p->upperbound), "t=%d: NA expected", t);
-        } else {
-            double r = atof(ub);
-            ck_assert_msg(fabs(p->upperbound - r) <= 1e-5 * fabs(r) + 1e-9,
-                          "t=%d: ours %.12g, R %s", t, p->upperbound, ub);
-        }
-        ck_assert_int_eq(p->alarm, atoi(al));
-        rows++;
-    }
-    ck_assert_int_eq(rows, 208);
-    fclose(f);
-    free(rel);
-    free(path);
-}
-
-static sn_detector_t *
-s_detector(const char *method, const char *const *kv)
-{
-    sn_err_t err;
-    sn_detector_t *det = sn_detector_new(method, &err);
-    ck_assert_ptr_nonnull(det);
-    for (size_t i = 0; kv[i] != NULL; i += 2) {
-        ck_assert_msg(sn_detector_set(det, kv[i], kv[i + 1], &err) == SN_OK,
-                      "%s", err.msg);
-    }
-    return det;
-}
+static ts_ref_series_t s_ref;
 
 static const char *const s_glr[] = {"c.ARL", "5", "M", "-1", NULL};
 
 START_TEST(test_glrnb_usage)
 {
-    size_t n = s_load("salmonella.agona");
-    sn_det_input_t in = {s_cnt, s_day, n, 52, true};
+    ts_ref_load("salmonella.agona", &s_ref);
+    size_t n = s_ref.n;
+    sn_det_input_t in = {s_ref.count, s_ref.day, n, 52, true};
     sn_det_point_t out[208];
     sn_err_t err;
-    sn_detector_t *det = s_detector("glrnb", s_glr);
+    sn_detector_t *det = ts_ref_detector("glrnb", s_glr);
     ck_assert_int_eq(sn_detector_eval(det, &in, 104, 311, out, &err), 0);
-    s_compare("salmonella.agona", "glrnb", out, 104);
+    ts_ref_compare("salmonella.agona", "glrnb", out, 104, 1e-5, 208);
     sn_detector_destroy(&det);
 }
 END_TEST
 
 START_TEST(test_glrnb_stream_equals_batch)
 {
-    size_t n = s_load("influMen-meningococcus");
-    sn_det_input_t in = {s_cnt, s_day, n, 52, false};
+    ts_ref_load("influMen-meningococcus", &s_ref);
+    size_t n = s_ref.n;
+    sn_det_input_t in = {s_ref.count, s_ref.day, n, 52, false};
     sn_det_point_t *batch = sn_calloc(n, sizeof *batch), pt;
     sn_err_t err;
-    sn_detector_t *det = s_detector("glrnb", s_glr);
+    sn_detector_t *det = ts_ref_detector("glrnb", s_glr);
     ck_assert_int_eq(sn_detector_eval(det, &in, 104, n - 1, batch, &err), 0);
     sn_det_stream_t *st = sn_det_stream_new(det, 52, 104);
     for (size_t t = 0; t < n; t++) {
-        ck_assert_int_eq(sn_det_stream_push(st, s_day[t], s_cnt[t], &pt), 0);
+        ck_assert_int_eq(
+            sn_det_stream_push(st, s_ref.day[t], s_ref.count[t], &pt), 0);
         if (t >= 104) {
             ck_assert_double_eq_tol(pt.upperbound, batch[t - 104].upperbound,
                                     1e-9);
@@ -125,11 +62,12 @@ END_TEST
 
 START_TEST(test_glrnb_errors)
 {
-    size_t n = s_load("synthetic-agona-na");
-    sn_det_input_t in = {s_cnt, s_day, n, 52, true};
+    ts_ref_load("synthetic-agona-na", &s_ref);
+    size_t n = s_ref.n;
+    sn_det_input_t in = {s_ref.count, s_ref.day, n, 52, true};
     sn_det_point_t out[208];
     sn_err_t err;
-    sn_detector_t *det = s_detector("glrnb", s_glr);
+    sn_detector_t *det = ts_ref_detector("glrnb", s_glr);
     ck_assert_int_eq(sn_detector_eval(det, &in, 104, 311, out, &err),
                      SN_EINVAL);
     ck_assert_msg(strstr(err.msg, "count 150 is missing"), "%s", err.msg);
