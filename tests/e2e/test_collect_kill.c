@@ -264,8 +264,7 @@ START_TEST(test_collect_receiver_down_then_drain)
     struct stat st = {0};
     /* Wait (bounded) until records are spooled: a busy or sanitized build
      * may take longer than the down time to parse the first ones. */
-    for (int i = 0; i < 600 && (stat(seg, &st) != 0 || st.st_size == 0);
-         i++) {
+    for (int i = 0; i < 600 && (stat(seg, &st) != 0 || st.st_size == 0); i++) {
         s_sleep_ms(100);
     }
     ck_assert_int_gt(st.st_size, 0); /* spooled, not yet acknowledged */
