@@ -10,6 +10,8 @@
  *  is printed; otherwise "R: skipped (reason)". Figures only: it never
  *  fails on time.
  */
+#include "simdata.h"
+
 #include "sentinel/date.h"
 #include "sentinel/detector.h"
 #include "sentinel/mem.h"
@@ -88,47 +90,6 @@ static const bench_case_t s_cases[] = {
     {"mpm", {NULL}, NULL, 0},
     {"ewma", {NULL}, NULL, 0},
 };
-
-/* xorshift64*: a fixed seed makes the data the same in every run. */
-static double
-s_unif(uint64_t *x)
-{
-    *x ^= *x >> 12;
-    *x ^= *x << 25;
-    *x ^= *x >> 27;
-    return (double)((*x * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
-static double
-s_poisson(uint64_t *x, double mean)
-{
-    if (mean > 60) {
-        double u1 = s_unif(x), u2 = s_unif(x);
-        double z = sqrt(-2 * log(u1 + 1e-300)) * cos(2 * M_PI * u2);
-        return fmax(0, round(mean + sqrt(mean) * z));
-    }
-    double l = exp(-mean), p = s_unif(x);
-    int k = 0;
-    while (p > l) {
-        p *= s_unif(x);
-        k++;
-    }
-    return k;
-}
-
-/* Series i: seasonal Poisson counts with a level of its own and an
- * outbreak now and then. */
-static void
-s_simulate(double *y, size_t n, int freq, uint64_t seed)
-{
-    uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
-    double level = 1 + 20 * s_unif(&x);
-    for (size_t t = 0; t < n; t++) {
-        double season = 1 + 0.5 * sin(2 * M_PI * (double)t / freq);
-        double mean = level * season * (s_unif(&x) < 0.01 ? 3 : 1);
-        y[t] = s_poisson(&x, mean);
-    }
-}
 
 static sn_detector_t *
 s_detector(const bench_case_t *bc)
@@ -328,7 +289,7 @@ s_bench(const char *method, const char *r_missing)
             sn_day_from_ymd(2000, 1, 3) + (sn_day_t)(t * (daily ? 1 : 7));
     }
     for (size_t s = 0; s < N_SERIES; s++) {
-        s_simulate(d.y + s * d.n, d.n, d.freq, s + 1);
+        bench_sim_series(d.y + s * d.n, d.n, d.freq, s + 1, false);
     }
     sn_det_input_t in0 = {d.y, d.day, d.n, d.freq, true};
     int64_t first = det ? sn_detector_first(det, &in0) : -1;

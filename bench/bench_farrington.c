@@ -17,6 +17,8 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "sentinel/date.h"
+#include "simdata.h"
+
 #include "sentinel/detector.h"
 #include "sentinel/mem.h"
 
@@ -54,50 +56,6 @@ static const bench_case_t s_cases[] = {
       "alpha=0.01", NULL}},
     {"glrnb", "glrnb", {"c.ARL=5", NULL}},
 };
-
-/* xorshift64*: a fixed seed makes the data the same in every run. */
-static double
-s_unif(uint64_t *x)
-{
-    *x ^= *x >> 12;
-    *x ^= *x << 25;
-    *x ^= *x >> 27;
-    return (double)((*x * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
-static double
-s_poisson(uint64_t *x, double mean)
-{
-    if (mean > 60) {
-        double u1 = s_unif(x), u2 = s_unif(x);
-        double z = sqrt(-2 * log(u1 + 1e-300)) * cos(2 * M_PI * u2);
-        return fmax(0, round(mean + sqrt(mean) * z));
-    }
-    double l = exp(-mean), p = s_unif(x);
-    int k = 0;
-    while (p > l) {
-        p *= s_unif(x);
-        k++;
-    }
-    return k;
-}
-
-/* Series i: seasonal Poisson counts with a level of its own and an
- * outbreak now and then (the same data as bench_detect's weekly series). */
-static void
-s_simulate(double *y, size_t n, uint64_t seed, bool sparse)
-{
-    uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
-    double level = 1 + 20 * s_unif(&x);
-    if (sparse) {
-        level = 0.05 + 3 * s_unif(&x) * s_unif(&x);
-    }
-    for (size_t t = 0; t < n; t++) {
-        double season = 1 + 0.5 * sin(2 * M_PI * (double)t / 52);
-        double mean = level * season * (s_unif(&x) < 0.01 ? 3 : 1);
-        y[t] = s_poisson(&x, mean);
-    }
-}
 
 static double
 s_cpu_seconds(void)
@@ -180,7 +138,7 @@ main(int argc, char **argv)
         day[t] = sn_day_from_ymd(2010, 1, 4) + 7 * (sn_day_t)t;
     }
     for (size_t s = 0; s < nseries; s++) {
-        s_simulate(y + s * N_WEEKS, N_WEEKS, s, sparse);
+        bench_sim_series(y + s * N_WEEKS, N_WEEKS, 52, s, sparse);
     }
     printf("%zu simulated weekly series of %d weeks, single thread\n", nseries,
            N_WEEKS);
