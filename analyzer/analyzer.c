@@ -203,11 +203,17 @@ s_on_rows(sn_day_t day, const ana_engine_row_t *rows, size_t n, bool correction,
     }
     sn_err_t err;
     self->archive_dirty = true;
-    int rc = ana_archive_put_day(self->archive, day, self->arows, k, &err);
+    /* A correction may reach back into a sealed block: the archive
+     * rewrites it in place and records what changed. */
+    int rc =
+        correction
+            ? ana_archive_correct_day(self->archive, day, self->arows, k,
+                                      sn_time_now(), &err)
+            : ana_archive_put_day(self->archive, day, self->arows, k, &err);
     if (rc != SN_OK) {
         char d[SN_DAY_STR_MAX];
-        sn_log(correction && rc == SN_ETOOOLD ? SN_LOG_WARN : SN_LOG_ERROR,
-               "analyzer", correction ? "archive_correction" : "archive_day",
+        sn_log(SN_LOG_ERROR, "analyzer",
+               correction ? "archive_correction" : "archive_day",
                "day=%s reason=\"%s\"", sn_day_format(day, d),
                sn_err_text(&err));
     }
@@ -630,17 +636,16 @@ s_position(ana_analyzer_t *self, const char *sender, uint64_t seq)
     p->seq = seq;
 }
 
-/* Every record is handled here: bad ones are dead-lettered by ingest and
- * never stop the stream, so this always returns SN_OK. */
+/* Every record is handled here, a transport batch at a time (ingest
+ * overlaps the records' memory accesses): bad ones are dead-lettered by
+ * ingest and never stop the stream, so this always returns SN_OK. */
 static int
-s_on_record(const sn_record_t *rec, void *arg)
+s_on_records(const sn_record_t *recs, size_t n, void *arg)
 {
     ana_analyzer_t *self = arg;
-    sn_err_t err;
-    ana_ingest_record(self->in, rec->data, rec->len, rec->sender_id, rec->seq,
-                      sn_time_now(), &err);
-    s_position(self, rec->sender_id, rec->seq);
-    self->since_ckpt++;
+    ana_ingest_records(self->in, recs, n, sn_time_now());
+    s_position(self, recs[n - 1].sender_id, recs[n - 1].seq);
+    self->since_ckpt += n;
     self->dirty = true;
     return SN_OK;
 }
@@ -719,7 +724,8 @@ s_turn(ana_analyzer_t *self, sn_err_t *err)
                    ? 1
                    : S_POLL_MS;
     if (self->recv != NULL) {
-        int n = sn_receiver_poll(self->recv, wait, s_on_record, self, err);
+        int n =
+            sn_receiver_poll_batch(self->recv, wait, s_on_records, self, err);
         if (n < 0) {
             return n;
         }

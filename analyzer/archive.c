@@ -61,6 +61,7 @@ struct ana_archive {
     hid_t time_ds;                /* the time axis */
     hid_t alerts_ds;              /* the alerts table */
     hid_t sealed_ds;              /* committed sealed count, or -1 (old) */
+    hid_t fix_ds;                 /* the corrections table */
     s_row_t *rows;                /* every series, by row */
     size_t nrows, rows_cap;       /* rows in memory, capacity */
     size_t rows_in_file;          /* rows whose keys are written */
@@ -211,7 +212,8 @@ s_open_datasets(ana_archive_t *self)
     }
     self->time_ds = H5Dopen2(self->file, ANA_AR_TIME, H5P_DEFAULT);
     self->alerts_ds = H5Dopen2(self->file, ANA_AR_ALERTS, H5P_DEFAULT);
-    bad |= self->time_ds < 0 || self->alerts_ds < 0;
+    self->fix_ds = H5Dopen2(self->file, ANA_AR_CORRECTIONS, H5P_DEFAULT);
+    bad |= self->time_ds < 0 || self->alerts_ds < 0 || self->fix_ds < 0;
     self->sealed_ds = H5Lexists(self->file, ANA_AR_SEALED, H5P_DEFAULT) > 0
                           ? H5Dopen2(self->file, ANA_AR_SEALED, H5P_DEFAULT)
                           : H5I_INVALID_HID;
@@ -368,6 +370,7 @@ ana_archive_open(const ana_archive_opts_t *opts, ana_archive_t **out,
     self->path = sn_strdup(opts->path);
     self->file = H5I_INVALID_HID;
     self->sealed_ds = H5I_INVALID_HID;
+    self->fix_ds = H5I_INVALID_HID;
     self->lock_fd = -1;
     self->flush_interval = opts->flush_interval;
     rc = s_lock(self, err);
@@ -438,6 +441,9 @@ s_close_ids(ana_archive_t *self)
     }
     if (self->sealed_ds > 0) {
         H5Dclose(self->sealed_ds);
+    }
+    if (self->fix_ds > 0) {
+        H5Dclose(self->fix_ds);
     }
     if (self->file > 0) {
         H5Fclose(self->file);
@@ -808,32 +814,40 @@ s_column_of(ana_archive_t *self, sn_day_t day, size_t *col, sn_err_t *err)
     return SN_OK;
 }
 
+/* The stored values of detector point `p` (NULL: not evaluated):
+ * expected, upperbound, score, alarm. */
+static void
+s_det_values(const sn_det_point_t *p, float v[ANA_AR_NDETFIELD])
+{
+    v[0] = v[1] = v[2] = NAN;
+    v[3] = ANA_AR_ALARM_FILL;
+    if (p != NULL) {
+        v[0] = (float)p->expected;
+        v[1] = (float)p->upperbound;
+        v[2] = (float)p->score;
+        v[3] = (p->alarm == 1 || p->alarm == 0) ? (float)p->alarm
+                                                : ANA_AR_ALARM_FILL;
+    }
+}
+
 static void
 s_put_row(ana_archive_t *self, size_t c, const ana_archive_row_t *r)
 {
     self->col[c][r->series] = (float)r->observed;
     for (size_t i = 0; i < self->n_cfg_dets; i++) {
-        const sn_det_point_t *p = (r->det != NULL) ? &r->det[i] : NULL;
         size_t base = 1 + self->det_map[i] * ANA_AR_NDETFIELD;
-        float v[ANA_AR_NDETFIELD] = {NAN, NAN, NAN, ANA_AR_ALARM_FILL};
-        if (p != NULL) {
-            v[0] = (float)p->expected;
-            v[1] = (float)p->upperbound;
-            v[2] = (float)p->score;
-            v[3] = (p->alarm == 1 || p->alarm == 0) ? (float)p->alarm
-                                                    : ANA_AR_ALARM_FILL;
-        }
+        float v[ANA_AR_NDETFIELD];
+        s_det_values(r->det != NULL ? &r->det[i] : NULL, v);
         for (size_t k = 0; k < ANA_AR_NDETFIELD; k++) {
             self->col[(base + k) * self->cd + c][r->series] = v[k];
         }
     }
 }
 
-int
-ana_archive_put_day(ana_archive_t *self, sn_day_t day,
-                    const ana_archive_row_t *rows, size_t n, sn_err_t *err)
+static int
+s_check_rows(const ana_archive_t *self, const ana_archive_row_t *rows, size_t n,
+             sn_err_t *err)
 {
-    assert(self != NULL);
     for (size_t i = 0; i < n; i++) {
         if (rows[i].series >= self->nrows) {
             return sn_err_set(err, SN_ERANGE,
@@ -841,6 +855,15 @@ ana_archive_put_day(ana_archive_t *self, sn_day_t day,
                               self->path, i, rows[i].series);
         }
     }
+    return SN_OK;
+}
+
+/* Put `rows` into the recent column of `day`, sealing full blocks on the
+ * way; `before` (or NULL) gets each row's earlier observed value. */
+static int
+s_put(ana_archive_t *self, sn_day_t day, const ana_archive_row_t *rows,
+      size_t n, float *before, sn_err_t *err)
+{
     size_t c = 0;
     int rc = s_column_of(self, day, &c, err);
     if (rc != SN_OK) {
@@ -856,10 +879,138 @@ ana_archive_put_day(ana_archive_t *self, sn_day_t day,
         return sn_err_set(err, rc, "%s: cannot read day column", self->path);
     }
     for (size_t i = 0; i < n; i++) {
+        if (before != NULL) {
+            before[i] = self->col[c][rows[i].series];
+        }
         s_put_row(self, c, &rows[i]);
     }
     self->dirty[c] = true;
-    return ana_archive_tick(self, err);
+    return SN_OK;
+}
+
+int
+ana_archive_put_day(ana_archive_t *self, sn_day_t day,
+                    const ana_archive_row_t *rows, size_t n, sn_err_t *err)
+{
+    assert(self != NULL);
+    int rc = s_check_rows(self, rows, n, err);
+    if (rc == SN_OK) {
+        rc = s_put(self, day, rows, n, NULL, err);
+    }
+    return rc == SN_OK ? ana_archive_tick(self, err) : rc;
+}
+
+/* -------------------------------------------------------- corrections */
+
+/* Write one row's values for sealed column `col` in place: one element
+ * per field. HDF5 decompresses the chunk, changes it and writes it again
+ * at the next flush (at a new place in the file: under SWMR the old chunk
+ * stays until then, so a kill leaves the old value or the new one). */
+static int
+s_put_sealed_row(ana_archive_t *self, size_t col, const ana_archive_row_t *r,
+                 float *before)
+{
+    float obs = (float)r->observed;
+    int rc = ana_ar_read_block(self->main[0], r->series, 1, col, 1, before);
+    if (rc == SN_OK) {
+        rc = ana_ar_write_block(self->main[0], r->series, 1, col, 1, &obs);
+    }
+    for (size_t i = 0; i < self->n_cfg_dets && rc == SN_OK; i++) {
+        size_t base = 1 + self->det_map[i] * ANA_AR_NDETFIELD;
+        float v[ANA_AR_NDETFIELD];
+        s_det_values(r->det != NULL ? &r->det[i] : NULL, v);
+        for (size_t k = 0; k < ANA_AR_NDETFIELD && rc == SN_OK; k++) {
+            rc = ana_ar_write_block(self->main[base + k], r->series, 1, col, 1,
+                                    &v[k]);
+        }
+    }
+    return rc;
+}
+
+/* Rewrite sealed day `day` of `rows` in place. The rows are first made
+ * part of the sealed datasets (a series new since the last flush has no
+ * row there yet). */
+static int
+s_put_sealed(ana_archive_t *self, sn_day_t day, const ana_archive_row_t *rows,
+             size_t n, float *before, sn_err_t *err)
+{
+    size_t col = (size_t)(day - self->time0);
+    int rc = s_sync_rows(self);
+    for (size_t i = 0; i < n && rc == SN_OK; i++) {
+        rc = s_put_sealed_row(self, col, &rows[i], &before[i]);
+    }
+    if (rc != SN_OK) {
+        char d[SN_DAY_STR_MAX];
+        return sn_err_set(err, SN_EARCHIVE, "%s: cannot correct sealed day %s",
+                          self->path, sn_day_format(day, d));
+    }
+    return SN_OK;
+}
+
+/* Append a correction record for each row whose observed count changed
+ * (compared as stored, in float32; NaN to NaN is no change). */
+static int
+s_fix_records(ana_archive_t *self, sn_day_t day, const ana_archive_row_t *rows,
+              size_t n, const float *before, int sealed, sn_time_t now)
+{
+    ana_archive_fix_rec_t *recs = sn_calloc(n + 1, sizeof *recs);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        float a = (float)rows[i].observed, b = before[i];
+        if ((isnan(a) && isnan(b)) || a == b) {
+            continue;
+        }
+        ana_archive_fix_rec_t *r = &recs[k++];
+        r->time = now;
+        r->day = day;
+        r->sealed = sealed;
+        snprintf(r->series, sizeof r->series, "%s",
+                 self->rows[rows[i].series].part[0]);
+        r->previous = b;
+        r->observed = a;
+    }
+    int rc = SN_OK;
+    if (k > 0) {
+        size_t n0 = (size_t)ana_ar_extent(self->fix_ds, 0);
+        hid_t t = ana_ar_fix_type();
+        rc = ana_ar_write_1d(self->fix_ds, t, n0, n0 + k, recs);
+        H5Tclose(t);
+    }
+    free(recs);
+    return rc;
+}
+
+int
+ana_archive_correct_day(ana_archive_t *self, sn_day_t day,
+                        const ana_archive_row_t *rows, size_t n, sn_time_t now,
+                        sn_err_t *err)
+{
+    assert(self != NULL);
+    int rc = s_check_rows(self, rows, n, err);
+    if (rc != SN_OK) {
+        return rc;
+    }
+    float *before = sn_malloc((n + 1) * sizeof(float));
+    int where = 0; /* the recent block */
+    if (self->time0 != S_NO_DAY && day < self->time0) {
+        where = -1; /* no column: the record is all there is */
+        for (size_t i = 0; i < n; i++) {
+            before[i] = NAN;
+        }
+    } else if (self->time0 != S_NO_DAY &&
+               day < self->time0 + (sn_day_t)self->sealed) {
+        where = 1;
+        rc = s_put_sealed(self, day, rows, n, before, err);
+    } else {
+        rc = s_put(self, day, rows, n, before, err);
+    }
+    if (rc == SN_OK &&
+        s_fix_records(self, day, rows, n, before, where, now) != SN_OK) {
+        rc = sn_err_set(err, SN_EARCHIVE, "%s: cannot append corrections",
+                        self->path);
+    }
+    free(before);
+    return rc == SN_OK ? ana_archive_tick(self, err) : rc;
 }
 
 /* ------------------------------------------------------------- alerts */

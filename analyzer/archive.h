@@ -154,10 +154,24 @@ int ana_archive_series(ana_archive_t *self, const ana_archive_key_t *key,
  *  may be put in several calls. The time axis grows to `day`; days between
  *  stay missing. Flushes when the flush interval has passed.
  *  @return SN_OK; SN_ETOOOLD when `day` is before the writable window (the
- *  current time block: days already sealed are not rewritten); SN_ERANGE
+ *  current time block; a sealed day changes only through
+ *  ana_archive_correct_day()); SN_ERANGE
  *  for a row that was never registered; SN_EARCHIVE on an HDF5 error. */
 int ana_archive_put_day(ana_archive_t *self, sn_day_t day,
                         const ana_archive_row_t *rows, size_t n, sn_err_t *err);
+
+/** Put the re-evaluated values of closed day `day` after a correction (a
+ *  late or revised event): as ana_archive_put_day(), but any day is
+ *  writable. A day of a sealed block is rewritten in place (one element
+ *  per field, in its compressed chunk); a day before the first day of the
+ *  time axis has no column and is kept in the record alone. Every row
+ *  whose observed count changes appends a record (time `now`, day, series,
+ *  the count before and after) to the corrections table, so a correction
+ *  is visible, never silent. @return SN_OK; SN_ERANGE for a row that was
+ *  never registered; SN_EARCHIVE on an HDF5 error. */
+int ana_archive_correct_day(ana_archive_t *self, sn_day_t day,
+                            const ana_archive_row_t *rows, size_t n,
+                            sn_time_t now, sn_err_t *err);
 
 /** Append one alert event to the alerts table. Flushes when the flush
  *  interval has passed. @return SN_OK or SN_EARCHIVE. */

@@ -104,6 +104,40 @@ ana_ar_alert_type(void)
     return t;
 }
 
+hid_t
+ana_ar_fix_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(ana_archive_fix_rec_t));
+    H5Tinsert(t, "time", HOFFSET(ana_archive_fix_rec_t, time),
+              H5T_NATIVE_INT64);
+    H5Tinsert(t, "day", HOFFSET(ana_archive_fix_rec_t, day), H5T_NATIVE_INT32);
+    H5Tinsert(t, "sealed", HOFFSET(ana_archive_fix_rec_t, sealed),
+              H5T_NATIVE_INT32);
+    s_insert_str(t, "series", HOFFSET(ana_archive_fix_rec_t, series),
+                 ANA_ARCHIVE_KEY_MAX);
+    H5Tinsert(t, "previous", HOFFSET(ana_archive_fix_rec_t, previous),
+              H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "observed", HOFFSET(ana_archive_fix_rec_t, observed),
+              H5T_NATIVE_DOUBLE);
+    return t;
+}
+
+int
+ana_ar_read_1d(hid_t ds, hid_t mt, size_t i0, size_t n, void *out)
+{
+    if (n == 0) {
+        return SN_OK;
+    }
+    hsize_t off = i0, cnt = n;
+    hid_t fs = H5Dget_space(ds);
+    hid_t ms = H5Screate_simple(1, &cnt, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+    herr_t rc = H5Dread(ds, mt, ms, fs, H5P_DEFAULT, out);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc < 0 ? SN_EARCHIVE : SN_OK;
+}
+
 /* Create (or replace) a scalar attribute of `type` and write `value`. */
 static int
 s_attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype,

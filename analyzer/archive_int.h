@@ -26,10 +26,11 @@
 #define ANA_AR_DETECTORS "detectors"
 #define ANA_AR_RECENT "recent"
 #define ANA_AR_ALERTS "alerts"
-#define ANA_AR_SEALED "sealed"  /* [1] int32: committed sealed columns */
-#define ANA_AR_NKEYPART 5       /* key, condition, region, source, site */
-#define ANA_AR_NDETFIELD 4      /* expected, upperbound, score, alarm */
-#define ANA_AR_ALARM_FILL -1    /* alarm value of a day never put */
+#define ANA_AR_SEALED "sealed" /* [1] int32: committed sealed columns */
+#define ANA_AR_CORRECTIONS "corrections" /* [events] compound */
+#define ANA_AR_NKEYPART 5      /* key, condition, region, source, site */
+#define ANA_AR_NDETFIELD 4     /* expected, upperbound, score, alarm */
+#define ANA_AR_ALARM_FILL -1   /* alarm value of a day never put */
 #define ANA_AR_CAP_CHUNKS 1024 /* sealed rows: chunk_series x this, max */
 
 typedef ana_archive_alert_rec_t ana_ar_alert_rec_t; /* the alerts table */
@@ -55,6 +56,17 @@ hid_t ana_ar_str_type(size_t size);
 
 /** @return a new memory compound type of ana_ar_alert_rec_t. */
 hid_t ana_ar_alert_type(void);
+
+/** @return a new memory compound type of ana_archive_fix_rec_t. */
+hid_t ana_ar_fix_type(void);
+
+/** Create the corrections table in a file not yet in SWMR mode.
+ *  @return SN_OK or SN_EARCHIVE. */
+int ana_ar_create_fixes(hid_t file);
+
+/** Read records [i0, i0 + n) of the 1-D compound dataset `ds` in memory
+ *  type `mt` into out. @return SN_OK or SN_EARCHIVE. */
+int ana_ar_read_1d(hid_t ds, hid_t mt, size_t i0, size_t n, void *out);
 
 /** Attributes: write (creating or replacing) and read scalar values. */
 int ana_ar_attr_str(hid_t obj, const char *name, const char *value);

@@ -207,6 +207,17 @@ s_create_1d(hid_t file, const char *path, hid_t type, hsize_t chunk,
     return SN_OK;
 }
 
+int
+ana_ar_create_fixes(hid_t file)
+{
+    hid_t t = ana_ar_fix_type();
+    int rc = s_create_1d(file, ANA_AR_CORRECTIONS, t, S_ALERT_CHUNK,
+                         "corrections of closed days: when, which day and "
+                         "series, the count before and after");
+    H5Tclose(t);
+    return rc;
+}
+
 static const char *const s_part_doc[ANA_AR_NKEYPART] = {
     "series key CONDITION/REGION/SOURCE/SITE (SITE * = all sites)",
     "condition: disease or syndrome code", "region: administrative code",
@@ -243,6 +254,7 @@ s_create_layout(hid_t file, const ana_archive_opts_t *opts)
                       "days of the root value datasets that are complete; "
                       "the rest of time is in recent/");
     H5Tclose(at);
+    rc |= ana_ar_create_fixes(file);
     size_t shape[2] = {opts->chunk_series, opts->chunk_days};
     for (int recent = 0; recent < 2 && rc == SN_OK; recent++) {
         rc = s_create_field(file, recent ? "recent/observed" : "observed", 0,
@@ -349,6 +361,9 @@ s_build(const char *path, const char *from, const ana_archive_opts_t *opts)
     if (rc == SN_OK) {
         rc = s_add_detectors(f, opts, &added);
     }
+    if (rc == SN_OK && H5Lexists(f, ANA_AR_CORRECTIONS, H5P_DEFAULT) <= 0) {
+        rc = ana_ar_create_fixes(f);
+    }
     if (f >= 0 && H5Fclose(f) < 0) {
         rc = SN_EARCHIVE;
     }
@@ -447,7 +462,7 @@ s_open_existing(const char *path, int fd, const ana_archive_opts_t *opts,
         return SN_OK;
     }
     int rc = ana_ar_check_version(f, path, err);
-    bool missing = false;
+    bool missing = H5Lexists(f, ANA_AR_CORRECTIONS, H5P_DEFAULT) <= 0;
     for (size_t i = 0; rc == SN_OK && i < opts->n_detectors; i++) {
         char p[256];
         snprintf(p, sizeof p, ANA_AR_DETECTORS "/%s", opts->detectors[i]);
@@ -462,7 +477,10 @@ s_open_existing(const char *path, int fd, const ana_archive_opts_t *opts,
         rc = s_build(path, path, opts);
         info->replaced = rc == SN_OK;
         if (rc != SN_OK) {
-            rc = sn_err_set(err, rc, "%s: cannot add detectors", path);
+            rc = sn_err_set(err, rc,
+                            "%s: cannot add detectors or the "
+                            "corrections table",
+                            path);
         }
     }
     return rc;

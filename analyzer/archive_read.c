@@ -29,6 +29,8 @@ struct ana_archive_read {
     hid_t keyds[ANA_AR_NKEYPART];  /* key table */
     hid_t time_ds, alerts_ds;      /* time axis, alerts */
     hid_t sealed_ds;               /* committed sealed count, or -1 (old) */
+    hid_t fix_ds;                  /* corrections table, or -1 (old) */
+    size_t nfixes;                 /* its records at the last refresh */
     char *keys[ANA_AR_NKEYPART];   /* key table in memory */
     size_t nseries;                /* rows of the key table */
     size_t ndays, sealed, nalerts; /* extents at the last refresh */
@@ -60,6 +62,9 @@ s_open_all(ana_archive_read_t *self)
     self->sealed_ds = H5Lexists(self->file, ANA_AR_SEALED, H5P_DEFAULT) > 0
                           ? H5Dopen2(self->file, ANA_AR_SEALED, H5P_DEFAULT)
                           : H5I_INVALID_HID;
+    self->fix_ds = H5Lexists(self->file, ANA_AR_CORRECTIONS, H5P_DEFAULT) > 0
+                       ? H5Dopen2(self->file, ANA_AR_CORRECTIONS, H5P_DEFAULT)
+                       : H5I_INVALID_HID;
     return bad ? SN_EARCHIVE : SN_OK;
 }
 
@@ -80,6 +85,7 @@ ana_archive_read_open(const char *path, ana_archive_read_t **out, sn_err_t *err)
     ana_archive_read_t *self = sn_calloc(1, sizeof *self);
     self->path = sn_strdup(path);
     self->sealed_ds = H5I_INVALID_HID;
+    self->fix_ds = H5I_INVALID_HID;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
     /* A SWMR reader retries a metadata read whose checksum fails, doubling
@@ -154,6 +160,9 @@ ana_archive_read_destroy(ana_archive_read_t **self_p)
     }
     if (self->sealed_ds > 0) {
         H5Dclose(self->sealed_ds);
+    }
+    if (self->fix_ds > 0) {
+        H5Dclose(self->fix_ds);
     }
     if (self->file > 0) {
         H5Fclose(self->file);
@@ -256,6 +265,10 @@ ana_archive_read_refresh(ana_archive_read_t *self, sn_err_t *err)
     n = rows < n ? rows : n;
     self->sealed = s_sealed(self, false);
     self->nalerts = (size_t)ana_ar_extent(self->alerts_ds, 0);
+    if (self->fix_ds >= 0) {
+        H5Drefresh(self->fix_ds);
+        self->nfixes = (size_t)ana_ar_extent(self->fix_ds, 0);
+    }
     if (self->ndays < self->sealed) {
         self->sealed = self->ndays;
     }
@@ -417,6 +430,31 @@ ana_archive_read_alerts(ana_archive_read_t *self, size_t i0, size_t n,
     H5Tclose(t);
     if (rc < 0) {
         return sn_err_set(err, SN_EARCHIVE, "%s: cannot read alerts",
+                          self->path);
+    }
+    return SN_OK;
+}
+
+size_t
+ana_archive_read_fix_count(const ana_archive_read_t *self)
+{
+    return self->nfixes;
+}
+
+int
+ana_archive_read_fixes(ana_archive_read_t *self, size_t i0, size_t n,
+                       ana_archive_fix_rec_t *out, sn_err_t *err)
+{
+    if (i0 + n > self->nfixes) {
+        return sn_err_set(err, SN_ERANGE,
+                          "%s: corrections %zu..%zu: out of range", self->path,
+                          i0, i0 + n);
+    }
+    hid_t t = ana_ar_fix_type();
+    int rc = ana_ar_read_1d(self->fix_ds, t, i0, n, out);
+    H5Tclose(t);
+    if (rc != SN_OK) {
+        return sn_err_set(err, SN_EARCHIVE, "%s: cannot read corrections",
                           self->path);
     }
     return SN_OK;

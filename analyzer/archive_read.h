@@ -57,6 +57,19 @@ typedef struct ana_archive_alert_rec {
     char message[ANA_ARCHIVE_MESSAGE_MAX];     /* one line */
 } ana_archive_alert_rec_t;
 
+/* One record of the corrections table: a closed day whose observed count
+ * changed after it was first written (a late event, a revised one). The
+ * value datasets hold the corrected figures; this table says what changed
+ * and when. */
+typedef struct ana_archive_fix_rec {
+    int64_t time;                     /* ms since 1970-01-01: when written */
+    int32_t day;                      /* the corrected day */
+    int32_t sealed;                   /* 1: the day was in a sealed block */
+    char series[ANA_ARCHIVE_KEY_MAX]; /* series key */
+    double previous;                  /* the count before; NAN when none */
+    double observed;                  /* the corrected count */
+} ana_archive_fix_rec_t;
+
 /** Open the archive at `path` for reading (SWMR read).
  *  @return SN_OK; SN_EIO when it cannot be opened; SN_EARCHIVE "not a
  *  Sentinel archive"; SN_EUNSUPPORTED for a newer schema version. *out is
@@ -109,5 +122,14 @@ size_t ana_archive_read_alert_count(const ana_archive_read_t *self);
  *  SN_EARCHIVE. */
 int ana_archive_read_alerts(ana_archive_read_t *self, size_t i0, size_t n,
                             ana_archive_alert_rec_t *out, sn_err_t *err);
+
+/** @return the number of correction records (0 for a file made before
+ *  the corrections table existed). */
+size_t ana_archive_read_fix_count(const ana_archive_read_t *self);
+
+/** Read correction records [i0, i0 + n) into out, oldest first.
+ *  @return SN_OK, SN_ERANGE or SN_EARCHIVE. */
+int ana_archive_read_fixes(ana_archive_read_t *self, size_t i0, size_t n,
+                           ana_archive_fix_rec_t *out, sn_err_t *err);
 
 #endif

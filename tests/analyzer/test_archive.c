@@ -4,7 +4,9 @@
  *  series after SWMR has started; kills a forked writer with SIGKILL at 20
  *  random points and checks that the file opens and holds every value
  *  flushed before the kill; runs a reader process while a writer appends;
- *  adds a detector to an existing file; moves an unreadable file aside.
+ *  adds a detector to an existing file; moves an unreadable file aside;
+ *  corrects days in sealed blocks, in the recent block and before the time
+ *  axis, and reads the corrections back.
  */
 #include "archive.h"
 #include "archive_read.h"
@@ -433,6 +435,114 @@ START_TEST(test_archive_adds_detector_keeping_values)
 }
 END_TEST
 
+/* Correct day `day` of `row` to `obs`, with ears-c2 points that raise. */
+static void
+s_correct(ana_archive_t *a, size_t row, int day, double obs, sn_time_t now)
+{
+    sn_det_point_t pts[2] = {{.expected = 1, .upperbound = 3, .alarm = 1},
+                             {.expected = 2, .upperbound = 4, .alarm = 0}};
+    ana_archive_row_t r = {row, obs, pts};
+    sn_err_t err;
+    int rc = ana_archive_correct_day(a, day, &r, 1, now, &err);
+    ck_assert_msg(rc == SN_OK, "correct day %d: %s", day, err.msg);
+}
+
+static double
+s_read1(ana_archive_read_t *r, size_t row, size_t field, int day)
+{
+    double v = 0;
+    size_t c = (size_t)(day - ana_archive_read_first_day(r));
+    ck_assert_int_eq(ana_archive_read_values(r, row, field, c, 1, &v, NULL),
+                     SN_OK);
+    return v;
+}
+
+START_TEST(test_archive_corrects_sealed_day_in_place)
+{
+    ana_archive_t *a = s_open(2, 4, 5);
+    for (int i = 0; i < 3; i++) {
+        char region[24];
+        snprintf(region, sizeof region, "44010%d", i);
+        s_series(a, region, NULL);
+    }
+    for (int d = DAY0; d < DAY0 + 10; d++) {
+        s_put(a, 3, d); /* days 0..7 sealed, 8..9 recent */
+    }
+    ana_archive_read_t *live = s_reader();
+    s_correct(a, 1, DAY0 + 2, 500, 1000);                  /* sealed */
+    s_correct(a, 0, DAY0 + 9, 77, 2000);                   /* recent */
+    s_correct(a, 2, DAY0 + 5, s_value(2, DAY0 + 5), 3000); /* unchanged */
+    size_t row = s_series(a, "440109", NULL); /* new since the flush */
+    s_correct(a, row, DAY0 + 1, 4, 4000);
+    ck_assert_int_eq(ana_archive_flush(a, NULL), SN_OK);
+    /* A reader open during the correction sees it after a refresh. */
+    ck_assert_int_eq(ana_archive_read_refresh(live, NULL), SN_OK);
+    ck_assert_double_eq(s_read1(live, 1, 0, DAY0 + 2), 500);
+    ck_assert_uint_eq(ana_archive_read_fix_count(live), 3);
+    ana_archive_read_destroy(&live);
+    s_put(a, 4, DAY0 + 10); /* the writer goes on */
+    ana_archive_destroy(&a);
+    ana_archive_read_t *r = s_reader();
+    ck_assert_double_eq(s_read1(r, 1, 0, DAY0 + 2), 500);
+    size_t ears = 1 + 4 * 1; /* "ears-c2" is after "cusum" */
+    ck_assert_double_eq(s_read1(r, 1, ears + ANA_ARCHIVE_ALARM, DAY0 + 2), 1);
+    ck_assert_double_eq(s_read1(r, 1, ears + ANA_ARCHIVE_UPPERBOUND, DAY0 + 2),
+                        3);
+    ck_assert_double_eq(s_read1(r, 0, 0, DAY0 + 9), 77);
+    ck_assert_double_eq(s_read1(r, row, 0, DAY0 + 1), 4);
+    ck_assert(isnan(s_read1(r, row, 0, DAY0 + 2)));
+    ck_assert_double_eq(s_read1(r, 1, 0, DAY0 + 3), s_value(1, DAY0 + 3));
+    ck_assert_int_eq(s_check(r, 1, DAY0, DAY0 + 9), 0); /* row 0 intact */
+    ana_archive_fix_rec_t fx[3];
+    ck_assert_uint_eq(ana_archive_read_fix_count(r), 3);
+    ck_assert_int_eq(ana_archive_read_fixes(r, 0, 3, fx, NULL), SN_OK);
+    ck_assert_str_eq(fx[0].series, "ILI/440101/fever_clinic/*");
+    ck_assert_int_eq(fx[0].day, DAY0 + 2);
+    ck_assert_int_eq(fx[0].sealed, 1);
+    ck_assert_int_eq(fx[0].time, 1000);
+    ck_assert_double_eq(fx[0].previous, s_value(1, DAY0 + 2));
+    ck_assert_double_eq(fx[0].observed, 500);
+    ck_assert_int_eq(fx[1].sealed, 0);
+    ck_assert_double_eq(fx[1].observed, 77);
+    ck_assert_str_eq(fx[2].series, "ILI/440109/fever_clinic/*");
+    ck_assert(isnan(fx[2].previous));
+    ana_archive_read_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_archive_corrects_day_before_time_axis)
+{
+    ana_archive_t *a = s_open(2, 4, 5);
+    s_series(a, "440101", NULL);
+    s_put(a, 1, DAY0);
+    s_correct(a, 0, DAY0 - 3, 2, 5000);
+    ana_archive_destroy(&a);
+    /* A file made before the corrections table: remove it, then the writer
+     * adds it back (the readers of older files see no corrections). */
+    hid_t f = H5Fopen(s_path, H5F_ACC_RDWR, H5P_DEFAULT);
+    ck_assert_int_ge(f, 0);
+    ck_assert_int_ge(H5Ldelete(f, "corrections", H5P_DEFAULT), 0);
+    H5Fclose(f);
+    ana_archive_read_t *r = s_reader();
+    ck_assert_uint_eq(ana_archive_read_fix_count(r), 0);
+    ana_archive_read_destroy(&r);
+    a = s_open(2, 4, 5);
+    s_correct(a, 0, DAY0 - 3, 2, 6000);
+    ana_archive_destroy(&a);
+    r = s_reader();
+    ck_assert_uint_eq(ana_archive_read_days(r), 1);
+    ana_archive_fix_rec_t fx;
+    ck_assert_uint_eq(ana_archive_read_fix_count(r), 1);
+    ck_assert_int_eq(ana_archive_read_fixes(r, 0, 1, &fx, NULL), SN_OK);
+    ck_assert_int_eq(fx.sealed, -1); /* no column: the record holds it */
+    ck_assert_int_eq(fx.day, DAY0 - 3);
+    ck_assert_double_eq(fx.observed, 2);
+    sn_err_t err;
+    ck_assert_int_eq(ana_archive_read_fixes(r, 1, 1, &fx, &err), SN_ERANGE);
+    ana_archive_read_destroy(&r);
+}
+END_TEST
+
 START_TEST(test_archive_moves_unreadable_file_aside)
 {
     /* An HDF5 signature and superblock start, then nothing HDF5 can use. */
@@ -475,6 +585,8 @@ archive_suite(void)
     tcase_add_test(edges, test_archive_kill9_keeps_flushed_values);
     tcase_add_test(edges, test_archive_reader_while_writer_appends);
     tcase_add_test(edges, test_archive_adds_detector_keeping_values);
+    tcase_add_test(edges, test_archive_corrects_sealed_day_in_place);
+    tcase_add_test(edges, test_archive_corrects_day_before_time_axis);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
