@@ -8,13 +8,16 @@
  *  drops a field in silence, and keys that would carry a person's identity
  *  are refused by name before anything else is read.
  *
- *  Parsing is on the collector's hot path, so it builds no tree: jscan.c
- *  checks the text in place (jsmn underneath) and lists the members, and
- *  the keys are dispatched by length and first letter. jansson still
+ *  Parsing is on the collector's hot path, so it builds no tree: a plain
+ *  line is read in one pass by event_jfast.c; anything else goes to the
+ *  strict path, where jscan.c checks the text in place (jsmn underneath)
+ *  and lists the members, and the keys are dispatched by length and first
+ *  letter. jansson still
  *  renders events and words the message for a malformed document.
  */
 #include "sentinel/event.h"
 
+#include "event_jfast.h"
 #include "jscan.h"
 
 #include "sentinel/date.h"
@@ -419,8 +422,7 @@ s_check_keys(const sn_jscan_t *scan, const char *text, sn_err_t *err)
         if (s_key(text, &scan->m[i], key) == F_COUNT_OF_FIELDS &&
             s_is_personal(key)) {
             return sn_err_set(err, SN_EVALIDATE,
-                              "field '%.64s': " SN_EVENT_PERSONAL_REASON,
-                              key);
+                              "field '%.64s': " SN_EVENT_PERSONAL_REASON, key);
         }
     }
     return SN_OK;
@@ -476,6 +478,11 @@ s_syntax_error(const char *text, size_t len, sn_err_t *err)
 int
 sn_event_from_json(const char *text, size_t len, sn_event_t *ev, sn_err_t *err)
 {
+    sn_event_t fast;
+    if (sn_event_json_fast(text, len, &fast) == SN_OK) {
+        *ev = fast;
+        return SN_OK;
+    }
     sn_jscan_t scan;
     int rc = sn_jscan_parse(&scan, text, len);
     if (rc != SN_OK) {

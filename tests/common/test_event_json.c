@@ -4,6 +4,7 @@
  *  optional fields, and the refusals: not JSON, wrong types, unknown keys
  *  and personal identifiers, each with its exact message.
  */
+#include "event_jfast.h"
 #include "sentinel/event.h"
 
 #include <check.h>
@@ -547,7 +548,7 @@ s_assert_same_event(const sn_event_t *a, const sn_event_t *b, const char *l)
 START_TEST(test_event_json_agrees_with_jansson)
 {
     uint64_t rng = 0x5e471e1ULL;
-    int accepted = 0;
+    int accepted = 0, fast = 0;
     for (int i = 0; i < 10000; i++) {
         sn_event_t ev;
         ck_assert_int_eq(s_parse(s_example, &ev, NULL), SN_OK);
@@ -568,6 +569,13 @@ START_TEST(test_event_json_agrees_with_jansson)
         int ref = s_ref_parse(line, len, &want);
         ck_assert_msg(rc == ref, "line %d: %d, reference %d: %s", i, rc, ref,
                       line);
+        sn_event_t quick;
+        if (sn_event_json_fast(line, len, &quick) == SN_OK) {
+            ck_assert_msg(ref == SN_OK, "fast path took a refused line: %s",
+                          line);
+            s_assert_same_event(&quick, &want, line);
+            fast++;
+        }
         if (rc == SN_OK) {
             s_assert_same_event(&got, &want, line);
             accepted++;
@@ -576,6 +584,8 @@ START_TEST(test_event_json_agrees_with_jansson)
     /* The mix must exercise both sides. */
     ck_assert_int_gt(accepted, 1000);
     ck_assert_int_lt(accepted, 9000);
+    /* The fast path takes the plain lines, not only the empty object. */
+    ck_assert_int_gt(fast, 1000);
 }
 END_TEST
 

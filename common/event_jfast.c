@@ -1,0 +1,317 @@
+/*  common/event_jfast.c - the JSON-lines fast path of the event parser
+ *
+ *  One pass over the bytes of a flat event object: whitespace, a key, a
+ *  colon, a value, a comma or the closing brace, with each value stored in
+ *  the event as soon as it is read. The strict path (event_json.c over
+ *  jscan.c) costs a tokenizer run, a second walk that checks every byte
+ *  jsmn lets through, a duplicate-key scan and a decoding copy of every
+ *  string; this one touches each byte once, and gives up (SN_EAGAIN) at the
+ *  first thing outside the plain shape so the strict path can decide. The
+ *  shape it takes is a subset of what jansson accepts by construction:
+ *  printable ASCII strings without escapes, integers without sign, fraction
+ *  or exponent, the three literals, no nesting, each known key at most once.
+ */
+#include "event_jfast.h"
+
+#include "sentinel/date.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#define JFAST_VALUE_MAX 48 /* longest enum or date value read here */
+
+/* The keys, as event_json.c knows them; one bit each for repeats. */
+typedef enum {
+    J_EVENT_ID,
+    J_REVISION,
+    J_SITE_ID,
+    J_SOURCE,
+    J_REGION,
+    J_CONDITION,
+    J_ONSET_DATE,
+    J_REPORT_TIME,
+    J_COUNT,
+    J_AGE_YEARS,
+    J_SEX,
+    J_LAB_CONFIRMED,
+    J_NONE
+} s_key_t;
+
+static const char *const s_keys[] = {
+    "event_id", "revision",  "site_id",    "source",
+    "region",   "condition", "onset_date", "report_time",
+    "count",    "age_years", "sex",        "lab_confirmed"};
+
+static const char *const s_sexes[] = {"unknown", "male", "female", "other"};
+
+/* What a value was. */
+typedef enum { V_STRING, V_INT, V_NULL, V_TRUE, V_FALSE } s_kind_t;
+
+/* One value read from the text. */
+typedef struct s_value {
+    s_kind_t kind; /* what it is */
+    const char *s; /* V_STRING: its bytes (no escapes) */
+    size_t n;      /* their number */
+    uint64_t ival; /* V_INT: the value, at most UINT32_MAX */
+} s_value_t;
+
+static s_key_t
+s_lookup(const char *k, size_t n)
+{
+    s_key_t f;
+    switch (n) {
+    case 3:
+        f = J_SEX;
+        break;
+    case 5:
+        f = J_COUNT;
+        break;
+    case 6:
+        f = k[0] == 's' ? J_SOURCE : J_REGION;
+        break;
+    case 7:
+        f = J_SITE_ID;
+        break;
+    case 8:
+        f = k[0] == 'e' ? J_EVENT_ID : J_REVISION;
+        break;
+    case 9:
+        f = k[0] == 'c' ? J_CONDITION : J_AGE_YEARS;
+        break;
+    case 10:
+        f = J_ONSET_DATE;
+        break;
+    case 11:
+        f = J_REPORT_TIME;
+        break;
+    case 13:
+        f = J_LAB_CONFIRMED;
+        break;
+    default:
+        return J_NONE;
+    }
+    return memcmp(k, s_keys[f], n) == 0 ? f : J_NONE;
+}
+
+static const char *
+s_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        p++;
+    }
+    return p;
+}
+
+/* A string of printable ASCII without escapes; p is at its opening quote.
+ * @return the byte after the closing quote, or NULL. */
+static const char *
+s_string(const char *p, const char *end, const char **s, size_t *n)
+{
+    const char *q = ++p;
+    while (q < end) {
+        unsigned char c = (unsigned char)*q;
+        if (c == '"') {
+            *s = p;
+            *n = (size_t)(q - p);
+            return q + 1;
+        }
+        if (c < 0x20 || c >= 0x80 || c == '\\') {
+            return NULL;
+        }
+        q++;
+    }
+    return NULL;
+}
+
+/* An integer 0 .. UINT32_MAX without sign, fraction or exponent. */
+static const char *
+s_int(const char *p, const char *end, uint64_t *out)
+{
+    const char *q = p;
+    uint64_t v = 0;
+    while (q < end && *q >= '0' && *q <= '9' && q - p < 11) {
+        v = v * 10 + (uint64_t)(*q - '0');
+        q++;
+    }
+    if ((q - p > 1 && *p == '0') || v > UINT32_MAX ||
+        (q < end &&
+         (*q == '.' || *q == 'e' || *q == 'E' || (*q >= '0' && *q <= '9')))) {
+        return NULL;
+    }
+    *out = v;
+    return q;
+}
+
+static const char *
+s_literal(const char *p, const char *end, const char *word, size_t n)
+{
+    return (size_t)(end - p) >= n && memcmp(p, word, n) == 0 ? p + n : NULL;
+}
+
+/* Read one value. @return the byte after it, or NULL. */
+static const char *
+s_value(const char *p, const char *end, s_value_t *v)
+{
+    switch (*p) {
+    case '"':
+        v->kind = V_STRING;
+        return s_string(p, end, &v->s, &v->n);
+    case 'n':
+        v->kind = V_NULL;
+        return s_literal(p, end, "null", 4);
+    case 't':
+        v->kind = V_TRUE;
+        return s_literal(p, end, "true", 4);
+    case 'f':
+        v->kind = V_FALSE;
+        return s_literal(p, end, "false", 5);
+    default:
+        v->kind = V_INT;
+        return *p >= '0' && *p <= '9' ? s_int(p, end, &v->ival) : NULL;
+    }
+}
+
+/* A string field: copied when it fits, as the strict path does. */
+static bool
+s_put(const s_value_t *v, char *dst, size_t size)
+{
+    if (v->kind != V_STRING || v->n >= size) {
+        return false;
+    }
+    memcpy(dst, v->s, v->n);
+    dst[v->n] = '\0';
+    return true;
+}
+
+/* The value as a C string for the enum and date parsers. */
+static bool
+s_cstr(const s_value_t *v, char *buf)
+{
+    return s_put(v, buf, JFAST_VALUE_MAX);
+}
+
+static bool
+s_set_enum(s_key_t f, const s_value_t *v, sn_event_t *ev)
+{
+    char b[JFAST_VALUE_MAX];
+    if (v->kind == V_NULL && f != J_REPORT_TIME) {
+        ev->source = f == J_SOURCE ? SN_SOURCE_UNKNOWN : ev->source;
+        ev->onset_date = f == J_ONSET_DATE ? SN_DAY_NONE : ev->onset_date;
+        ev->sex = f == J_SEX ? SN_SEX_UNKNOWN : ev->sex;
+        return true;
+    }
+    if (!s_cstr(v, b)) {
+        return false;
+    }
+    if (f == J_SOURCE) {
+        return sn_source_parse(b, &ev->source) == SN_OK;
+    }
+    if (f == J_ONSET_DATE) {
+        return sn_day_parse(b, &ev->onset_date) == SN_OK;
+    }
+    if (f == J_REPORT_TIME) {
+        return sn_time_parse(b, &ev->report_time) == SN_OK;
+    }
+    for (int i = SN_SEX_UNKNOWN; i <= SN_SEX_OTHER; i++) {
+        if (strcmp(b, s_sexes[i]) == 0) {
+            ev->sex = (sn_sex_t)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Store value `v` of key `f` into `ev`. @return false to give up. */
+static bool
+s_set(s_key_t f, const s_value_t *v, sn_event_t *ev)
+{
+    switch (f) {
+    case J_EVENT_ID:
+        return s_put(v, ev->event_id, sizeof ev->event_id);
+    case J_SITE_ID:
+        return s_put(v, ev->site_id, sizeof ev->site_id);
+    case J_REGION:
+        return s_put(v, ev->region, sizeof ev->region);
+    case J_CONDITION:
+        return s_put(v, ev->condition, sizeof ev->condition);
+    case J_REVISION:
+    case J_COUNT:
+        if (v->kind != V_INT) {
+            return false;
+        }
+        *(f == J_REVISION ? &ev->revision : &ev->count) = (uint32_t)v->ival;
+        return true;
+    case J_AGE_YEARS:
+        if (v->kind == V_NULL || (v->kind == V_INT && v->ival <= INT32_MAX)) {
+            ev->age_years = v->kind == V_NULL ? SN_AGE_NONE : (int32_t)v->ival;
+            return true;
+        }
+        return false;
+    case J_LAB_CONFIRMED:
+        if (v->kind == V_STRING || v->kind == V_INT) {
+            return false;
+        }
+        ev->lab_confirmed = v->kind == V_NULL   ? SN_LAB_UNKNOWN
+                            : v->kind == V_TRUE ? SN_LAB_CONFIRMED
+                                                : SN_LAB_NEGATIVE;
+        return true;
+    default:
+        return s_set_enum(f, v, ev);
+    }
+}
+
+/* Read one "key": value member at p; `seen` has a bit per key read. */
+static const char *
+s_member(const char *p, const char *end, uint32_t *seen, sn_event_t *ev)
+{
+    const char *k;
+    size_t kn;
+    s_value_t v;
+    if (p >= end || *p != '"' || (p = s_string(p, end, &k, &kn)) == NULL) {
+        return NULL;
+    }
+    s_key_t f = s_lookup(k, kn);
+    if (f == J_NONE || (*seen & (1u << f)) != 0) {
+        return NULL;
+    }
+    *seen |= 1u << f;
+    p = s_ws(p, end);
+    if (p >= end || *p != ':') {
+        return NULL;
+    }
+    p = s_ws(p + 1, end);
+    if (p >= end || (p = s_value(p, end, &v)) == NULL || !s_set(f, &v, ev)) {
+        return NULL;
+    }
+    return s_ws(p, end);
+}
+
+int
+sn_event_json_fast(const char *text, size_t len, sn_event_t *ev)
+{
+    const char *end = text + len;
+    const char *p = s_ws(text, end);
+    uint32_t seen = 0;
+    sn_event_init(ev);
+    if (p >= end || *p != '{') {
+        return SN_EAGAIN;
+    }
+    p = s_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        return s_ws(p + 1, end) == end ? SN_OK : SN_EAGAIN;
+    }
+    for (;;) {
+        p = s_member(p, end, &seen, ev);
+        if (p == NULL || p >= end) {
+            return SN_EAGAIN;
+        }
+        if (*p == '}') {
+            return s_ws(p + 1, end) == end ? SN_OK : SN_EAGAIN;
+        }
+        if (*p != ',') {
+            return SN_EAGAIN;
+        }
+        p = s_ws(p + 1, end);
+    }
+}
