@@ -49,4 +49,13 @@ int cli_not_built(int argc, char **argv, const char *usage,
 /** @return true when argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
 
+/** Block SIGTERM and SIGINT in the calling thread. main() does it before
+ *  anything else, so a daemon stopped while it starts keeps the signal
+ *  pending; the commands that are not daemons get them back at once. */
+void cli_signals_block(void);
+
+/** Unblock SIGTERM and SIGINT in the calling thread: a daemon calls it once
+ *  its handler is installed (a pending stop is delivered then). */
+void cli_signals_release(void);
+
 #endif

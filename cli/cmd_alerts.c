@@ -585,6 +585,9 @@ s_serve(s_env_t *env)
     s_daemon_t d = {0};
     d.env = env;
     sn_err_t err = {0};
+    /* SIGTERM and SIGINT stay blocked (since main()) while the daemon
+     * starts, so its threads inherit the mask and a stop that comes early
+     * waits; they are unblocked for the loop, which ends at once then. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
@@ -599,6 +602,7 @@ s_serve(s_env_t *env)
     sn_log(SN_LOG_INFO, "alerting", "started", "store=%s sinks=%zu api=%s",
            env->cfg->store, env->cfg->n_sinks,
            d.api ? env->cfg->api_listen : "off");
+    cli_signals_release();
     int rc = s_daemon_loop(&d);
     s_daemon_stop(&d);
     sn_log(SN_LOG_INFO, "alerting", "stopped", NULL);
@@ -631,6 +635,9 @@ cli_alerts(int argc, char **argv)
     }
     if (k == 6 && strcmp(a.command, "serve") != 0) {
         return cli_usage(CMD, "unknown command '%s'", a.command);
+    }
+    if (k < 6) {
+        cli_signals_release(); /* not the daemon: Ctrl-C stops it */
     }
     s_env_t env = {0};
     rc = s_open(&a, &env);

@@ -66,6 +66,9 @@ cli_analyze(int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
+    /* main() blocked these before anything else (a stop during the start
+     * stays pending); block them again here all the same, since the
+     * signalfd only sees signals that are blocked. */
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);

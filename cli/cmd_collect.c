@@ -109,6 +109,22 @@ s_on_signal(int sig)
     s_stop = 1;
 }
 
+/* Catch SIGTERM and SIGINT, then unblock them: main() blocked them before
+ * anything else, so a stop that came while the process started is taken
+ * here (SA_RESTART: the file reads of a run are not cut short by it). */
+static void
+s_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    cli_signals_release();
+}
+
 /* -- checkpoints -------------------------------------------------------- */
 
 static char *
@@ -566,7 +582,14 @@ s_scan_inbox(collect_t *c, const char *dir, const char *done)
             continue;
         }
         sn_err_t err;
-        if (s_publish_file(c, path, &err) == SN_OK) {
+        int rc = s_publish_file(c, path, &err);
+        if (s_stop) {
+            /* A stop may have cut the file short: it stays in the inbox
+             * and its checkpoint resumes it at the next start. */
+            free(path);
+            break;
+        }
+        if (rc == SN_OK) {
             char *to = done ? sn_strdup_printf("%s/%s", done, e->d_name) : NULL;
             int moved = to ? rename(path, to) : unlink(path);
             if (moved == 0) {
@@ -721,6 +744,7 @@ s_run(collect_t *c, int nfiles, char **files)
 int
 cli_collect(int argc, char **argv)
 {
+    s_catch_signals();
     if (cli_wants_help(argc, argv)) {
         fputs(s_usage, stdout);
         return CLI_EXIT_OK;
@@ -749,9 +773,6 @@ cli_collect(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     sn_cfg_log_setup(cfg);
-    signal(SIGTERM, s_on_signal);
-    signal(SIGINT, s_on_signal);
-    signal(SIGPIPE, SIG_IGN);
     collect_t *c = sn_calloc(1, sizeof *c);
     c->cfg = cfg;
     c->timeout_s = timeout_s;

@@ -2,10 +2,19 @@
  *
  *  `sentinel NAME [ARGS…]` runs the subcommand NAME (see cli.h for the exit
  *  codes). `sentinel --help` lists them; an unknown one exits 2.
+ *
+ *  SIGTERM and SIGINT are blocked before anything else happens, so a stop
+ *  that comes while a daemon is still starting (loading its configuration,
+ *  opening its spool or store) stays pending instead of killing it with
+ *  the default action; the daemon takes it once its handler is in place and
+ *  exits cleanly. The commands that are not daemons get the signals back
+ *  (unblocked) before they run, so Ctrl-C stops them as usual.
  */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const cli_command_t s_commands[] = {
@@ -21,6 +30,10 @@ static const cli_command_t s_commands[] = {
     {"keygen", "write a CURVE key pair", cli_keygen},
     {"version", "print the version", cli_version},
 };
+
+/* The commands that set up their own stop handling and release (or read)
+ * the blocked signals themselves: the daemons. */
+static const char *const s_daemons[] = {"collect", "analyze", "alerts"};
 
 #define N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 
@@ -75,9 +88,48 @@ cli_not_built(int argc, char **argv, const char *usage, const char *component)
     return CLI_EXIT_USAGE;
 }
 
+static void
+s_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+}
+
+void
+cli_signals_block(void)
+{
+    sigset_t set;
+    s_stop_signals(&set);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+void
+cli_signals_release(void)
+{
+    sigset_t set;
+    s_stop_signals(&set);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static bool
+s_is_daemon(const char *name)
+{
+    for (size_t i = 0; i < sizeof s_daemons / sizeof s_daemons[0]; i++) {
+        if (strcmp(name, s_daemons[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int
 main(int argc, char **argv)
 {
+    cli_signals_block(); /* first: see the file comment */
+    if (argc < 2 || !s_is_daemon(argv[1])) {
+        cli_signals_release();
+    }
     if (argc < 2) {
         s_print_help(stderr);
         return CLI_EXIT_USAGE;
