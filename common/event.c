@@ -247,48 +247,122 @@ sn_event_validate(const sn_event_t *ev, sn_time_t now, sn_err_t *err)
 
 /* ---------------------------------------------------------------- encode */
 
-/* Point a generated message at the fields of `ev`. The strings are borrowed:
- * protobuf-c only reads them while packing. */
-static void
-s_to_proto(const sn_event_t *ev, Sentinel__V1__CaseEvent *m)
+/* The encoding is written by hand, byte for byte what protobuf-c's
+ * sentinel__v1__case_event__pack() writes (fields in number order, proto3
+ * zero values left out, negative int32 as ten-byte varints), without its
+ * walk over the descriptor: the collector encodes every event it spools.
+ * tests/common/test_event.c compares the two on varied events. */
+
+/* Wire tags: field number << 3 | wire type (0 varint, 2 length-delimited). */
+enum {
+    T_EVENT_ID = 1 << 3 | 2,
+    T_REVISION = 2 << 3,
+    T_SITE_ID = 3 << 3 | 2,
+    T_SOURCE = 4 << 3,
+    T_REGION = 5 << 3 | 2,
+    T_CONDITION = 6 << 3 | 2,
+    T_ONSET_DATE = 7 << 3,
+    T_HAS_ONSET = 8 << 3,
+    T_REPORT_TIME = 9 << 3,
+    T_COUNT = 10 << 3,
+    T_AGE_YEARS = 11 << 3,
+    T_SEX = 12 << 3,
+    T_LAB = 13 << 3,
+};
+
+/* The scalar fields, in number order, as the varints protobuf-c writes:
+ * int32 and enums are sign-extended to 64 bits. */
+static size_t
+s_scalars(const sn_event_t *ev, uint8_t tags[9], uint64_t vals[9])
 {
-    sentinel__v1__case_event__init(m);
-    m->event_id = (char *)ev->event_id;
-    m->revision = ev->revision;
-    m->site_id = (char *)ev->site_id;
-    m->source = (Sentinel__V1__Source)ev->source;
-    m->region = (char *)ev->region;
-    m->condition = (char *)ev->condition;
-    m->has_onset_date = ev->onset_date != SN_DAY_NONE;
-    m->onset_date = m->has_onset_date ? ev->onset_date : 0;
-    m->report_time_ms = ev->report_time;
-    m->count = ev->count;
-    m->age_years = ev->age_years;
-    m->sex = (Sentinel__V1__Sex)ev->sex;
-    m->lab_confirmed = (Sentinel__V1__LabResult)ev->lab_confirmed;
+    bool has_onset = ev->onset_date != SN_DAY_NONE;
+    const struct {
+        uint8_t tag;
+        uint64_t v;
+    } f[] = {
+        {T_REVISION, ev->revision},
+        {T_SOURCE, (uint64_t)(int64_t)(int32_t)ev->source},
+        {T_ONSET_DATE, has_onset ? (uint64_t)(int64_t)ev->onset_date : 0},
+        {T_HAS_ONSET, has_onset},
+        {T_REPORT_TIME, (uint64_t)ev->report_time},
+        {T_COUNT, ev->count},
+        {T_AGE_YEARS, (uint64_t)(int64_t)ev->age_years},
+        {T_SEX, (uint64_t)(int64_t)(int32_t)ev->sex},
+        {T_LAB, (uint64_t)(int64_t)(int32_t)ev->lab_confirmed},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (f[i].v != 0) {
+            tags[n] = f[i].tag;
+            vals[n++] = f[i].v;
+        }
+    }
+    return n;
+}
+
+static size_t
+s_varint_size(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static uint8_t *
+s_put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* A string field; empty strings are left out. The fixed-size fields are
+ * shorter than 128 bytes, so the length is one byte. */
+static uint8_t *
+s_put_str(uint8_t *p, uint8_t tag, const char *s, size_t len)
+{
+    if (len == 0) {
+        return p;
+    }
+    *p++ = tag;
+    *p++ = (uint8_t)len;
+    memcpy(p, s, len);
+    return p + len;
+}
+
+/* The lengths of the four strings, in field order. */
+static size_t
+s_str_lens(const sn_event_t *ev, size_t len[4])
+{
+    len[0] = strnlen(ev->event_id, sizeof ev->event_id);
+    len[1] = strnlen(ev->site_id, sizeof ev->site_id);
+    len[2] = strnlen(ev->region, sizeof ev->region);
+    len[3] = strnlen(ev->condition, sizeof ev->condition);
+    size_t total = 0;
+    for (int i = 0; i < 4; i++) {
+        total += len[i] > 0 ? 2 + len[i] : 0;
+    }
+    return total;
 }
 
 size_t
 sn_event_encoded_size(const sn_event_t *ev)
 {
-    Sentinel__V1__CaseEvent m;
-    s_to_proto(ev, &m);
-    return sentinel__v1__case_event__get_packed_size(&m);
-}
-
-/* An upper bound of the encoding of `ev`, cheaper than protobuf-c's exact
- * size (which walks the descriptor as long as packing does): each string
- * costs its bytes plus a tag and a one-byte length (all are shorter than
- * 128 bytes), and each of the nine scalar fields at most a tag and a
- * ten-byte varint. */
-static size_t
-s_size_bound(const sn_event_t *ev)
-{
-    size_t strings = strnlen(ev->event_id, sizeof ev->event_id) +
-                     strnlen(ev->site_id, sizeof ev->site_id) +
-                     strnlen(ev->region, sizeof ev->region) +
-                     strnlen(ev->condition, sizeof ev->condition);
-    return strings + 4 * 2 + 9 * 11;
+    size_t len[4];
+    uint8_t tags[9];
+    uint64_t vals[9];
+    size_t total = s_str_lens(ev, len);
+    size_t n = s_scalars(ev, tags, vals);
+    for (size_t i = 0; i < n; i++) {
+        total += 1 + s_varint_size(vals[i]);
+    }
+    return total;
 }
 
 int
@@ -298,15 +372,36 @@ sn_event_encode(const sn_event_t *ev, uint8_t *buf, size_t size)
     assert(memchr(ev->site_id, 0, sizeof ev->site_id) != NULL);
     assert(memchr(ev->region, 0, sizeof ev->region) != NULL);
     assert(memchr(ev->condition, 0, sizeof ev->condition) != NULL);
-    Sentinel__V1__CaseEvent m;
-    s_to_proto(ev, &m);
-    /* Measuring costs almost as much as packing (75 against 95 ns for a
-     * typical event), so it is done only when the buffer might be short. */
-    if (size < s_size_bound(ev) &&
-        sentinel__v1__case_event__get_packed_size(&m) > size) {
+    size_t len[4];
+    uint8_t tags[9];
+    uint64_t vals[9];
+    size_t total = s_str_lens(ev, len);
+    size_t n = s_scalars(ev, tags, vals);
+    /* Each varint takes at most ten bytes: measure exactly only when the
+     * buffer might be short. */
+    if (size < total + 11 * n && sn_event_encoded_size(ev) > size) {
         return SN_EOVERFLOW;
     }
-    return (int)sentinel__v1__case_event__pack(&m, buf);
+    /* Field order: 1 event_id, 2 revision, 3 site_id, 4 source, 5 region,
+     * 6 condition, then the scalars 7 to 13. */
+    uint8_t *p = s_put_str(buf, T_EVENT_ID, ev->event_id, len[0]);
+    size_t i = 0;
+    if (i < n && tags[i] == T_REVISION) {
+        *p++ = tags[i];
+        p = s_put_varint(p, vals[i++]);
+    }
+    p = s_put_str(p, T_SITE_ID, ev->site_id, len[1]);
+    if (i < n && tags[i] == T_SOURCE) {
+        *p++ = tags[i];
+        p = s_put_varint(p, vals[i++]);
+    }
+    p = s_put_str(p, T_REGION, ev->region, len[2]);
+    p = s_put_str(p, T_CONDITION, ev->condition, len[3]);
+    for (; i < n; i++) {
+        *p++ = tags[i];
+        p = s_put_varint(p, vals[i]);
+    }
+    return (int)(p - buf);
 }
 
 /* ---------------------------------------------------------------- decode */
@@ -416,9 +511,147 @@ s_from_proto(const Sentinel__V1__CaseEvent *m, sn_event_t *ev, sn_err_t *err)
     return SN_OK;
 }
 
+/* The decoding fast path: the encodings sn_event_encode() writes (known
+ * fields with their own wire types, varints in range, strings that fit
+ * their field and hold no NUL), in any order, later fields replacing
+ * earlier ones as protobuf-c does. Anything else (unknown fields, other
+ * varint forms, bad enums, truncation) returns false and protobuf-c
+ * decides, with its message. The analyzer decodes every event. */
+
+/* Read a varint of at most `max` bytes. @return the byte after it. */
+static const uint8_t *
+s_get_varint(const uint8_t *p, const uint8_t *end, size_t max, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (size_t i = 0; i < max && p + i < end; i++) {
+        r |= (uint64_t)(p[i] & 0x7F) << (7 * i);
+        if ((p[i] & 0x80) == 0) {
+            if (i == 9 && p[i] > 1) {
+                return NULL;
+            }
+            *v = r;
+            return p + i + 1;
+        }
+    }
+    return NULL;
+}
+
+static bool
+s_fast_str(const uint8_t **pp, const uint8_t *end, char *dst, size_t size)
+{
+    uint64_t n;
+    const uint8_t *p = s_get_varint(*pp, end, 2, &n);
+    if (p == NULL || n >= size || n > (uint64_t)(end - p) ||
+        memchr(p, 0, (size_t)n) != NULL) {
+        return false;
+    }
+    memcpy(dst, p, (size_t)n);
+    dst[n] = '\0';
+    *pp = p + n;
+    return true;
+}
+
+/* An int32 or enum: the value, or its ten-byte sign extension. */
+static bool
+s_fast_i32(uint64_t v, int32_t lo, int32_t hi, int32_t *out)
+{
+    int64_t s = (int64_t)v;
+    if (s < lo || s > hi) {
+        return false;
+    }
+    *out = (int32_t)s;
+    return true;
+}
+
+static bool
+s_fast_scalar(uint8_t tag, uint64_t v, sn_event_t *ev, bool *has_onset)
+{
+    int32_t i;
+    switch (tag) {
+    case T_REVISION:
+    case T_COUNT:
+        *(tag == T_REVISION ? &ev->revision : &ev->count) = (uint32_t)v;
+        return v <= UINT32_MAX;
+    case T_SOURCE:
+        ev->source = (sn_source_t)(int32_t)v;
+        return v < SN_SOURCE_COUNT;
+    case T_ONSET_DATE:
+        return s_fast_i32(v, INT32_MIN, INT32_MAX, &ev->onset_date);
+    case T_HAS_ONSET:
+        *has_onset = v == 1;
+        return v <= 1;
+    case T_REPORT_TIME:
+        ev->report_time = (sn_time_t)v;
+        return true;
+    case T_AGE_YEARS:
+        return s_fast_i32(v, INT32_MIN, INT32_MAX, &ev->age_years);
+    case T_SEX:
+        ev->sex = (sn_sex_t)(int32_t)v;
+        return v <= SN_SEX_OTHER;
+    case T_LAB:
+        i = (int32_t)v;
+        ev->lab_confirmed = (sn_lab_t)i;
+        return v <= SN_LAB_NEGATIVE;
+    default:
+        return false;
+    }
+}
+
+static char *
+s_fast_field(sn_event_t *ev, uint8_t tag, size_t *size)
+{
+    switch (tag) {
+    case T_EVENT_ID:
+        *size = sizeof ev->event_id;
+        return ev->event_id;
+    case T_SITE_ID:
+        *size = sizeof ev->site_id;
+        return ev->site_id;
+    case T_REGION:
+        *size = sizeof ev->region;
+        return ev->region;
+    case T_CONDITION:
+        *size = sizeof ev->condition;
+        return ev->condition;
+    default:
+        return NULL;
+    }
+}
+
+static bool
+s_decode_fast(const uint8_t *p, size_t len, sn_event_t *ev)
+{
+    const uint8_t *end = p + len;
+    bool has_onset = false;
+    memset(ev, 0, sizeof *ev);
+    while (p < end) {
+        uint8_t tag = *p++;
+        size_t size = 0;
+        char *dst = s_fast_field(ev, tag, &size);
+        uint64_t v;
+        if (dst != NULL) {
+            if (!s_fast_str(&p, end, dst, size)) {
+                return false;
+            }
+        } else if ((p = s_get_varint(p, end, 10, &v)) == NULL ||
+                   !s_fast_scalar(tag, v, ev, &has_onset)) {
+            return false;
+        }
+    }
+    if (!has_onset) {
+        ev->onset_date = SN_DAY_NONE;
+    }
+    return true;
+}
+
 int
 sn_event_decode(const uint8_t *buf, size_t len, sn_event_t *ev, sn_err_t *err)
 {
+    sn_event_t quick;
+    if (s_decode_fast(buf, len, &quick)) {
+        *ev = quick;
+        return SN_OK;
+    }
     s_arena_t arena;
     arena.used = 0;
     ProtobufCAllocator alloc = {s_arena_alloc, s_arena_free, &arena};
