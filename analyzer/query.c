@@ -1,4 +1,5 @@
-/*  analyzer/query.c - analysts' queries over the archive: list, series, alerts
+/*  analyzer/query.c - analysts' queries over the archive: list, series,
+ *  alerts, corrections
  *
  *  A series query reads the days asked for from the archive reader into a
  *  table of named value columns (observed, then expected, upperbound,
@@ -583,5 +584,51 @@ ana_query_alerts(ana_archive_read_t *r, const ana_query_alert_filter_t *filter,
         }
     }
     free(a);
+    return ana_query_out_end(&o, err);
+}
+
+/* -------------------------------------------------------- corrections */
+
+static void
+s_fix_row(ana_query_out_t *o, const ana_archive_fix_rec_t *f)
+{
+    char t[SN_TIME_STR_MAX], d[SN_DAY_STR_MAX], pv[32], ob[32];
+    sn_time_format(f->time, t);
+    sn_day_format(f->day, d);
+    const char *where =
+        f->sealed > 0 ? "sealed" : (f->sealed == 0 ? "recent" : "none");
+    const char *c[] = {t,
+                       d,
+                       f->series,
+                       ana_query_out_num(f->previous, pv),
+                       ana_query_out_num(f->observed, ob),
+                       where};
+    ana_query_out_row(o, c);
+}
+
+int
+ana_query_corrections(ana_archive_read_t *r,
+                      const ana_query_fix_filter_t *filter,
+                      ana_query_format_t fmt, FILE *out, sn_err_t *err)
+{
+    static const char *const names[] = {"time",     "day",      "series",
+                                        "previous", "observed", "where"};
+    static const bool num[] = {false, false, false, true, true, false};
+    size_t n = ana_archive_read_fix_count(r);
+    ana_archive_fix_rec_t *f = sn_calloc(n + 1, sizeof *f);
+    int rc = ana_archive_read_fixes(r, 0, n, f, err);
+    if (rc != SN_OK) {
+        free(f);
+        return rc;
+    }
+    ana_query_out_t *o = ana_query_out_new(fmt, out, names, num, 6);
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].day >= filter->since &&
+            (filter->series == NULL ||
+             strcmp(f[i].series, filter->series) == 0)) {
+            s_fix_row(o, &f[i]);
+        }
+    }
+    free(f);
     return ana_query_out_end(&o, err);
 }

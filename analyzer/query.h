@@ -1,4 +1,5 @@
-/*  analyzer/query.h - analysts' queries over the archive: list, series, alerts
+/*  analyzer/query.h - analysts' queries over the archive: list, series,
+ *  alerts, corrections
  *
  *  What `sentinel query` prints, as a module the CLI, the tests and the
  *  plotter share. `list` filters the series keys; `series` loads one series
@@ -77,6 +78,12 @@ typedef struct ana_query_alert_filter {
     const char *level; /* exact colour, or NULL */
 } ana_query_alert_filter_t;
 
+/* Filters of `corrections`. */
+typedef struct ana_query_fix_filter {
+    const char *series; /* exact series key, or NULL for all */
+    sn_day_t since;     /* corrected days from this one, or INT32_MIN */
+} ana_query_fix_filter_t;
+
 typedef struct ana_query_series ana_query_series_t; /* opaque; query.c */
 
 /** Parse "csv", "json" or "table". @return SN_OK or SN_EINVAL
@@ -113,7 +120,8 @@ int ana_query_series_print(const ana_query_series_t *self,
                            ana_query_format_t fmt, FILE *out, sn_err_t *err);
 
 /** @return the key the table is about; a roll-up's key carries the prefix
- *  as its region ("ILI/4401/fever_clinic/" and a star). Valid while self lives. */
+ *  as its region ("ILI/4401/fever_clinic/" and a star). Valid while self lives.
+ */
 const char *ana_query_series_key(const ana_query_series_t *self);
 
 /** @return true for a weekly table. */
@@ -146,5 +154,13 @@ double ana_query_series_value(const ana_query_series_t *self, int col,
 int ana_query_alerts(ana_archive_read_t *r,
                      const ana_query_alert_filter_t *filter,
                      ana_query_format_t fmt, FILE *out, sn_err_t *err);
+
+/** Print the correction records that pass `filter`, oldest first: time,
+ *  day, series, previous, observed and where ("sealed": a sealed day
+ *  rewritten in place, "recent", or "none": a day before the time axis,
+ *  held by the record alone). @return SN_OK, SN_EARCHIVE or SN_EIO. */
+int ana_query_corrections(ana_archive_read_t *r,
+                          const ana_query_fix_filter_t *filter,
+                          ana_query_format_t fmt, FILE *out, sn_err_t *err);
 
 #endif

@@ -1,6 +1,6 @@
 /*  cli/cmd_query.c - `sentinel query`: read the archive
  *
- *  `sentinel query -a ARCHIVE list|series KEY|alerts` parses its flags and
+ *  `sentinel query -a ARCHIVE list|series KEY|alerts|corrections` parses its flags and
  *  hands the work to analyzer/query.h (the queries and their formats) and
  *  analyzer/plot.h (--plot). It opens the archive in SWMR read mode, so it
  *  works while the analyzer writes. Errors exit 1 with the reason; bad
@@ -22,6 +22,7 @@ static const char s_usage[] =
     "         [--rollup prefecture|province]\n"
     "         [--plot FILE.png|FILE.svg|FILE.pdf [--detector NAME]]\n"
     "  alerts [--open] [--since DATE] [--level COLOUR]\n"
+    "  corrections [KEY] [--since DATE]\n"
     "Weekly rows are ISO weeks; a week cut by the range shows days < 7.\n"
     "Roll-ups sum observed counts only: baselines do not add up.\n";
 
@@ -107,13 +108,16 @@ s_check(s_opts_t *o)
         return cli_usage("query", "%s", err.msg);
     }
     if (o->cmd == NULL || (strcmp(o->cmd, "list") && strcmp(o->cmd, "series") &&
-                           strcmp(o->cmd, "alerts"))) {
-        return cli_usage("query", "give a command: list, series or alerts");
+                           strcmp(o->cmd, "alerts") &&
+                           strcmp(o->cmd, "corrections"))) {
+        return cli_usage("query",
+                         "give a command: list, series, alerts or corrections");
     }
     if (strcmp(o->cmd, "series") == 0 && o->key == NULL) {
         return cli_usage("query", "series: give a KEY (see 'list')");
     }
-    if (o->key != NULL && strcmp(o->cmd, "series") != 0) {
+    if (o->key != NULL && strcmp(o->cmd, "series") != 0 &&
+        strcmp(o->cmd, "corrections") != 0) {
         return cli_usage("query", "unexpected argument '%s'", o->key);
     }
     if (o->range.from > o->range.to) {
@@ -182,6 +186,9 @@ cli_query(int argc, char **argv)
         rc = ana_query_list(r, &o.filter, o.fmt, stdout, &err);
     } else if (rc == SN_OK && strcmp(o.cmd, "series") == 0) {
         rc = s_series(r, &o, &err);
+    } else if (rc == SN_OK && strcmp(o.cmd, "corrections") == 0) {
+        ana_query_fix_filter_t ff = {o.key, o.alerts.since};
+        rc = ana_query_corrections(r, &ff, o.fmt, stdout, &err);
     } else if (rc == SN_OK) {
         rc = ana_query_alerts(r, &o.alerts, o.fmt, stdout, &err);
     }

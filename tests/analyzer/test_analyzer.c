@@ -4,7 +4,9 @@
  *  temporary folder, sends it simulated case events through a real transport
  *  sender and spool, receives its alerts through a real receiver, kills it
  *  with SIGKILL in the middle of the stream, starts it again and checks from
- *  its state file that every case was counted exactly once.
+ *  its state file that every case was counted exactly once; sends a case 40
+ *  days late, into a sealed block of the archive, and reads the corrected
+ *  count and the correction back with `sentinel query`.
  */
 #include "ana_config.h"
 #include "ingest.h"
@@ -286,6 +288,89 @@ START_TEST(test_analyzer_kill9_loses_and_doubles_nothing)
 }
 END_TEST
 
+/* Spool one ILI case of site-a reported on `day`. */
+static void
+s_ili(site_t *s, const char *id, sn_day_t day)
+{
+    sn_event_t ev;
+    sn_event_init(&ev);
+    snprintf(ev.event_id, sizeof ev.event_id, "%s", id);
+    strcpy(ev.site_id, "site-a");
+    strcpy(ev.region, "330106");
+    strcpy(ev.condition, "ili");
+    ev.source = SN_SOURCE_FEVER_CLINIC;
+    ev.report_time = (sn_time_t)day * 86400000 + 3600000;
+    ck_assert_int_eq(s_spool_event(&ev, s), SN_OK);
+}
+
+/* `sentinel query -a ARCHIVE ARGS…`: @return its output (caller frees). */
+static char *
+s_query(const env_t *e, const char *cmd, const char *key, const char *from,
+        const char *to)
+{
+    char *archive = sn_strdup_printf("%s/archive.h5", e->dir);
+    ts_run_t r = ts_sentinel(NULL, 20, "query", "-a", archive, cmd, key,
+                             "--from", from, "--to", to, NULL);
+    if (strcmp(cmd, "corrections") == 0) {
+        ts_run_free(&r);
+        r = ts_sentinel(NULL, 20, "query", "-a", archive, cmd, key, "--since",
+                        from, NULL);
+    }
+    ck_assert_msg(r.status == 0, "query %s: %s", cmd, r.err);
+    char *out = sn_strdup(r.out);
+    ts_run_free(&r);
+    free(archive);
+    return out;
+}
+
+/* A case reported 40 days late, when its day lies in a block the archive
+ * has sealed (16 days by default): the count of that day is corrected in
+ * the archive and the correction is listed. */
+START_TEST(test_analyzer_late_event_corrects_sealed_day)
+{
+    env_t e;
+    s_env(&e);
+    pid_t pid = s_start(&e);
+    site_t s;
+    s_site(&s, &e);
+    sn_day_t d0 = sn_day_from_ymd(2025, 1, 6);
+    for (int i = 0; i < 60; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "day-%d", i);
+        s_ili(&s, id, d0 + i); /* one case a day; day 59 closes day 58 */
+    }
+    ck_assert(s_drain(&s, 20000));
+    s_ili(&s, "late-1", d0 + 19);
+    ck_assert(s_drain(&s, 20000));
+    ck_assert_int_eq(s_stop(pid, SIGTERM), 0);
+    char day[SN_DAY_STR_MAX], next[SN_DAY_STR_MAX];
+    sn_day_format(d0 + 19, day);
+    sn_day_format(d0 + 20, next);
+    const char *key = "ili/330106/fever_clinic/*";
+    char *series = s_query(&e, "series", key, day, next);
+    char *want = sn_strdup_printf("\n%s,2,", day); /* 1 + the late case */
+    ck_assert_msg(strstr(series, want) != NULL, "series:\n%s", series);
+    free(want);
+    want = sn_strdup_printf("\n%s,1,", next);
+    ck_assert_msg(strstr(series, want) != NULL, "series:\n%s", series);
+    char *fixes = s_query(&e, "corrections", key, day, next);
+    ck_assert_msg(
+        strncmp(fixes, "time,day,series,previous,observed,where\n", 40) == 0,
+        "corrections:\n%s", fixes);
+    char *rec = sn_strdup_printf(",%s,%s,1,2,sealed\n", day, key);
+    ck_assert_msg(strstr(fixes, rec) != NULL, "corrections:\n%s", fixes);
+    ck_assert_msg(strstr(strstr(fixes, rec) + strlen(rec), ",sealed") == NULL,
+                  "corrections:\n%s", fixes); /* once */
+    free(rec);
+    free(want);
+    free(series);
+    free(fixes);
+    sn_sender_destroy(&s.sender);
+    sn_spool_destroy(&s.spool);
+    s_env_free(&e);
+}
+END_TEST
+
 START_TEST(test_analyzer_bad_config_exits_2)
 {
     char *dir = ts_tmpdir();
@@ -319,6 +404,7 @@ analyzer_suite(void)
     TCase *edges = tcase_create("edges");
     tcase_set_timeout(edges, 120);
     tcase_add_test(edges, test_analyzer_kill9_loses_and_doubles_nothing);
+    tcase_add_test(edges, test_analyzer_late_event_corrects_sealed_day);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_set_timeout(errors, 30);
