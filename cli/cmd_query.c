@@ -1,7 +1,7 @@
 /*  cli/cmd_query.c - `sentinel query`: read the archive
  *
- *  `sentinel query -a ARCHIVE list|series KEY|alerts|corrections` parses its flags and
- *  hands the work to analyzer/query.h (the queries and their formats) and
+ *  `sentinel query -a ARCHIVE list|series KEY|alerts|corrections` parses
+ *  its flags and hands the work to analyzer/query.h (the queries and their formats) and
  *  analyzer/plot.h (--plot). It opens the archive in SWMR read mode, so it
  *  works while the analyzer writes. Errors exit 1 with the reason; bad
  *  flags exit 2.
