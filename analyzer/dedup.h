@@ -64,6 +64,12 @@ ana_dedup_key_t ana_dedup_key(const char *site, const char *event_id);
 int ana_dedup_offer(ana_dedup_t *self, ana_dedup_key_t key,
                     const ana_dedup_entry_t *placed, ana_dedup_entry_t *old);
 
+/** Start loading the slot where `key` would be found, so that a later
+ *  ana_dedup_offer() or ana_dedup_find() of it does not wait for memory.
+ *  A hint only: nothing changes. Batched callers prefetch the keys of a
+ *  few events ahead of the one they offer. */
+void ana_dedup_prefetch(const ana_dedup_t *self, ana_dedup_key_t key);
+
 /** Look up a key. @return SN_OK with the entry in *out, or SN_ENOTFOUND. */
 int ana_dedup_find(const ana_dedup_t *self, ana_dedup_key_t key,
                    ana_dedup_entry_t *out);

@@ -183,6 +183,31 @@ sn_receiver_poll(sn_receiver_t *self, int timeout_ms, sn_receiver_fn fn,
                    : sn_kreceiver_poll(self->k, timeout_ms, fn, arg, err);
 }
 
+/* A batch callback behind Kafka's record-at-a-time delivery. */
+typedef struct s_one_by_one {
+    sn_receiver_batch_fn fn; /* the application's callback */
+    void *arg;               /* its argument */
+} s_one_by_one_t;
+
+static int
+s_one_by_one(const sn_record_t *rec, void *arg)
+{
+    const s_one_by_one_t *o = arg;
+    return o->fn(rec, 1, o->arg);
+}
+
+int
+sn_receiver_poll_batch(sn_receiver_t *self, int timeout_ms,
+                       sn_receiver_batch_fn fn, void *arg, sn_err_t *err)
+{
+    assert(fn != NULL);
+    if (self->z != NULL) {
+        return sn_zreceiver_poll_batch(self->z, timeout_ms, fn, arg, err);
+    }
+    s_one_by_one_t o = {fn, arg};
+    return sn_kreceiver_poll(self->k, timeout_ms, s_one_by_one, &o, err);
+}
+
 int
 sn_receiver_ack(sn_receiver_t *self, const char *sender_id, uint64_t seq,
                 sn_err_t *err)

@@ -115,6 +115,8 @@ int sn_zreceiver_new(const sn_transport_opts_t *opts, sn_zreceiver_t **out,
 void sn_zreceiver_destroy(sn_zreceiver_t **self_p);
 int sn_zreceiver_poll(sn_zreceiver_t *self, int timeout_ms, sn_receiver_fn fn,
                       void *arg, sn_err_t *err);
+int sn_zreceiver_poll_batch(sn_zreceiver_t *self, int timeout_ms,
+                            sn_receiver_batch_fn fn, void *arg, sn_err_t *err);
 int sn_zreceiver_ack(sn_zreceiver_t *self, const char *sender_id, uint64_t seq,
                      sn_err_t *err);
 int sn_zreceiver_commit(sn_zreceiver_t *self, sn_err_t *err);

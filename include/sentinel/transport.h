@@ -106,6 +106,14 @@ typedef struct sn_record {
  * its batch are not delivered (they come again after a resend). */
 typedef int (*sn_receiver_fn)(const sn_record_t *rec, void *arg);
 
+/* Called with `n` (>= 1) consecutive new records of one sender, in order:
+ * a whole batch at once, so the application can work through it without a
+ * call per record. Return SN_OK once all are taken. An error stops the
+ * poll, which returns it, and none of the `n` records is delivered (they
+ * come again after a resend): the application must not have kept any. */
+typedef int (*sn_receiver_batch_fn)(const sn_record_t *recs, size_t n,
+                                    void *arg);
+
 /* Kafka sender: write the message key of record `data` into `key` (at most
  * `size` bytes, NUL-terminated). Return SN_OK or an error. */
 typedef int (*sn_sender_key_fn)(const uint8_t *data, size_t len, char *key,
@@ -190,6 +198,11 @@ void sn_receiver_destroy(sn_receiver_t **self_p);
  *  SN_ETRANSPORT. */
 int sn_receiver_poll(sn_receiver_t *self, int timeout_ms, sn_receiver_fn fn,
                      void *arg, sn_err_t *err);
+
+/** As sn_receiver_poll(), but `fn` gets the new records of each batch in
+ *  one call (ZeroMQ; Kafka hands them over one at a time). */
+int sn_receiver_poll_batch(sn_receiver_t *self, int timeout_ms,
+                           sn_receiver_batch_fn fn, void *arg, sn_err_t *err);
 
 /** The application says: every record of `sender_id` up to `seq` is durable
  *  on its side. Persists the position (state_dir set) and sends the Ack.
