@@ -888,18 +888,6 @@ s_put(ana_archive_t *self, sn_day_t day, const ana_archive_row_t *rows,
     return SN_OK;
 }
 
-int
-ana_archive_put_day(ana_archive_t *self, sn_day_t day,
-                    const ana_archive_row_t *rows, size_t n, sn_err_t *err)
-{
-    assert(self != NULL);
-    int rc = s_check_rows(self, rows, n, err);
-    if (rc == SN_OK) {
-        rc = s_put(self, day, rows, n, NULL, err);
-    }
-    return rc == SN_OK ? ana_archive_tick(self, err) : rc;
-}
-
 /* -------------------------------------------------------- corrections */
 
 /* Write one row's values for sealed column `col` in place: one element
@@ -980,6 +968,32 @@ s_fix_records(ana_archive_t *self, sn_day_t day, const ana_archive_row_t *rows,
     return rc;
 }
 
+/* @return true when `day` lies before the recent block. */
+static bool
+s_before_recent(const ana_archive_t *self, sn_day_t day)
+{
+    return self->time0 != S_NO_DAY &&
+           day < self->time0 + (sn_day_t)self->sealed;
+}
+
+int
+ana_archive_put_day(ana_archive_t *self, sn_day_t day,
+                    const ana_archive_row_t *rows, size_t n, sn_err_t *err)
+{
+    assert(self != NULL);
+    if (s_before_recent(self, day)) {
+        /* A day put again after a restart (the analyzer's state went back
+         * to its last checkpoint; the archive may have sealed the block
+         * since): rewritten in place, any changed count recorded. */
+        return ana_archive_correct_day(self, day, rows, n, sn_time_now(), err);
+    }
+    int rc = s_check_rows(self, rows, n, err);
+    if (rc == SN_OK) {
+        rc = s_put(self, day, rows, n, NULL, err);
+    }
+    return rc == SN_OK ? ana_archive_tick(self, err) : rc;
+}
+
 int
 ana_archive_correct_day(ana_archive_t *self, sn_day_t day,
                         const ana_archive_row_t *rows, size_t n, sn_time_t now,
@@ -997,8 +1011,7 @@ ana_archive_correct_day(ana_archive_t *self, sn_day_t day,
         for (size_t i = 0; i < n; i++) {
             before[i] = NAN;
         }
-    } else if (self->time0 != S_NO_DAY &&
-               day < self->time0 + (sn_day_t)self->sealed) {
+    } else if (s_before_recent(self, day)) {
         where = 1;
         rc = s_put_sealed(self, day, rows, n, before, err);
     } else {

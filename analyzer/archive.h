@@ -152,11 +152,11 @@ int ana_archive_series(ana_archive_t *self, const ana_archive_key_t *key,
 /** Put the values of `n` series for `day`. Series not given keep their
  *  earlier values for that day (NaN / alarm -1 when never given), so a day
  *  may be put in several calls. The time axis grows to `day`; days between
- *  stay missing. Flushes when the flush interval has passed.
- *  @return SN_OK; SN_ETOOOLD when `day` is before the writable window (the
- *  current time block; a sealed day changes only through
- *  ana_archive_correct_day()); SN_ERANGE
- *  for a row that was never registered; SN_EARCHIVE on an HDF5 error. */
+ *  stay missing. A day before the current block (put again after a
+ *  restart) goes through ana_archive_correct_day() with the current time.
+ *  Flushes when the flush interval has passed.
+ *  @return SN_OK; SN_ERANGE for a row that was never registered;
+ *  SN_EARCHIVE on an HDF5 error. */
 int ana_archive_put_day(ana_archive_t *self, sn_day_t day,
                         const ana_archive_row_t *rows, size_t n, sn_err_t *err);
 

@@ -355,21 +355,20 @@ START_TEST(test_archive_reader_while_writer_appends)
 }
 END_TEST
 
-START_TEST(test_archive_rejects_old_day_and_bad_rows)
+START_TEST(test_archive_rejects_bad_rows_and_keys)
 {
     ana_archive_t *a = s_open(2, 4, 5);
     s_series(a, "440101", NULL);
     for (int d = DAY0; d < DAY0 + 9; d++) {
         s_put(a, 1, d);
     }
-    ana_archive_row_t row = {0, 1, NULL};
+    ana_archive_row_t row = {5, 1, NULL};
     sn_err_t err;
-    ck_assert_int_eq(ana_archive_put_day(a, DAY0 + 2, &row, 1, &err),
-                     SN_ETOOOLD);
-    ck_assert_str_eq(err.msg + strlen(s_path),
-                     ": day 2024-10-06 is sealed (writable from 2024-10-12)");
-    row.series = 5;
     ck_assert_int_eq(ana_archive_put_day(a, DAY0 + 9, &row, 1, &err),
+                     SN_ERANGE);
+    ck_assert_str_eq(err.msg + strlen(s_path),
+                     ": row 0: series 5 was never registered");
+    ck_assert_int_eq(ana_archive_correct_day(a, DAY0 + 2, &row, 1, 0, &err),
                      SN_ERANGE);
     ana_archive_key_t k = {"ILI", "44/01", "lab", NULL};
     size_t r = 0;
@@ -481,6 +480,11 @@ START_TEST(test_archive_corrects_sealed_day_in_place)
     ck_assert_uint_eq(ana_archive_read_fix_count(live), 3);
     ana_archive_read_destroy(&live);
     s_put(a, 4, DAY0 + 10); /* the writer goes on */
+    /* A sealed day put again (after a restart) is rewritten the same way;
+     * the same values make no record. */
+    ana_archive_row_t again = {2, 9, NULL};
+    ck_assert_int_eq(ana_archive_put_day(a, DAY0 + 3, &again, 1, NULL), SN_OK);
+    ck_assert_int_eq(ana_archive_put_day(a, DAY0 + 3, &again, 1, NULL), SN_OK);
     ana_archive_destroy(&a);
     ana_archive_read_t *r = s_reader();
     ck_assert_double_eq(s_read1(r, 1, 0, DAY0 + 2), 500);
@@ -493,9 +497,10 @@ START_TEST(test_archive_corrects_sealed_day_in_place)
     ck_assert(isnan(s_read1(r, row, 0, DAY0 + 2)));
     ck_assert_double_eq(s_read1(r, 1, 0, DAY0 + 3), s_value(1, DAY0 + 3));
     ck_assert_int_eq(s_check(r, 1, DAY0, DAY0 + 9), 0); /* row 0 intact */
-    ana_archive_fix_rec_t fx[3];
-    ck_assert_uint_eq(ana_archive_read_fix_count(r), 3);
-    ck_assert_int_eq(ana_archive_read_fixes(r, 0, 3, fx, NULL), SN_OK);
+    ck_assert_double_eq(s_read1(r, 2, 0, DAY0 + 3), 9);
+    ana_archive_fix_rec_t fx[4];
+    ck_assert_uint_eq(ana_archive_read_fix_count(r), 4);
+    ck_assert_int_eq(ana_archive_read_fixes(r, 0, 4, fx, NULL), SN_OK);
     ck_assert_str_eq(fx[0].series, "ILI/440101/fever_clinic/*");
     ck_assert_int_eq(fx[0].day, DAY0 + 2);
     ck_assert_int_eq(fx[0].sealed, 1);
@@ -506,6 +511,8 @@ START_TEST(test_archive_corrects_sealed_day_in_place)
     ck_assert_double_eq(fx[1].observed, 77);
     ck_assert_str_eq(fx[2].series, "ILI/440109/fever_clinic/*");
     ck_assert(isnan(fx[2].previous));
+    ck_assert_int_eq(fx[3].day, DAY0 + 3);
+    ck_assert_double_eq(fx[3].observed, 9);
     ana_archive_read_destroy(&r);
 }
 END_TEST
@@ -591,7 +598,7 @@ archive_suite(void)
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
     tcase_set_timeout(errors, 60);
-    tcase_add_test(errors, test_archive_rejects_old_day_and_bad_rows);
+    tcase_add_test(errors, test_archive_rejects_bad_rows_and_keys);
     tcase_add_test(errors, test_archive_refuses_foreign_and_newer_files);
     tcase_add_test(errors, test_archive_moves_unreadable_file_aside);
     suite_add_tcase(s, errors);
