@@ -39,35 +39,52 @@
 #include <unistd.h>
 #include <zmq.h>
 
+/* Room before a batch's records for the Envelope and Batch headers: tag and
+ * length of each (1 + 10 bytes), sender_id (1 + 1 + 64), seq_first
+ * (1 + 10). */
+#define ZBATCH_HDR 96
+#define ZBATCH_TAIL 11 /* the session field after the records */
+
 struct sn_zsender {
-    sn_transport_opts_t opts;  /* options; strings borrowed */
-    sn_spool_t *spool;         /* borrowed */
-    sn_spool_cursor_t *cur;    /* next record to send */
-    void *ctx;                 /* own ZeroMQ context */
-    void *sock;                /* DEALER */
-    void *mon;                 /* PAIR receiving socket monitor events */
-    uint64_t session;          /* random, per process */
-    bool connected;            /* heard from the receiver lately */
-    uint64_t heard_ms;         /* when we last heard from it */
-    uint64_t hb_ms;            /* when we last sent a heartbeat */
-    uint64_t hb_seq;           /* last seq sent before that heartbeat */
-    uint64_t hb_stamp;         /* its time_ms, echoed in the reply */
-    uint64_t progress_ms;      /* when the ack position last moved */
-    uint64_t rewind_seq;       /* target of the last rewind */
-    uint64_t rewind_ms;        /* and when */
-    uint64_t batch_first;      /* seq of the pending batch's first record */
-    size_t nrecs;              /* records in the pending batch */
-    size_t *offs;              /* their offsets in data */
-    size_t *lens;              /* their lengths */
-    ProtobufCBinaryData *recs; /* views for packing */
-    uint8_t *data;             /* their bytes */
-    size_t dlen, dcap;         /* used and allocated bytes of data */
-    uint8_t *out;              /* packed envelope */
-    size_t outcap;             /* its size */
-    sn_zarena_t arena;         /* for unpacking replies */
+    sn_transport_opts_t opts; /* options; strings borrowed */
+    sn_spool_t *spool;        /* borrowed */
+    sn_spool_cursor_t *cur;   /* next record to send */
+    void *ctx;                /* own ZeroMQ context */
+    void *sock;               /* DEALER */
+    void *mon;                /* PAIR receiving socket monitor events */
+    uint64_t session;         /* random, per process */
+    bool connected;           /* heard from the receiver lately */
+    uint64_t heard_ms;        /* when we last heard from it */
+    uint64_t hb_ms;           /* when we last sent a heartbeat */
+    uint64_t hb_seq;          /* last seq sent before that heartbeat */
+    uint64_t hb_stamp;        /* its time_ms, echoed in the reply */
+    uint64_t progress_ms;     /* when the ack position last moved */
+    uint64_t rewind_seq;      /* target of the last rewind */
+    uint64_t rewind_ms;       /* and when */
+    uint64_t batch_first;     /* seq of the pending batch's first record */
+    uint64_t batch_ms;        /* when it got its first record */
+    size_t nrecs;             /* records in the pending batch */
+    bool blocked;             /* the last send would have blocked */
+    uint8_t *batch;           /* ZBATCH_HDR bytes, then its records */
+    size_t blen;              /* bytes of records after the header room */
+    size_t bcap;              /* allocated */
+    uint8_t *out;             /* packed envelope (acks, heartbeats) */
+    size_t outcap;            /* its size */
+    sn_zarena_t arena;        /* for unpacking replies */
 };
 
 /* -- helpers ------------------------------------------------------------ */
+
+static uint8_t *
+s_put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
 
 static void *
 s_arena_alloc(void *a, size_t n)
@@ -205,10 +222,8 @@ sn_zsender_new(const sn_transport_opts_t *opts, sn_spool_t *spool,
         (ssize_t)sizeof self->session) {
         self->session = sn_transport_now_ms() ^ (uint64_t)getpid() << 32;
     }
-    size_t n = opts->batch_records;
-    self->offs = sn_calloc(n, sizeof *self->offs);
-    self->lens = sn_calloc(n, sizeof *self->lens);
-    self->recs = sn_calloc(n, sizeof *self->recs);
+    self->bcap = ZBATCH_HDR + ZBATCH_TAIL + 64 * 1024;
+    self->batch = sn_malloc(self->bcap);
     self->cur = sn_spool_cursor_new(spool, sn_spool_acked_seq(spool) + 1);
     self->progress_ms = sn_transport_now_ms();
     int rc = s_sender_socket(self, err);
@@ -238,10 +253,7 @@ sn_zsender_destroy(sn_zsender_t **self_p)
         zmq_ctx_term(self->ctx);
     }
     sn_spool_cursor_destroy(&self->cur);
-    free(self->offs);
-    free(self->lens);
-    free(self->recs);
-    free(self->data);
+    free(self->batch);
     free(self->out);
     free(self->arena.buf);
     free(self);
@@ -274,7 +286,7 @@ s_rewind(sn_zsender_t *self, uint64_t to, const char *why)
            "sender=%s from=%" PRIu64 " to=%" PRIu64 " reason=%s",
            self->opts.sender_id, to, s_next_unsent(self) - 1, why);
     self->nrecs = 0;
-    self->dlen = 0;
+    self->blen = 0;
     sn_spool_cursor_seek(self->cur, to);
     self->rewind_seq = to;
     self->rewind_ms = now;
@@ -288,7 +300,32 @@ s_send_env(sn_zsender_t *self, const Sentinel__V1__Envelope *env)
     return zmq_send(self->sock, self->out, n, ZMQ_DONTWAIT) < 0 ? -1 : 0;
 }
 
-/* Read records into the pending batch while the window allows. */
+/* Append one record to the pending batch as protobuf-c would write a
+ * `repeated bytes records = 3` element: tag, varint length, bytes. */
+static void
+s_add_record(sn_zsender_t *self, uint64_t seq, const uint8_t *d, size_t len)
+{
+    size_t need = ZBATCH_HDR + self->blen + 4 + len + ZBATCH_TAIL;
+    if (need > self->bcap) {
+        self->bcap = 2 * need;
+        self->batch = sn_realloc(self->batch, self->bcap);
+    }
+    if (self->nrecs == 0) {
+        self->batch_first = seq;
+        self->batch_ms = sn_transport_now_ms();
+    }
+    uint8_t *p = self->batch + ZBATCH_HDR + self->blen;
+    uint8_t *start = p;
+    *p++ = 3 << 3 | 2;
+    p = s_put_varint(p, len);
+    memcpy(p, d, len);
+    self->blen += (size_t)(p - start) + len;
+    self->nrecs++;
+}
+
+/* Read records straight into the pending batch while the window allows.
+ * @return SN_OK, SN_ENODATA when the spool has no more flushed records
+ * for now, or an error. */
 static int
 s_fill_batch(sn_zsender_t *self, sn_err_t *err)
 {
@@ -299,55 +336,77 @@ s_fill_batch(sn_zsender_t *self, sn_err_t *err)
         const uint8_t *d;
         size_t len;
         int rc = sn_spool_cursor_next(self->cur, &seq, &d, &len, err);
-        if (rc == SN_ENODATA) {
-            break;
-        }
         if (rc != SN_OK) {
             return rc;
         }
-        if (self->nrecs == 0) {
-            self->batch_first = seq;
-        }
-        if (self->dlen + len > self->dcap) {
-            self->dcap = 2 * (self->dlen + len);
-            self->data = sn_realloc(self->data, self->dcap);
-        }
-        memcpy(self->data + self->dlen, d, len);
-        self->offs[self->nrecs] = self->dlen;
-        self->lens[self->nrecs++] = len;
-        self->dlen += len;
+        s_add_record(self, seq, d, len);
     }
     return SN_OK;
 }
 
+/* Put the Envelope and Batch headers in front of the records and the
+ * session after them: the bytes sentinel__v1__envelope__pack() writes for
+ * the same Batch (fields in number order, proto3 zero values left out),
+ * without copying the records again. @return the message's first byte. */
+static uint8_t *
+s_frame_batch(sn_zsender_t *self, size_t *len)
+{
+    uint8_t *tail = self->batch + ZBATCH_HDR + self->blen;
+    uint8_t *end = tail;
+    if (self->session != 0) {
+        *end++ = 4 << 3;
+        end = s_put_varint(end, self->session);
+    }
+    uint8_t hdr[ZBATCH_HDR];
+    uint8_t *h = hdr;
+    size_t id_len = strlen(self->opts.sender_id);
+    if (id_len > 0) {
+        *h++ = 1 << 3 | 2;
+        *h++ = (uint8_t)id_len;
+        memcpy(h, self->opts.sender_id, id_len);
+        h += id_len;
+    }
+    if (self->batch_first != 0) {
+        *h++ = 2 << 3;
+        h = s_put_varint(h, self->batch_first);
+    }
+    size_t body = (size_t)(h - hdr) + (size_t)(end - tail) + self->blen;
+    uint8_t env[11];
+    uint8_t *e = env;
+    *e++ = 1 << 3 | 2;
+    e = s_put_varint(e, body);
+    size_t front = (size_t)(e - env) + (size_t)(h - hdr);
+    uint8_t *start = self->batch + ZBATCH_HDR - front;
+    memcpy(start, env, (size_t)(e - env));
+    memcpy(start + (e - env), hdr, (size_t)(h - hdr));
+    *len = (size_t)(end - start);
+    return start;
+}
+
 /* Send batches until the spool has nothing more, the window is full or the
- * socket would block (no connection, or its queue is full). */
+ * socket would block (no connection, or its queue is full). A batch that
+ * is not full waits up to batch_ms for more records, so a feed that flushes
+ * the spool in small steps still travels in full batches. */
 static int
 s_pump(sn_zsender_t *self, sn_err_t *err)
 {
     for (;;) {
         int rc = s_fill_batch(self, err);
-        if (rc != SN_OK || self->nrecs == 0) {
-            return rc;
+        if ((rc != SN_OK && rc != SN_ENODATA) || self->nrecs == 0) {
+            return rc == SN_ENODATA ? SN_OK : rc;
         }
-        for (size_t i = 0; i < self->nrecs; i++) {
-            self->recs[i].data = self->data + self->offs[i];
-            self->recs[i].len = self->lens[i];
+        if (self->nrecs < self->opts.batch_records &&
+            sn_transport_now_ms() - self->batch_ms < self->opts.batch_ms) {
+            return SN_OK;
         }
-        Sentinel__V1__Batch b = SENTINEL__V1__BATCH__INIT;
-        b.sender_id = (char *)self->opts.sender_id;
-        b.seq_first = self->batch_first;
-        b.n_records = self->nrecs;
-        b.records = self->recs;
-        b.session = self->session;
-        Sentinel__V1__Envelope env = SENTINEL__V1__ENVELOPE__INIT;
-        env.body_case = SENTINEL__V1__ENVELOPE__BODY_BATCH;
-        env.batch = &b;
-        if (s_send_env(self, &env) != 0) {
+        size_t len;
+        uint8_t *msg = s_frame_batch(self, &len);
+        self->blocked = zmq_send(self->sock, msg, len, ZMQ_DONTWAIT) < 0;
+        if (self->blocked) {
             return SN_OK; /* keep the batch; try again when writable */
         }
         self->nrecs = 0;
-        self->dlen = 0;
+        self->blen = 0;
     }
 }
 
@@ -398,7 +457,7 @@ s_on_ack(sn_zsender_t *self, uint64_t seq, sn_err_t *err)
     self->progress_ms = sn_transport_now_ms();
     if (rc == SN_OK && seq + 1 > s_next_unsent(self)) {
         self->nrecs = 0;
-        self->dlen = 0;
+        self->blen = 0;
         sn_spool_cursor_seek(self->cur, seq + 1);
     }
     return rc;
@@ -533,8 +592,12 @@ sn_zsender_poll(sn_zsender_t *self, int timeout_ms, sn_err_t *err)
         if (hb_due > now && hb_due - now < wait) {
             wait = hb_due - now;
         }
+        uint64_t batch_due = self->batch_ms + self->opts.batch_ms;
+        if (self->nrecs > 0 && !self->blocked && batch_due - now < wait) {
+            wait = batch_due > now ? batch_due - now : 0;
+        }
         zmq_pollitem_t items[] = {
-            {self->sock, 0, ZMQ_POLLIN | (self->nrecs ? ZMQ_POLLOUT : 0), 0},
+            {self->sock, 0, ZMQ_POLLIN | (self->blocked ? ZMQ_POLLOUT : 0), 0},
             {self->mon, 0, ZMQ_POLLIN, 0}};
         if (zmq_poll(items, self->mon ? 2 : 1, (long)wait) < 0 &&
             zmq_errno() != EINTR) {

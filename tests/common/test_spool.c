@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static char *s_dir;
 
@@ -256,6 +257,31 @@ START_TEST(test_spool_permissions)
 }
 END_TEST
 
+/* The frames on disk are those spool.h describes, with zlib's CRC-32, so
+ * spools written before the CRC moved to libdeflate still open. */
+START_TEST(test_spool_frames_carry_zlib_crc)
+{
+    sn_spool_t *sp = s_open(SN_SPOOL_FSYNC_NEVER, 1 << 20, 1 << 24);
+    s_append_n(sp, 1, 50);
+    sn_spool_destroy(&sp);
+    char *path = s_seg_path(1);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    uint8_t b[16 + 64];
+    for (uint64_t seq = 1; seq <= 50; seq++) {
+        ck_assert_uint_eq(fread(b, 1, 16, f), 16);
+        uint32_t len = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
+        uint32_t crc = b[4] | b[5] << 8 | b[6] << 16 | (uint32_t)b[7] << 24;
+        ck_assert_uint_eq(len, 13);
+        ck_assert_uint_eq(b[8], seq);
+        ck_assert_uint_eq(fread(b + 16, 1, len, f), len);
+        ck_assert_uint_eq(crc, (uint32_t)crc32(0L, b + 8, 8 + len));
+    }
+    fclose(f);
+    free(path);
+}
+END_TEST
+
 START_TEST(test_spool_full_refuses)
 {
     sn_spool_t *sp = s_open(SN_SPOOL_FSYNC_NEVER, 4096, 8192);
@@ -349,6 +375,7 @@ spool_suite(void)
     tcase_add_test(edges, test_spool_flipped_byte_is_cut);
     tcase_add_test(edges, test_spool_ack_frees_segments);
     tcase_add_test(edges, test_spool_permissions);
+    tcase_add_test(edges, test_spool_frames_carry_zlib_crc);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
