@@ -29,6 +29,7 @@
 #include "health.h"
 #include "quota.h"
 #include "sentinel/mem.h"
+#include "wire.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -438,7 +439,7 @@ ana_ingest_record(ana_ingest_t *self, const uint8_t *data, size_t len,
     sn_event_t ev;
     self->now = now;
     self->stats.records++;
-    int rc = sn_event_decode(data, len, &ev, err);
+    int rc = ana_wire_decode(data, len, &ev, err);
     if (rc != SN_OK) {
         s_dead(self, sender, seq, NULL, data, len, err);
         return rc;
@@ -458,7 +459,7 @@ s_group_decode(ana_ingest_t *self, const sn_record_t *recs, size_t n,
                sn_event_t *ev, ana_dedup_key_t *dk, int *rc, sn_err_t *errs)
 {
     for (size_t i = 0; i < n; i++) {
-        rc[i] = sn_event_decode(recs[i].data, recs[i].len, &ev[i], &errs[i]);
+        rc[i] = ana_wire_decode(recs[i].data, recs[i].len, &ev[i], &errs[i]);
         if (rc[i] == SN_OK) {
             dk[i] = ana_dedup_key(ev[i].site_id, ev[i].event_id);
         }

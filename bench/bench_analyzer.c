@@ -235,9 +235,10 @@ s_checkpoint_ms(void)
 }
 
 /* User + system CPU seconds used so far by process `pid` (all threads),
- * from /proc/PID/stat; 0 when it cannot be read. */
+ * from /proc/PID/stat, and its minor page faults in *faults; 0 when it
+ * cannot be read. */
 static double
-s_proc_cpu(pid_t pid)
+s_proc_cpu(pid_t pid, unsigned long *faults)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -249,10 +250,11 @@ s_proc_cpu(pid_t pid)
     buf[n] = '\0';
     const char *p = strrchr(buf, ')'); /* the name may hold spaces */
     unsigned long ut = 0, st = 0;
+    *faults = 0;
     if (p == NULL || sscanf(p + 2,
-                            "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                            "%*c %*d %*d %*d %*d %*d %*u %lu %*u %*u %*u "
                             "%lu %lu",
-                            &ut, &st) != 2) {
+                            faults, &ut, &st) != 3) {
         return 0;
     }
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
@@ -361,7 +363,8 @@ s_bench_daemon(const char *bin, const char *tmp, uint64_t n)
     int64_t t1 = sn_clock_ns(), c1 = s_cpu_ns();
     /* The daemon's CPU time up to the last ack, read from /proc before the
      * stop (its last snapshot at SIGTERM is not part of the figure). */
-    double cpu = s_proc_cpu(pid), run, runq;
+    unsigned long faults;
+    double cpu = s_proc_cpu(pid, &faults), run, runq;
     s_proc_sched(pid, &run, &runq);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
@@ -376,11 +379,12 @@ s_bench_daemon(const char *bin, const char *tmp, uint64_t n)
            "over %llu events, %.0f%% of raw ZeroMQ\n",
            s_checkpoint_ms(), ours, (unsigned long long)n, 100 * ours / raw);
     printf("  the daemon used %.2f CPU-s (all its threads) over %.2f s: %.0f "
-           "events per daemon CPU-second\n",
-           cpu, s_secs(t1 - t0), cpu > 0 ? (double)n / cpu : 0.0);
+           "events per daemon CPU-second; %lu minor page faults\n",
+           cpu, s_secs(t1 - t0), cpu > 0 ? (double)n / cpu : 0.0, faults);
     printf("  its main thread: %.2f s on a CPU (%.0f events per main-thread "
-           "CPU-second), %.2f s runnable but waiting for a CPU\n",
-           run, run > 0 ? (double)n / run : 0.0, runq);
+           "CPU-second, %.3f us per event), %.2f s runnable but waiting for a "
+           "CPU\n",
+           run, run > 0 ? (double)n / run : 0.0, run * 1e6 / (double)n, runq);
     printf("  the collector side (spool reads, batches) used %.2f CPU-s of "
            "its sending thread\n",
            s_secs(c1 - c0));

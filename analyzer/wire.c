@@ -1,0 +1,158 @@
+/*  analyzer/wire.c - the analyzer's fast reader of encoded case events
+ *
+ *  One pass over the bytes: each field's tag selects where its value goes,
+ *  strings are copied once, from the record into the event. The values are
+ *  converted as protobuf-c converts them (a uint32 or int32 field keeps the
+ *  low 32 bits of its varint, a bool is true when the varint is not zero,
+ *  the last occurrence of a field wins) and mapped as sn_event_decode()
+ *  maps them (onset_date only with has_onset_date, proto3 defaults of zero
+ *  for what is absent), so the two readers agree on everything this one
+ *  accepts; tests/analyzer/test_wire.c checks that on mutated records.
+ */
+#include "wire.h"
+
+#include <string.h>
+
+/* The wire types of the schema's fields. */
+enum {
+    S_VARINT = 0, /* int32, uint32, int64, bool, enums */
+    S_LEN = 2,    /* strings */
+};
+
+/* The numeric fields as read, before they are mapped into the event. */
+typedef struct s_nums {
+    uint64_t v[14]; /* by field number; 0 when absent (proto3) */
+} s_nums_t;
+
+/* Read a varint at *p, before `end`. A tenth byte may only carry bit 63:
+ * protobuf-c would see the rest (a bool of them is true), so such a varint
+ * is left to it. @return false when cut short or not canonical enough. */
+static bool
+s_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 70 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        if (shift == 63 && b > 1) {
+            return false;
+        }
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The string field `num` of the event, and its size; NULL for fields
+ * that are not strings. */
+static char *
+s_string_field(sn_event_t *ev, unsigned num, size_t *size)
+{
+    switch (num) {
+    case 1:
+        *size = sizeof ev->event_id;
+        return ev->event_id;
+    case 3:
+        *size = sizeof ev->site_id;
+        return ev->site_id;
+    case 5:
+        *size = sizeof ev->region;
+        return ev->region;
+    case 6:
+        *size = sizeof ev->condition;
+        return ev->condition;
+    default:
+        return NULL;
+    }
+}
+
+/* Copy a string of `n` bytes at `src` into its field. A string that does
+ * not fit or holds a NUL (protobuf-c would cut it there) is left to the
+ * codec. */
+static bool
+s_string(char *dst, size_t size, const uint8_t *src, size_t n)
+{
+    if (n >= size || memchr(src, 0, n) != NULL) {
+        return false;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return true;
+}
+
+/* One field at *p. @return false on anything but a field of the schema
+ * with its wire type, or bytes that do not parse. */
+static bool
+s_field(const uint8_t **p, const uint8_t *end, sn_event_t *ev, s_nums_t *nums)
+{
+    uint64_t tag, v;
+    if (!s_varint(p, end, &tag) || tag > UINT32_MAX) {
+        return false;
+    }
+    unsigned num = (unsigned)(tag >> 3), type = (unsigned)(tag & 7);
+    size_t size;
+    char *str = s_string_field(ev, num, &size);
+    if (str != NULL) {
+        if (type != S_LEN || !s_varint(p, end, &v) ||
+            v > (uint64_t)(end - *p) || !s_string(str, size, *p, (size_t)v)) {
+            return false;
+        }
+        *p += v;
+        return true;
+    }
+    if (num == 0 || num >= 14 || type != S_VARINT || !s_varint(p, end, &v)) {
+        return false;
+    }
+    nums->v[num] = v;
+    return true;
+}
+
+/* Map the numeric fields into the event, refusing the enum values the
+ * codec refuses (it gives the message). */
+static bool
+s_map(const s_nums_t *n, sn_event_t *ev)
+{
+    int32_t source = (int32_t)(uint32_t)n->v[4];
+    int32_t sex = (int32_t)(uint32_t)n->v[12];
+    int32_t lab = (int32_t)(uint32_t)n->v[13];
+    if (source < 0 || source >= SN_SOURCE_COUNT || sex < SN_SEX_UNKNOWN ||
+        sex > SN_SEX_OTHER || lab < SN_LAB_UNKNOWN || lab > SN_LAB_NEGATIVE) {
+        return false;
+    }
+    ev->revision = (uint32_t)n->v[2];
+    ev->source = (sn_source_t)source;
+    ev->onset_date =
+        n->v[8] != 0 ? (sn_day_t)(int32_t)(uint32_t)n->v[7] : SN_DAY_NONE;
+    ev->report_time = (sn_time_t)n->v[9];
+    ev->count = (uint32_t)n->v[10];
+    ev->age_years = (int32_t)(uint32_t)n->v[11];
+    ev->sex = (sn_sex_t)sex;
+    ev->lab_confirmed = (sn_lab_t)lab;
+    return true;
+}
+
+bool
+ana_wire_event(const uint8_t *buf, size_t len, sn_event_t *ev)
+{
+    const uint8_t *p = buf, *end = buf + len;
+    s_nums_t nums;
+    memset(&nums, 0, sizeof nums);
+    sn_event_init(ev);
+    while (p < end) {
+        if (!s_field(&p, end, ev, &nums)) {
+            return false;
+        }
+    }
+    return s_map(&nums, ev);
+}
+
+int
+ana_wire_decode(const uint8_t *buf, size_t len, sn_event_t *ev, sn_err_t *err)
+{
+    if (ana_wire_event(buf, len, ev)) {
+        return SN_OK;
+    }
+    return sn_event_decode(buf, len, ev, err);
+}
