@@ -692,6 +692,9 @@ s_open(collect_t *c, sn_err_t *err)
     rc = sn_spool_open(&so, &c->spool, err);
     if (rc == SN_OK) {
         rc = sn_sender_new(&to, c->spool, s_kafka_key, NULL, &c->tx, err);
+        /* Before any record moves, a key file that cannot be read (SN_EIO)
+         * is a configuration error like a malformed one: exit 2. */
+        rc = rc == SN_EIO || rc == SN_EINVAL ? SN_ECONFIG : rc;
     }
     if (rc == SN_OK) {
         c->dl = col_deadletter_from_config(c->cfg, err);

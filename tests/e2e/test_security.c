@@ -156,6 +156,31 @@ START_TEST(test_security_curve_required)
 }
 END_TEST
 
+/* A CURVE key file that cannot be read is a configuration error: `sentinel
+ * collect` exits 2 (usage and configuration), not 1, and names the file. */
+START_TEST(test_security_collect_unreadable_key_exits_2)
+{
+    char *col = sn_strdup_printf(
+        "site: {id: S1, source: lab, region: \"110105\"}\n"
+        "dead_letter: {path: %s/dl.jsonl}\nspool: {dir: %s/spool}\n"
+        "transport: {endpoint: \"ipc://%s/x.ipc\", secret_key: %s/gone.key,\n"
+        "            server_key: %s/gone.pub}\n",
+        s_dir, s_dir, s_dir, s_dir, s_dir);
+    char *cfg = ts_write_file(s_dir, "collector.yaml", col);
+    char *in = ts_write_file(s_dir, "one.jsonl",
+                             "{\"event_id\":\"x1\",\"condition\":\"ILI\","
+                             "\"report_time\":\"2026-11-20T08:00:00Z\"}\n");
+    ts_run_t r =
+        ts_sentinel(NULL, 30, "collect", "-c", cfg, "--timeout", "2", in, NULL);
+    ck_assert_msg(r.status == 2 && strstr(r.err, "gone.key") != NULL,
+                  "status %d, stderr: %s", r.status, r.err);
+    ts_run_free(&r);
+    free(in);
+    free(cfg);
+    free(col);
+}
+END_TEST
+
 /* -- HTTP API tokens ---------------------------------------------------- */
 
 /* Send `req` to 127.0.0.1:port. @return the status line's code, or -1. */
@@ -398,6 +423,7 @@ security_suite(void)
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
     tcase_set_timeout(errors, 120);
     tcase_add_test(errors, test_security_curve_required);
+    tcase_add_test(errors, test_security_collect_unreadable_key_exits_2);
     tcase_add_test(errors, test_security_api_tokens);
     suite_add_tcase(s, errors);
     return s;
