@@ -467,6 +467,9 @@ det_glm_dispersion(const det_glm_t *self, const double *wts)
     if (self->df_residual <= 0) {
         return NAN;
     }
+    if (self->fast && (wts == NULL || wts == self->fprior)) {
+        return self->fdisp[wts == NULL ? 0 : 1] / self->df_residual;
+    }
     const double *w = wts ? wts : self->wt;
     double s = 0.0;
     for (size_t i = 0; i < self->m; i++) {
@@ -477,28 +480,19 @@ det_glm_dispersion(const det_glm_t *self, const double *wts)
     return s / self->df_residual;
 }
 
-/* The hat values of a fit by det_glm_fit_design(): x_i' V x_i is
- * a_l + t (b_l + t c) for row i at level l and trend value t (self->xd
- * holds both). */
+/* The hat values of a fit by det_glm_fit_design(): for row i at level l
+ * and centred time tt, x_i' V x_i = 1/w_l + (tt - h_l)^2 / S with the
+ * level sums of the last WLS (glm_fast.c). */
 static void
 s_fast_hat(const det_glm_t *self, double *hat)
 {
-    size_t p = self->p, off = self->xtrend ? 2 : 1;
-    const double *v = self->vinv;
-    double a[DET_GLM_MAX_P], b[DET_GLM_MAX_P], c = 0.0;
-    a[0] = v[0];
-    b[0] = self->xtrend ? 2.0 * v[p] : 0.0;
-    c = self->xtrend ? v[1 + p] : 0.0;
-    for (size_t j = off; j < p; j++) {
-        size_t l = j - off + 1;
-        a[l] = v[0] + 2.0 * v[j] + v[j + j * p];
-        b[l] = self->xtrend ? 2.0 * (v[p] + v[1 + j * p]) : 0.0;
-    }
     for (size_t i = 0; i < self->m; i++) {
-        double t = self->xd[i], w = self->wt[i], h = 0.0;
-        size_t l = (size_t)self->xd[i + self->cap];
+        double w = self->wt[i], h = 0.0;
+        int l = self->flev[i];
         if (w > 0.0) {
-            h = w * (a[l] + t * (b[l] + t * c));
+            double d =
+                self->xtrend ? self->ft[i] - self->ftc - self->fh[l] : 0.0;
+            h = w * (self->fiw[l] + d * d * self->fis);
         }
         hat[i] = h >= 1.0 - 10.0 * DBL_EPSILON ? 1.0 : h;
     }

@@ -56,14 +56,24 @@ typedef struct det_glm {
                                     normal equations: vinv holds
                                     (X'WX)^-1 and qr is unused */
     double vinv[DET_GLM_MAX_P * DET_GLM_MAX_P]; /* p x p, column-major */
-    bool xtrend;              /* the fast fit's design had a trend */
-    double *xd;               /* cap x DET_GLM_MAX_P dense design */
-    int *runs;                /* cap + 1 row numbers (fast fit) */
-    int fnrun;                /* fast fit: runs in `runs` */
-    size_t fnlev;             /* fast fit: levels */
-    double fc[DET_GLM_MAX_P]; /* fast fit: eta by level without trend */
-    double fb;                /* fast fit: trend coefficient */
-    const double *etastart;   /* starting eta during a fit, or NULL */
+    bool xtrend;               /* the fast fit's design had a trend */
+    double *xd;                /* cap x DET_GLM_MAX_P dense design */
+    int *runs;                 /* cap + 1 row numbers (fast fit) */
+    int fnrun;                 /* fast fit: runs in `runs` */
+    size_t fnlev;              /* fast fit: levels */
+    const double *ft;          /* fast fit: the design's t (borrowed) */
+    const int *flev;           /* fast fit: the rows' levels (borrowed) */
+    double ftc;                /* fast fit: the centre of t */
+    double fc[DET_GLM_MAX_P];  /* fast fit: eta by level at t = ftc */
+    double fb;                 /* fast fit: trend coefficient */
+    double fiw[DET_GLM_MAX_P]; /* fast fit: 1 / sum of weights by level */
+    double fh[DET_GLM_MAX_P];  /* fast fit: weighted mean of t - ftc */
+    double fis;                /* fast fit: 1 / pooled within-level
+                                  sum(w (t - fh)^2); 0 without trend */
+    double fdisp[2];           /* fast fit: sum(wt res^2) and
+                                  sum(prior res^2) over the good rows */
+    const double *fprior;      /* fast fit: its prior weights (borrowed) */
+    const double *etastart;    /* starting eta during a fit, or NULL */
 } det_glm_t;
 
 /** Create a workspace for designs of at most `cap` rows. Never returns
@@ -95,12 +105,15 @@ typedef struct det_glm_design {
 } det_glm_design_t;
 
 /** Fit log(mu) = X beta for the design `d` as det_glm_fit() does, with
- *  the same results to rounding, but in O(m) per IRLS iteration: X'WX and
- *  X'Wz are summed by level and the p x p system solved by Cholesky
- *  (self->fast set). Where that could disagree with R's pivoted QR (a
- *  relative pivot below 1e-3, so near the aliasing tolerances; a mean
- *  below DBL_EPSILON or not finite; step halving) the fit is redone by
- *  det_glm_fit() on the dense design. @return as det_glm_fit(). */
+ *  the same results to rounding, but in O(m) for the first IRLS step and
+ *  O(runs of consecutive t) after it: X'WX and X'Wz are summed by level
+ *  and the p x p system solved in O(levels) (self->fast set). Where that
+ *  could disagree with R's pivoted QR (a squared relative Cholesky pivot
+ *  below 1e-6, so near the aliasing tolerances; a mean below DBL_EPSILON
+ *  or not finite; step halving) the fit is redone by det_glm_fit() on the
+ *  dense design. A fast fit keeps pointers to d->t and d->lev for
+ *  det_glm_hat() and det_glm_mu_pow(): those arrays must hold until the
+ *  next fit. @return as det_glm_fit(). */
 int det_glm_fit_design(det_glm_t *self, const det_glm_design_t *d,
                        const double *y, const double *prior);
 
@@ -119,7 +132,9 @@ int det_glm_fit_nb(det_glm_t *self, const double *x, size_t ldx, size_t m,
 
 /** @return sum(wts * res^2 over rows with wts > 0) / df_residual: R's
  *  summary.glm() dispersion of a quasi family when `wts` holds the fit's
- *  working weights (pass NULL for those); NAN when df_residual <= 0. */
+ *  working weights (pass NULL for those); NAN when df_residual <= 0. A
+ *  fast fit has made the sums for NULL and for its own prior weights
+ *  (the same array, unchanged since) on the way. */
 double det_glm_dispersion(const det_glm_t *self, const double *wts);
 
 /** Write the hat values of the weighted fit into hat[0 .. m-1] (rows with

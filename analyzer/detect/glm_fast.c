@@ -1,18 +1,26 @@
-/*  analyzer/detect/glm_fast.c - R's IRLS in O(m) per step for the
+/*  analyzer/detect/glm_fast.c - R's IRLS in O(runs) per step for the
  *  Farrington designs
  *
  *  The Farrington GLMs have an intercept, perhaps a time trend, and
- *  indicators of a seasonal factor; every row has at most three nonzero
- *  columns and the indicators never overlap. So X'WX and X'Wz are sums by
- *  level, the p x p system is solved by Cholesky, the deviance is kept as
- *  per-fit constants plus sum(prior * mu) and beta' X'(prior * y), and
- *  without a trend every row of a level shares one mean, so an IRLS step
- *  after the first costs O(levels). The iterates are R's (glm.fit with the
- *  pivoted QR of glm.c) up to rounding: the same start, the same weights,
- *  the same deviance test and iteration count. Where rounding could decide
- *  something R decides differently (a column near R's aliasing tolerance,
- *  a mean at the DBL_EPSILON floor, a non-finite step) the fit is handed to
- *  the exact dense path in glm.c instead.
+ *  indicators of a seasonal factor; the indicators never overlap. Written
+ *  with one intercept a_l per level and the common slope b on the centred
+ *  time t - tc, the weighted least squares step of IRLS splits: b is the
+ *  pooled within-level regression slope and a_l a level mean, so the
+ *  p x p normal equations are solved in O(levels) from sums by level (the
+ *  pivots that a Cholesky factorisation in R's column order would meet are
+ *  checked in O(levels) too). The sums come from runs of rows of one
+ *  level, one prior weight and consecutive t: along a run the means grow
+ *  by q = exp(b), so a run's sums of mu, mu t and mu t^2 are a mean times
+ *  geometric sums that depend only on q and the run's length, and after
+ *  the first step an iteration costs O(runs), not O(rows). The deviance is
+ *  kept as per-fit constants plus sum(prior * mu) and beta' X'(prior * y).
+ *
+ *  The iterates are R's (glm.fit with the pivoted QR of glm.c) up to
+ *  rounding: the same start, the same weights, the same deviance test and
+ *  iteration count. Where rounding could decide something R decides
+ *  differently (a column near R's aliasing tolerance, a mean at the
+ *  DBL_EPSILON floor, a non-finite step) the fit is handed to the exact
+ *  dense path in glm.c instead.
  */
 #include "glm.h"
 
@@ -22,114 +30,59 @@
 
 #define S_MAXL DET_GLM_MAX_P /* most levels a design may have */
 #define S_PIVOT 1e-6         /* least squared relative Cholesky pivot */
-#define S_RUN 16             /* most means from one exp() */
+#define S_RUN 16             /* most rows in one run */
+#define S_ANCHOR 8           /* runs between exact exp() anchors */
 
-/* The sums of one fit and the state of its iterates. */
+/* The sums of one fit and the state of its iterates. Time is centred:
+ * tt = t - tc. Level sums: p* of the prior weights and counts, w* of the
+ * working weights of the next WLS step, wz* of its working responses. */
 typedef struct s_fit {
     const det_glm_design_t *d;
-    const double *y, *prior;
-    const double *pr; /* prior, or m ones */
-    const int *lv;    /* d->lev, or m zeros */
-    size_t p, off;    /* columns; first indicator column */
-    double c1;        /* sum(prior * (y log y - y)) */
-    double py[S_MAXL], pyt[S_MAXL], pw[S_MAXL]; /* by level */
-    double w[S_MAXL], wt[S_MAXL], wtt[S_MAXL], wz[S_MAXL], wzt[S_MAXL];
-    double c[S_MAXL];  /* eta by level without the trend */
-    double b;          /* the trend coefficient */
-    double cw[S_MAXL]; /* c and b at the last WLS */
-    double bw;
-    double mul[S_MAXL];  /* level means (no trend, after step 1) */
-    double mulw[S_MAXL]; /* the level means of the last WLS */
-    double a[DET_GLM_MAX_P * DET_GLM_MAX_P]; /* X'WX of the last WLS */
-    double l[DET_GLM_MAX_P * DET_GLM_MAX_P]; /* its Cholesky factor */
-    double beta[DET_GLM_MAX_P];
-    int nrun;  /* runs of one level at consecutive t (self->runs) */
-    int mode;  /* how the current means are held: S_START, ... */
+    const double *y;                  /* counts */
+    const double *prior;              /* the caller's prior, or NULL */
+    const double *pr;                 /* prior weights, or m ones */
+    const int *lv;                    /* d->lev, or m zeros */
+    size_t p, nl;                     /* columns; levels */
+    bool tr;                          /* the design has a trend */
+    double tc;                        /* the centre of t */
+    double c1;                        /* sum(prior * (y log y - y)) */
+    double py[S_MAXL], pyt[S_MAXL];   /* sum(prior y), sum(prior y tt) */
+    double pw[S_MAXL];                /* sum(prior) */
+    double w[S_MAXL], wt[S_MAXL];     /* sum(w), sum(w tt) */
+    double wtt[S_MAXL];               /* sum(w tt^2) */
+    double wz[S_MAXL], wzt[S_MAXL];   /* sum(w z), sum(w z tt) */
+    double c[S_MAXL], b;              /* eta = c[level] + b tt */
+    double cw[S_MAXL], bw;            /* c and b at the last WLS */
+    double mul[S_MAXL], mulw[S_MAXL]; /* exp(c), exp(cw) */
+    double iw[S_MAXL], h[S_MAXL], is; /* 1/w, wt/w, 1/S of the last WLS */
+    double g0[S_RUN + 1], g1[S_RUN + 1], g2[S_RUN + 1]; /* geometric sums */
+    double qp[S_RUN + 1];                               /* q^j */
+    int nrun, maxn;                                     /* runs; the longest */
+    int mode;  /* how the means are held: S_START.. */
     int modew; /* ditto at the last WLS */
 } s_fit_t;
 
 enum {
-    S_START, /* by row in self->mu and self->eta */
+    S_START, /* mu = y + 0.1 (before the first WLS) */
     S_LEVEL, /* by level in mul (no trend) */
-    S_TREND  /* by c and b, their level sums in w, wt, wtt */
+    S_TREND  /* by c and b */
 };
 
-static int
-s_lev(const det_glm_design_t *d, size_t i)
-{
-    return d->lev ? d->lev[i] : 0;
-}
+/* ------------------------------------------------------------- set-up */
 
-/* The per-fit constants and the start mu = y + 0.1. @return D0. */
-static double
-s_start(det_glm_t *self, s_fit_t *f)
-{
-    const det_glm_design_t *d = f->d;
-    double syeta = 0.0, smu = 0.0;
-    f->c1 = 0.0;
-    for (size_t i = 0; i < d->m; i++) {
-        double pr = f->pr[i], y = f->y[i];
-        double ly = y > 0.0 ? (d->logy ? d->logy[i] : log(y)) : 0.0;
-        int l = f->lv[i];
-        self->eta[i] = d->eta0 ? d->eta0[i] : log(y + 0.1);
-        self->mu[i] = y + 0.1;
-        f->c1 += pr * (y * ly - y);
-        f->py[l] += pr * y;
-        f->pw[l] += pr;
-        if (d->t) {
-            f->pyt[l] += pr * y * d->t[i];
-        }
-        syeta += pr * y * self->eta[i];
-        smu += pr * self->mu[i];
-    }
-    f->mode = S_START;
-    return 2.0 * (f->c1 - syeta + smu);
-}
-
-/* The level sums of the WLS at the current means, row by row. */
-static void
-s_sum_rows(det_glm_t *self, s_fit_t *f)
-{
-    const det_glm_design_t *d = f->d;
-    for (size_t i = 0; i < d->m; i++) {
-        double pr = f->pr[i], mu = self->mu[i];
-        double w = pr * mu, wz = w * self->eta[i] + pr * (f->y[i] - mu);
-        int l = f->lv[i];
-        self->wt[i] = w;
-        f->w[l] += w;
-        f->wz[l] += wz;
-        if (d->t) {
-            double t = d->t[i];
-            f->wt[l] += w * t;
-            f->wtt[l] += w * t * t;
-            f->wzt[l] += wz * t;
-        }
-    }
-}
-
-/* The same sums when every row of a level has the level's mean. */
-static void
-s_sum_levels(s_fit_t *f)
-{
-    for (size_t l = 0; l < f->d->nlev; l++) {
-        double mu = f->mul[l];
-        f->w[l] = mu * f->pw[l];
-        f->wz[l] = mu * f->c[l] * f->pw[l] + (f->py[l] - mu * f->pw[l]);
-        f->mulw[l] = mu;
-    }
-}
-
-/* Cut the rows into runs of one level at consecutive t, at most S_RUN
- * long: self->runs gets each run's first row, then m. */
+/* Cut the rows into runs of one level, one prior weight and consecutive
+ * t, at most S_RUN long: self->runs gets each run's first row, then m. */
 static void
 s_runs(det_glm_t *self, s_fit_t *f)
 {
     const det_glm_design_t *d = f->d;
     int n = 0, len = 0;
+    f->maxn = 1;
     for (size_t i = 0; i < d->m; i++) {
         if (i > 0 && len < S_RUN && f->lv[i] == f->lv[i - 1] &&
-            d->t[i] - d->t[i - 1] == 1.0) {
+            f->pr[i] == f->pr[i - 1] && d->t[i] - d->t[i - 1] == 1.0) {
             len++;
+            f->maxn = len > f->maxn ? len : f->maxn;
             continue;
         }
         self->runs[n++] = (int)i;
@@ -139,190 +92,265 @@ s_runs(det_glm_t *self, s_fit_t *f)
     f->nrun = n;
 }
 
-/* The means exp(c[level] + b t) row by row, into eta and mu (when not
- * NULL) and summed by level onto w, wt and wtt. Along a run the mean
- * grows by exp(b): one exp() per run and a product per row, so a mean
- * stays within S_RUN ulps of exp(eta); a run's means are monotone, so its
- * ends bound them. @return false where a mean is below DBL_EPSILON or
- * infinite (R would floor it: the exact path decides). */
-static bool
-s_means(const det_glm_t *self, s_fit_t *f, const double *c, double b,
-        double *eta, double *mu)
+/* Level sums of a row group, flushed into the fit when the level
+ * changes. */
+typedef struct s_acc {
+    double py, pyt, pw, w, wt, wtt, wz, wzt;
+} s_acc_t;
+
+static void
+s_flush(s_fit_t *f, int l, s_acc_t *a)
 {
-    const double *t = f->d->t, *pr = f->pr;
-    double eb = exp(b);
+    f->py[l] += a->py;
+    f->pyt[l] += a->pyt;
+    f->pw[l] += a->pw;
+    f->w[l] += a->w;
+    f->wt[l] += a->wt;
+    f->wtt[l] += a->wtt;
+    f->wz[l] += a->wz;
+    f->wzt[l] += a->wzt;
+    memset(a, 0, sizeof(*a));
+}
+
+/* The per-fit constants and the sums of the first WLS step, at the start
+ * mu = y + 0.1, in one pass. @return the deviance D0 of the start. */
+static double
+s_start(det_glm_t *self, s_fit_t *f)
+{
+    const det_glm_design_t *d = f->d;
+    double syeta = 0.0, smu = 0.0, c1 = 0.0;
+    s_acc_t a = {0};
+    int cur = f->lv[0];
+    size_t ngood = 0;
+    for (size_t i = 0; i < d->m; i++) {
+        double pr = f->pr[i], y = f->y[i];
+        double ly = y > 0.0 ? (d->logy ? d->logy[i] : log(y)) : 0.0;
+        double eta = d->eta0 ? d->eta0[i] : log(y + 0.1), mu = y + 0.1;
+        double tt = f->tr ? d->t[i] - f->tc : 0.0;
+        if (f->lv[i] != cur) {
+            s_flush(f, cur, &a);
+            cur = f->lv[i];
+        }
+        ngood += pr > 0.0;
+        c1 += pr * (y * ly - y);
+        syeta += pr * y * eta;
+        smu += pr * mu;
+        double w = pr * mu, wz = w * eta + pr * (y - mu);
+        a.py += pr * y;
+        a.pyt += pr * y * tt;
+        a.pw += pr;
+        a.w += w;
+        a.wt += w * tt;
+        a.wtt += w * tt * tt;
+        a.wz += wz;
+        a.wzt += wz * tt;
+    }
+    s_flush(f, cur, &a);
+    self->ngood = ngood;
+    f->c1 = c1;
+    f->mode = S_START;
+    return 2.0 * (c1 - syeta + smu);
+}
+
+/* ---------------------------------------------------------- the means */
+
+/* q^j and the geometric sums sum_{j<n} q^j j^k (k = 0, 1, 2) for the
+ * run lengths n = 1 .. maxn. */
+static void
+s_tables(s_fit_t *f, double q)
+{
+    double qj = 1.0, s0 = 0.0, s1 = 0.0, s2 = 0.0;
+    f->g0[0] = f->g1[0] = f->g2[0] = 0.0;
+    for (int j = 0; j < f->maxn; j++) {
+        f->qp[j] = qj;
+        s0 += qj;
+        s1 += j * qj;
+        s2 += (double)j * j * qj;
+        f->g0[j + 1] = s0;
+        f->g1[j + 1] = s1;
+        f->g2[j + 1] = s2;
+        qj *= q;
+    }
+    f->qp[f->maxn] = qj;
+}
+
+/* e[r] = exp(b (t0_r - tc)) for every run r, the tables of s_tables()
+ * made for q = exp(b): a run that starts where the one before it ends
+ * takes that run's value times q^n, and every S_ANCHOR-th run or one
+ * after a gap an exact exp(), so a value stays within a few dozen ulps. */
+static void
+s_chain(const det_glm_t *self, const s_fit_t *f, double b, double *e)
+{
+    const double *t = f->d->t;
+    const int *runs = self->runs;
     for (int r = 0; r < f->nrun; r++) {
-        int i0 = self->runs[r], i1 = self->runs[r + 1], l = f->lv[i0];
-        double m = exp(c[l] + b * t[i0]), s0 = 0.0, s1 = 0.0, s2 = 0.0;
-        if (!(m >= DBL_EPSILON) || isinf(m)) {
+        int i0 = runs[r];
+        if (r % S_ANCHOR != 0 && t[i0] - t[runs[r - 1]] == i0 - runs[r - 1]) {
+            e[r] = e[r - 1] * f->qp[i0 - runs[r - 1]];
+        } else {
+            e[r] = exp(b * (t[i0] - f->tc));
+        }
+    }
+}
+
+/* The trend model's level sums of pr mu, pr mu tt and pr mu tt^2 at
+ * eta = c[level] + b tt, run by run, into w, wt and wtt; mul gets
+ * exp(c). @return false where a mean is below DBL_EPSILON or not finite
+ * (R would floor it: the exact path decides). */
+static bool
+s_means(const det_glm_t *self, s_fit_t *f, const double *c, double b)
+{
+    const double *t = f->d->t;
+    double a0[S_MAXL] = {0}, a1[S_MAXL] = {0}, a2[S_MAXL] = {0};
+    double *e = self->work + self->cap;
+    s_tables(f, exp(b));
+    s_chain(self, f, b, e);
+    for (size_t l = 0; l < f->nl; l++) {
+        f->mul[l] = exp(c[l]);
+    }
+    for (int r = 0; r < f->nrun; r++) {
+        int i0 = self->runs[r], n = self->runs[r + 1] - i0, l = f->lv[i0];
+        double t0 = t[i0] - f->tc, g = f->pr[i0];
+        double m0 = f->mul[l] * e[r], m1 = m0 * f->qp[n - 1];
+        if (!(m0 >= DBL_EPSILON && m1 >= DBL_EPSILON) || isinf(m0) ||
+            isinf(m1)) {
             return false;
         }
-        for (int i = i0; i < i1; i++) {
-            double w = pr[i] * m;
-            if (eta) {
-                eta[i] = c[l] + b * t[i];
-                mu[i] = m;
-            }
-            s0 += w;
-            s1 += w * t[i];
-            s2 += w * t[i] * t[i];
-            m = i + 1 < i1 ? m * eb : m;
-        }
-        if (!(m >= DBL_EPSILON) || isinf(m)) {
-            return false;
-        }
-        f->w[l] += s0;
-        f->wt[l] += s1;
-        f->wtt[l] += s2;
+        double ge = g * e[r], g0 = f->g0[n], g1 = f->g1[n];
+        a0[l] += ge * g0;
+        a1[l] += ge * (t0 * g0 + g1);
+        a2[l] += ge * (t0 * (t0 * g0 + 2.0 * g1) + f->g2[n]);
+    }
+    for (size_t l = 0; l < f->nl; l++) {
+        f->w[l] = f->mul[l] * a0[l];
+        f->wt[l] = f->mul[l] * a1[l];
+        f->wtt[l] = f->mul[l] * a2[l];
     }
     return true;
 }
 
-/* The z sums of the WLS from the w sums when eta = c[level] + b t. */
+/* ---------------------------------------------------------- WLS step */
+
+/* The working responses' sums from the weights' sums when
+ * eta = c[level] + b tt. */
 static void
 s_sum_trend(s_fit_t *f)
 {
-    for (size_t l = 0; l < f->d->nlev; l++) {
+    for (size_t l = 0; l < f->nl; l++) {
         double c = f->c[l] - 1.0;
         f->wz[l] = c * f->w[l] + f->b * f->wt[l] + f->py[l];
         f->wzt[l] = c * f->wt[l] + f->b * f->wtt[l] + f->pyt[l];
     }
     memcpy(f->cw, f->c, sizeof(f->c));
+    memcpy(f->mulw, f->mul, sizeof(f->mul));
     f->bw = f->b;
 }
 
-/* X'WX into f->a and X'Wz into r from the level sums. */
+/* The same sums when every row of a level has the level's mean. */
 static void
-s_normal(s_fit_t *f, double *r)
+s_sum_levels(s_fit_t *f)
 {
-    size_t p = f->p, nl = f->d->nlev;
-    bool tr = f->d->t != NULL;
-    memset(f->a, 0, sizeof(f->a));
-    double *a = f->a;
-    for (size_t l = 0; l < nl; l++) {
-        a[0] += f->w[l];
-        r[0] += f->wz[l];
-        if (tr) {
-            a[p] += f->wt[l];
-            a[1 + p] += f->wtt[l];
-            r[1] += f->wzt[l];
-        }
-        if (l == 0) {
-            continue;
-        }
-        size_t j = f->off + l - 1;
-        a[j * p] = a[j] = f->w[l];
-        a[j + j * p] = f->w[l];
-        r[j] = f->wz[l];
-        if (tr) {
-            a[1 + j * p] = a[j + p] = f->wt[l];
-        }
-    }
-    if (tr) {
-        a[1] = a[p];
+    for (size_t l = 0; l < f->nl; l++) {
+        double mu = f->mul[l];
+        f->w[l] = mu * f->pw[l];
+        f->wz[l] = mu * f->c[l] * f->pw[l] + (f->py[l] - mu * f->pw[l]);
+        f->mulw[l] = mu;
     }
 }
 
-/* Cholesky A = L L' with every squared relative pivot above S_PIVOT.
- * @return 0, or 1 where the QR of R might see the column as aliased. */
+/* The pivots a Cholesky factorisation of X'WX in R's column order
+ * (intercept, trend, indicators of levels 1 ..) meets, in O(levels):
+ * after the intercept and the trend, the pivot of level k's indicator is
+ * w_k - u' C^-1 u with u = (w_k, wt_k) and C the 2 x 2 Schur complement
+ * of intercept and trend given the indicators before k, that is the
+ * weight and spread of the rows not yet given their own level.
+ * @return 0, or 1 where a squared relative pivot is below S_PIVOT (R's
+ * QR might see the column as aliased) or not finite. */
 static int
-s_chol(s_fit_t *f)
+s_pivots(const s_fit_t *f)
 {
-    size_t p = f->p;
-    const double *a = f->a;
-    double *l = f->l;
-    for (size_t j = 0; j < p; j++) {
-        double s = a[j + j * p];
-        for (size_t k = 0; k < j; k++) {
-            s -= l[j + k * p] * l[j + k * p];
-        }
-        if (!(s > S_PIVOT * a[j + j * p]) || !isfinite(s)) {
+    size_t nl = f->nl;
+    double rw = 0.0, rt = 0.0, rtt = 0.0, inner = 0.0;
+    for (size_t l = 0; l < nl; l++) {
+        rw += f->w[l];
+        rt += f->wt[l];
+        rtt += f->wtt[l];
+    }
+    if (!(rw > 0.0) || !isfinite(rw)) {
+        return 1;
+    }
+    if (f->tr) {
+        double a11 = rtt + f->tc * (2.0 * rt + f->tc * rw);
+        double s1 = rtt - rt * rt / rw;
+        if (!(s1 > S_PIVOT * a11) || !isfinite(s1)) {
             return 1;
         }
-        double ljj = sqrt(s);
-        l[j + j * p] = ljj;
-        for (size_t i = j + 1; i < p; i++) {
-            double v = a[i + j * p];
-            for (size_t k = 0; k < j; k++) {
-                v -= l[i + k * p] * l[j + k * p];
-            }
-            l[i + j * p] = v / ljj;
+    }
+    for (size_t k = 1; k < nl; k++) {
+        double wk = f->w[k], s;
+        if (f->tr) {
+            double c11 = rtt + inner, det = rw * c11 - rt * rt;
+            double wt = f->wt[k];
+            s = wk - (wk * wk * c11 - 2.0 * wk * wt * rt + wt * wt * rw) / det;
+            inner += f->wtt[k] - wt * wt / wk;
+            rt -= wt;
+            rtt -= f->wtt[k];
+        } else {
+            s = wk - wk * wk / rw;
         }
+        if (!(s > S_PIVOT * wk) || !isfinite(s)) {
+            return 1;
+        }
+        rw -= wk;
     }
     return 0;
 }
 
-/* Solve L L' x = r in place. */
-static void
-s_solve(const s_fit_t *f, double *r)
-{
-    size_t p = f->p;
-    const double *l = f->l;
-    for (size_t i = 0; i < p; i++) {
-        for (size_t k = 0; k < i; k++) {
-            r[i] -= l[i + k * p] * r[k];
-        }
-        r[i] /= l[i + i * p];
-    }
-    for (size_t ii = 0; ii < p; ii++) {
-        size_t i = p - 1 - ii;
-        for (size_t k = i + 1; k < p; k++) {
-            r[i] -= l[k + i * p] * r[k];
-        }
-        r[i] /= l[i + i * p];
-    }
-}
-
-/* One WLS step at the current means into f->beta. @return 0 or 1. */
+/* One WLS step at the current means: the new c and b, with 1/w, the
+ * level means h of tt and 1/S kept for the covariance. @return 0 or 1. */
 static int
-s_wls(det_glm_t *self, s_fit_t *f)
+s_wls(s_fit_t *f)
 {
-    memset(f->wz, 0, sizeof(f->wz));
-    memset(f->wzt, 0, sizeof(f->wzt));
-    if (f->mode != S_TREND) {
-        memset(f->w, 0, sizeof(f->w));
-        memset(f->wt, 0, sizeof(f->wt));
-        memset(f->wtt, 0, sizeof(f->wtt));
-    }
-    if (f->mode == S_START) {
-        s_sum_rows(self, f);
-    } else if (f->mode == S_LEVEL) {
+    if (f->mode == S_LEVEL) {
         s_sum_levels(f);
-    } else {
+    } else if (f->mode == S_TREND) {
         s_sum_trend(f);
     }
     f->modew = f->mode;
-    double r[DET_GLM_MAX_P] = {0};
-    s_normal(f, r);
-    if (s_chol(f) != 0) {
+    if (s_pivots(f) != 0) {
         return 1;
     }
-    s_solve(f, r);
-    for (size_t j = 0; j < f->p; j++) {
-        if (!isfinite(r[j])) {
+    double sn = 0.0, sd = 0.0;
+    for (size_t l = 0; l < f->nl; l++) {
+        f->iw[l] = 1.0 / f->w[l];
+        f->h[l] = f->wt[l] * f->iw[l];
+        sd += f->wtt[l] - f->wt[l] * f->h[l];
+        sn += f->wzt[l] - f->wz[l] * f->h[l];
+    }
+    f->b = f->tr ? sn / sd : 0.0;
+    f->is = f->tr ? 1.0 / sd : 0.0;
+    for (size_t l = 0; l < f->nl; l++) {
+        f->c[l] = (f->wz[l] - f->wt[l] * f->b) * f->iw[l];
+        if (!isfinite(f->c[l])) {
             return 1;
         }
-        f->beta[j] = r[j];
     }
-    return 0;
+    return isfinite(f->b) ? 0 : 1;
 }
 
-/* New means from f->beta. @return the deviance, or NAN where the exact
+/* New means from c and b. @return the deviance, or NAN where the exact
  * path must decide (a mean floored or not finite). With a trend, the
- * level sums of the next WLS are made on the way. */
+ * weights' sums of the next WLS are made on the way. */
 static double
 s_update(const det_glm_t *self, s_fit_t *f)
 {
-    const det_glm_design_t *d = f->d;
     double syeta = 0.0, smu = 0.0;
-    f->b = d->t ? f->beta[1] : 0.0;
-    for (size_t l = 0; l < d->nlev; l++) {
-        f->c[l] = f->beta[0] + (l > 0 ? f->beta[f->off + l - 1] : 0.0);
+    for (size_t l = 0; l < f->nl; l++) {
         syeta += f->c[l] * f->py[l] + f->b * f->pyt[l];
     }
-    if (d->t == NULL) {
+    if (!f->tr) {
         f->mode = S_LEVEL;
-        for (size_t l = 0; l < d->nlev; l++) {
+        for (size_t l = 0; l < f->nl; l++) {
             f->mul[l] = exp(f->c[l]);
             if (!(f->mul[l] >= DBL_EPSILON) || isinf(f->mul[l])) {
                 return NAN;
@@ -332,41 +360,125 @@ s_update(const det_glm_t *self, s_fit_t *f)
         return 2.0 * (f->c1 - syeta + smu);
     }
     f->mode = S_TREND;
-    memset(f->w, 0, sizeof(f->w));
-    memset(f->wt, 0, sizeof(f->wt));
-    memset(f->wtt, 0, sizeof(f->wtt));
-    if (!s_means(self, f, f->c, f->b, NULL, NULL)) {
+    if (!s_means(self, f, f->c, f->b)) {
         return NAN;
     }
-    for (size_t l = 0; l < d->nlev; l++) {
+    for (size_t l = 0; l < f->nl; l++) {
         smu += f->w[l];
     }
     return 2.0 * (f->c1 - syeta + smu);
 }
 
-/* (X'WX)^-1 from the Cholesky factor of the last WLS. */
+/* ------------------------------------------------------------- finish */
+
+/* (X'WX)^-1 of the last WLS in R's parametrisation (intercept, trend,
+ * indicators), from the level form: with H_l the level's mean of t,
+ * V00 = 1/w_0 + H_0^2/S, V01 = -H_0/S, V11 = 1/S, V0j = -1/w_0 +
+ * H_0 (H_j - H_0)/S, V1j = -(H_j - H_0)/S and Vjk = [j = k]/w_j + 1/w_0 +
+ * (H_j - H_0)(H_k - H_0)/S. */
 static void
 s_inverse(det_glm_t *self, const s_fit_t *f)
 {
-    size_t p = f->p;
-    double li[DET_GLM_MAX_P * DET_GLM_MAX_P] = {0};
-    for (size_t j = 0; j < p; j++) {
-        li[j + j * p] = 1.0 / f->l[j + j * p];
-        for (size_t i = j + 1; i < p; i++) {
-            double s = 0.0;
-            for (size_t k = j; k < i; k++) {
-                s -= f->l[i + k * p] * li[k + j * p];
-            }
-            li[i + j * p] = s / f->l[i + i * p];
+    size_t p = f->p, off = f->tr ? 2 : 1;
+    double *v = self->vinv, is = f->is, h0 = f->h[0] + f->tc;
+    double dh[S_MAXL];
+    for (size_t j = off; j < p; j++) {
+        dh[j] = f->h[j - off + 1] - f->h[0];
+    }
+    v[0] = f->iw[0] + h0 * h0 * is;
+    if (f->tr) {
+        v[1] = v[p] = -h0 * is;
+        v[1 + p] = is;
+    }
+    for (size_t j = off; j < p; j++) {
+        v[j] = v[j * p] = -f->iw[0] + h0 * dh[j] * is;
+        if (f->tr) {
+            v[1 + j * p] = v[j + p] = -dh[j] * is;
+        }
+        for (size_t k = off; k <= j; k++) {
+            double x = f->iw[0] + dh[j] * dh[k] * is;
+            x += k == j ? f->iw[j - off + 1] : 0.0;
+            v[j + k * p] = v[k + j * p] = x;
         }
     }
-    for (size_t j = 0; j < p; j++) {
-        for (size_t i = j; i < p; i++) {
-            double s = 0.0;
-            for (size_t k = i; k < p; k++) {
-                s += li[k + i * p] * li[k + j * p];
+}
+
+/* One row's outputs: eta, mu, the working weight at the last WLS's mean
+ * mw, the working residual, and the two dispersion sums. */
+static inline void
+s_row(det_glm_t *self, const s_fit_t *f, size_t i, double eta, double mu,
+      double mw)
+{
+    double pr = f->pr[i], res = (f->y[i] - mu) / mu, wt = pr * mw;
+    self->eta[i] = eta;
+    self->mu[i] = mu;
+    self->res[i] = res;
+    self->wt[i] = pr > 0.0 ? wt : 0.0;
+    if (pr > 0.0) {
+        self->fdisp[0] += wt * res * res;
+        self->fdisp[1] += pr * res * res;
+    }
+}
+
+/* The rows of a trend fit whose last WLS was at a trend model too: the
+ * means along each run as products by exp(b). */
+static void
+s_rows_trend(det_glm_t *self, s_fit_t *f)
+{
+    const double *t = f->d->t;
+    double *ew = self->work, *e = self->work + self->cap;
+    double q = exp(f->b), qw = exp(f->bw), ec[S_MAXL], ecw[S_MAXL];
+    s_tables(f, qw);
+    s_chain(self, f, f->bw, ew);
+    s_tables(f, q);
+    s_chain(self, f, f->b, e);
+    for (size_t l = 0; l < f->nl; l++) {
+        ec[l] = exp(f->c[l]);
+        ecw[l] = exp(f->cw[l]);
+    }
+    for (int r = 0; r < f->nrun; r++) {
+        int i0 = self->runs[r], i1 = self->runs[r + 1], l = f->lv[i0];
+        double m = ec[l] * e[r], mw = ecw[l] * ew[r];
+        for (int i = i0; i < i1; i++) {
+            s_row(self, f, (size_t)i, f->c[l] + f->b * (t[i] - f->tc), m, mw);
+            m *= q;
+            mw *= qw;
+        }
+    }
+}
+
+/* The final means, the working weights of the last WLS, the working
+ * residuals and the dispersion sums, row by row. */
+static void
+s_rows_out(det_glm_t *self, s_fit_t *f)
+{
+    size_t m = f->d->m;
+    self->fdisp[0] = self->fdisp[1] = 0.0;
+    if (f->mode == S_TREND && f->modew == S_TREND) {
+        s_rows_trend(self, f);
+        return;
+    }
+    double *mu = self->work + 3 * self->cap; /* trend, first step only */
+    if (f->mode == S_TREND) {
+        double *e = self->work + self->cap, q = exp(f->b);
+        s_tables(f, q);
+        s_chain(self, f, f->b, e);
+        for (int r = 0; r < f->nrun; r++) {
+            int i0 = self->runs[r], l = f->lv[i0];
+            double v = exp(f->c[l]) * e[r];
+            for (int i = i0; i < self->runs[r + 1]; i++) {
+                mu[i] = v;
+                v *= q;
             }
-            self->vinv[i + j * p] = self->vinv[j + i * p] = s;
+        }
+    }
+    for (size_t i = 0; i < m; i++) {
+        int l = f->lv[i];
+        double mw = f->modew == S_START ? f->y[i] + 0.1 : f->mulw[l];
+        if (f->mode == S_TREND) {
+            s_row(self, f, i, f->c[l] + f->b * (f->d->t[i] - f->tc), mu[i], mw);
+        } else {
+            s_row(self, f, i, f->c[l], f->mul[l], mw);
         }
     }
 }
@@ -375,52 +487,42 @@ s_inverse(det_glm_t *self, const s_fit_t *f)
 static void
 s_finish(det_glm_t *self, s_fit_t *f, double dev)
 {
-    const det_glm_design_t *d = f->d;
-    size_t m = d->m;
-    double *scr = self->work; /* the means of the last WLS */
-    if (f->mode == S_TREND) {
-        s_means(self, f, f->c, f->b, self->eta, self->mu);
-    }
-    if (f->modew == S_TREND) {
-        s_means(self, f, f->cw, f->bw, self->work + self->cap, scr);
-    }
-    for (size_t i = 0; i < m; i++) {
-        int l = f->lv[i];
-        double pr = f->pr[i];
-        if (f->mode == S_LEVEL) {
-            self->eta[i] = f->c[l];
-            self->mu[i] = f->mul[l];
-        }
-        if (f->modew == S_LEVEL) {
-            self->wt[i] = pr * f->mulw[l];
-        } else if (f->modew == S_TREND) {
-            self->wt[i] = pr * scr[i];
-        }
-        if (!(pr > 0.0)) {
-            self->wt[i] = 0.0;
-        }
-        self->res[i] = (f->y[i] - self->mu[i]) / self->mu[i];
-    }
+    s_rows_out(self, f);
     self->deviance = dev;
     self->rank = (int)f->p;
     self->df_residual = (int)self->ngood - self->rank;
+    size_t off = f->tr ? 2 : 1;
+    double b = f->tr ? f->b : 0.0;
+    self->coef[0] = f->c[0] - b * f->tc;
+    if (f->tr) {
+        self->coef[1] = b;
+    }
+    for (size_t j = off; j < f->p; j++) {
+        self->coef[j] = f->c[j - off + 1] - f->c[0];
+    }
     for (size_t j = 0; j < f->p; j++) {
-        self->coef[j] = f->beta[j];
         self->pivot[j] = (int)j;
     }
     s_inverse(self, f);
-    /* What hat values need of the design (xd is scratch otherwise). */
-    for (size_t i = 0; i < m; i++) {
-        self->xd[i] = d->t ? d->t[i] : 0.0;
-        self->xd[i + self->cap] = f->lv[i];
-    }
-    self->xtrend = d->t != NULL;
-    self->fnlev = d->nlev;
+    /* What hat values and mu_pow need of the design and the fit. */
+    self->xtrend = f->tr;
+    self->ft = f->d->t;
+    self->flev = f->lv;
+    self->fnlev = f->nl;
     self->fnrun = f->nrun;
-    self->fb = f->mode == S_TREND ? f->b : 0.0;
-    memcpy(self->fc, f->c, sizeof(self->fc));
+    self->ftc = f->tc;
+    self->fb = b;
+    self->fis = f->is;
+    self->fprior = f->prior;
+    for (size_t l = 0; l < f->nl; l++) {
+        self->fc[l] = f->c[l];
+        self->fiw[l] = f->iw[l];
+        self->fh[l] = f->h[l];
+    }
     self->fast = true;
 }
+
+/* ------------------------------------------------------------ the fit */
 
 /* @return 0 on success, 1 where the exact path must fit instead. */
 static int
@@ -431,35 +533,33 @@ s_fast(det_glm_t *self, const det_glm_design_t *d, const double *y,
     memset(&f, 0, sizeof(f));
     f.d = d;
     f.y = y;
-    f.prior = prior;
-    f.off = d->t ? 2 : 1;
-    f.p = f.off + d->nlev - 1;
-    if (d->m > self->cap || d->nlev < 1 || f.p > DET_GLM_MAX_P) {
+    f.nl = d->nlev;
+    f.tr = d->t != NULL;
+    f.p = (f.tr ? 2 : 1) + d->nlev - 1;
+    if (d->m > self->cap || d->m == 0 || d->nlev < 1 || f.p > DET_GLM_MAX_P) {
         return 1;
     }
     self->m = d->m;
     self->p = f.p;
     self->theta = 0.0;
-    self->ngood = 0;
     if (prior == NULL || d->lev == NULL) {
         for (size_t i = 0; i < d->m; i++) {
             self->work[2 * self->cap + i] = 1.0;
             self->good[i] = 0;
         }
     }
+    f.prior = prior;
     f.pr = prior ? prior : self->work + 2 * self->cap;
     f.lv = d->lev ? d->lev : self->good;
-    for (size_t i = 0; i < d->m; i++) {
-        self->ngood += f.pr[i] > 0.0;
-    }
-    if (d->t) {
+    if (f.tr) {
+        f.tc = floor((d->t[0] + d->t[d->m - 1]) / 2.0);
         s_runs(self, &f);
     }
     double devold = s_start(self, &f), dev = devold;
     self->converged = false;
     for (int it = 1; it <= DET_GLM_MAXIT; it++) {
         self->iter = it;
-        if (s_wls(self, &f) != 0) {
+        if (s_wls(&f) != 0) {
             return 1;
         }
         dev = s_update(self, &f);
@@ -487,7 +587,7 @@ s_dense(det_glm_t *self, const det_glm_design_t *d, const double *y,
         return -1;
     }
     for (size_t i = 0; i < d->m; i++) {
-        int l = s_lev(d, i);
+        int l = d->lev ? d->lev[i] : 0;
         self->xd[i] = 1.0;
         if (d->t) {
             self->xd[i + ld] = d->t[i];
@@ -509,22 +609,22 @@ det_glm_mu_pow(const det_glm_t *self, double e, double *out)
         }
         return;
     }
-    const double *t = self->xd, *lev = self->xd + self->cap;
+    const int *lev = self->flev;
     if (!self->xtrend) {
         double pl[S_MAXL];
         for (size_t l = 0; l < self->fnlev; l++) {
             pl[l] = exp(e * self->fc[l]);
         }
         for (size_t i = 0; i < m; i++) {
-            out[i] = pl[(size_t)lev[i]];
+            out[i] = pl[lev[i]];
         }
         return;
     }
+    const double *t = self->ft;
     double eb = exp(e * self->fb);
     for (int r = 0; r < self->fnrun; r++) {
-        int i0 = self->runs[r], i1 = self->runs[r + 1];
-        size_t l = (size_t)lev[i0];
-        double v = exp(e * (self->fc[l] + self->fb * t[i0]));
+        int i0 = self->runs[r], i1 = self->runs[r + 1], l = lev[i0];
+        double v = exp(e * (self->fc[l] + self->fb * (t[i0] - self->ftc)));
         for (int i = i0; i < i1; i++) {
             out[i] = v;
             v *= eb;
