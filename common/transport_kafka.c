@@ -14,7 +14,10 @@
  *  after a restart. Within one partition a sender's records are in order, so
  *  the receiver drops them by a position per (sender, partition). The
  *  receiver commits offsets only when the application says its state is
- *  durable (sn_receiver_commit()).
+ *  durable (sn_receiver_commit()). When the group moves partitions away
+ *  (a consumer joins, leaves or is declared dead), the application's revoke
+ *  hook makes its state durable and commits first, so the next owner
+ *  starts at the first record not counted here.
  */
 #include "transport_int.h"
 
@@ -32,17 +35,20 @@
 #define KAFKA_BURST 1000 /* messages handled per receiver poll */
 
 struct sn_ksender {
-    sn_transport_opts_t opts; /* options; strings borrowed */
-    sn_spool_t *spool;        /* borrowed */
-    sn_spool_cursor_t *cur;   /* next record to produce */
-    sn_sender_key_fn key_fn;  /* the message key of a record */
-    void *key_arg;            /* its argument */
-    rd_kafka_t *rk;           /* the producer */
-    uint8_t *done;            /* ring of delivered flags, `window` long */
-    uint64_t base;            /* first record not yet acknowledged */
-    uint64_t failed;          /* lowest failed record, or 0 */
-    char failure[256];        /* the reason of that failure */
-    bool connected;           /* a delivery succeeded lately */
+    sn_transport_opts_t opts;  /* options; strings borrowed */
+    sn_spool_t *spool;         /* borrowed */
+    sn_spool_cursor_t *cur;    /* next record to produce */
+    sn_sender_key_fn key_fn;   /* the message key of a record */
+    void *key_arg;             /* its argument */
+    rd_kafka_t *rk;            /* the producer */
+    uint8_t *done;             /* ring of delivered flags, `window` long */
+    uint64_t base;             /* first record not yet acknowledged */
+    uint64_t failed;           /* lowest failed record, or 0 */
+    char failure[256];         /* the reason of that failure */
+    bool connected;            /* a delivery succeeded lately */
+    uint64_t held_seq;         /* a record refused with a full queue, or 0 */
+    uint8_t *held;             /* its bytes, produced first next time */
+    size_t held_len, held_cap; /* their length and the buffer's size */
 };
 
 struct sn_kreceiver {
@@ -50,6 +56,8 @@ struct sn_kreceiver {
     rd_kafka_t *rk;                           /* the consumer */
     sn_positions_t *pos;                      /* (sender/partition) */
     rd_kafka_topic_partition_list_t *offsets; /* delivered, to commit */
+    sn_receiver_revoke_fn revoke_fn;          /* the application's hook */
+    void *revoke_arg;                         /* its argument */
 };
 
 /* -- helpers ------------------------------------------------------------ */
@@ -93,12 +101,19 @@ static int
 s_producer(sn_ksender_t *self, sn_err_t *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char linger[16];
+    char linger[16], queue[16];
     snprintf(linger, sizeof linger, "%u", self->opts.batch_ms);
+    /* The window bounds the records awaiting a delivery report; a local
+     * queue as large never refuses one for being full (librdkafka allows
+     * 1 to 10,000,000 here). */
+    uint32_t q = self->opts.window < 1000 ? 1000 : self->opts.window;
+    snprintf(queue, sizeof queue, "%u", q > 10000000 ? 10000000 : q);
     int rc = s_conf_set(conf, "bootstrap.servers", self->opts.endpoint, err);
     const char *kv[][2] = {{"enable.idempotence", "true"},
                            {"acks", "all"},
                            {"linger.ms", linger},
+                           {"queue.buffering.max.messages", queue},
+                           {"batch.num.messages", "10000"},
                            {"compression.codec", "none"}};
     for (size_t i = 0; rc == SN_OK && i < sizeof kv / sizeof kv[0]; i++) {
         rc = s_conf_set(conf, kv[i][0], kv[i][1], err);
@@ -159,6 +174,7 @@ sn_ksender_destroy(sn_ksender_t **self_p)
     }
     sn_spool_cursor_destroy(&self->cur);
     free(self->done);
+    free(self->held);
     free(self);
     *self_p = NULL;
 }
@@ -198,15 +214,45 @@ s_produce(sn_ksender_t *self, uint64_t seq, const uint8_t *d, size_t len,
     return SN_OK;
 }
 
+/* Keep a record the full queue refused, so the next round produces it
+ * without moving the cursor back (which would reread its segment). */
+static void
+s_hold(sn_ksender_t *self, uint64_t seq, const uint8_t *d, size_t len)
+{
+    if (len > self->held_cap) {
+        self->held_cap = len;
+        self->held = sn_realloc(self->held, len);
+    }
+    memcpy(self->held, d, len);
+    self->held_len = len;
+    self->held_seq = seq;
+}
+
+/* Produce the held record first. @return SN_OK (none held any more),
+ * SN_EAGAIN (the queue is still full) or an error. */
+static int
+s_produce_held(sn_ksender_t *self, sn_err_t *err)
+{
+    if (self->held_seq == 0) {
+        return SN_OK;
+    }
+    int rc = s_produce(self, self->held_seq, self->held, self->held_len, err);
+    if (rc == SN_OK) {
+        self->held_seq = 0;
+    }
+    return rc;
+}
+
 static int
 s_ksend(sn_ksender_t *self, sn_err_t *err)
 {
-    while (sn_spool_cursor_pos(self->cur) - self->base < self->opts.window) {
+    int rc = s_produce_held(self, err);
+    while (rc == SN_OK &&
+           sn_spool_cursor_pos(self->cur) - self->base < self->opts.window) {
         uint64_t seq;
         const uint8_t *d;
         size_t len;
-        uint64_t at = sn_spool_cursor_pos(self->cur);
-        int rc = sn_spool_cursor_next(self->cur, &seq, &d, &len, err);
+        rc = sn_spool_cursor_next(self->cur, &seq, &d, &len, err);
         if (rc == SN_ENODATA) {
             return SN_OK;
         }
@@ -214,14 +260,10 @@ s_ksend(sn_ksender_t *self, sn_err_t *err)
             rc = s_produce(self, seq, d, len, err);
         }
         if (rc == SN_EAGAIN) {
-            sn_spool_cursor_seek(self->cur, at);
-            return SN_OK;
-        }
-        if (rc != SN_OK) {
-            return rc;
+            s_hold(self, seq, d, len);
         }
     }
-    return SN_OK;
+    return rc == SN_EAGAIN ? SN_OK : rc;
 }
 
 /* Acknowledge the spool up to the first record not yet delivered, and
@@ -247,6 +289,7 @@ s_kadvance(sn_ksender_t *self, sn_err_t *err)
         self->connected = false;
         sn_spool_cursor_seek(self->cur, self->failed);
         self->failed = 0;
+        self->held_seq = 0;
     }
     return rc;
 }
@@ -287,16 +330,78 @@ sn_ksender_connected(const sn_ksender_t *self)
 
 /* -- receiver ----------------------------------------------------------- */
 
+/* Write "0,2,3" (the partitions of `parts`) into buf. */
+static void
+s_partition_names(const rd_kafka_topic_partition_list_t *parts, char *buf,
+                  size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; parts != NULL && i < parts->cnt && n + 12 < cap; i++) {
+        n += (size_t)snprintf(buf + n, cap - n, "%s%d", i ? "," : "",
+                              (int)parts->elems[i].partition);
+    }
+}
+
+/* Forget the uncommitted offsets of `parts`: this consumer no longer owns
+ * them, and a commit of them now would overwrite the next owner's. */
+static void
+s_forget_offsets(sn_kreceiver_t *self,
+                 const rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; parts != NULL && i < parts->cnt; i++) {
+        rd_kafka_topic_partition_list_del(self->offsets, parts->elems[i].topic,
+                                          parts->elems[i].partition);
+    }
+}
+
+/* The group's rebalance, run by rd_kafka_consumer_poll() in the receiver's
+ * thread (eager protocol: every rebalance revokes all, then assigns). On a
+ * revoke the application makes what it counted durable and commits through
+ * its hook while this consumer still owns the partitions, so their next
+ * owner starts at the first record not counted here. */
+static void
+s_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+               rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    sn_kreceiver_t *self = opaque;
+    char names[256];
+    s_partition_names(parts, names, sizeof names);
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        sn_log(SN_LOG_INFO, "transport", "kafka_assign",
+               "topic=%s group=%s partitions=%s", self->opts.topic,
+               self->opts.group, names);
+        rd_kafka_assign(rk, parts);
+        return;
+    }
+    if (self->revoke_fn != NULL && self->offsets->cnt > 0) {
+        int rc = self->revoke_fn(self->revoke_arg);
+        if (rc != SN_OK) {
+            sn_log(SN_LOG_ERROR, "transport", "kafka_revoke_commit",
+                   "topic=%s reason=\"%s\"", self->opts.topic, sn_strerror(rc));
+        }
+    }
+    s_forget_offsets(self, parts);
+    sn_log(SN_LOG_INFO, "transport", "kafka_revoke",
+           "topic=%s group=%s partitions=%s", self->opts.topic,
+           self->opts.group, names);
+    rd_kafka_assign(rk, NULL);
+}
+
 static int
 s_consumer(sn_kreceiver_t *self, sn_err_t *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    /* A consumer killed without leaving the group loses its partitions
+     * when the group has not heard from it for session.timeout.ms. */
     const char *kv[][2] = {{"bootstrap.servers", self->opts.endpoint},
                            {"group.id", self->opts.group},
                            {"enable.auto.commit", "false"},
                            {"enable.auto.offset.store", "false"},
                            {"auto.offset.reset", "earliest"},
-                           {"enable.partition.eof", "false"}};
+                           {"enable.partition.eof", "false"},
+                           {"session.timeout.ms", "10000"},
+                           {"heartbeat.interval.ms", "1000"}};
     int rc = SN_OK;
     for (size_t i = 0; rc == SN_OK && i < sizeof kv / sizeof kv[0]; i++) {
         rc = s_conf_set(conf, kv[i][0], kv[i][1], err);
@@ -305,6 +410,8 @@ s_consumer(sn_kreceiver_t *self, sn_err_t *err)
         rd_kafka_conf_destroy(conf);
         return rc;
     }
+    rd_kafka_conf_set_opaque(conf, self);
+    rd_kafka_conf_set_rebalance_cb(conf, s_on_rebalance);
     char msg[256];
     self->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof msg);
     if (self->rk == NULL) {
@@ -366,6 +473,14 @@ sn_positions_t *
 sn_kreceiver_positions(sn_kreceiver_t *self)
 {
     return self->pos;
+}
+
+void
+sn_kreceiver_on_revoke(sn_kreceiver_t *self, sn_receiver_revoke_fn fn,
+                       void *arg)
+{
+    self->revoke_fn = fn;
+    self->revoke_arg = arg;
 }
 
 /* Read the sender and sequence headers. @return false when absent. */
