@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #define S_MAGIC 0x414e4731u /* "ANG1" */
+#define S_LOG_HEAD 8        /* bytes before the redo log: its length */
 /* Records decoded (and their dedup slots prefetched) ahead of placing the
  * first of them: enough to cover a memory miss with the work of the
  * others, few enough that their slots are still in the cache. */
@@ -241,18 +242,22 @@ s_unplace(ana_ingest_t *self, const ana_dedup_entry_t *old)
 
 /* ---- redo log ----------------------------------------------------------- */
 
+/* The redo log lives at self->log + S_LOG_HEAD: the head is kept free for
+ * the length that ana_ingest_delta_frame() writes there, so a journal frame
+ * is the buffer itself, not a copy of it. */
 static void
 s_log_put(ana_ingest_t *self, const void *p, size_t n)
 {
-    if (self->n_log + n > self->cap_log) {
+    size_t need = S_LOG_HEAD + self->n_log + n;
+    if (need > self->cap_log) {
         size_t cap = self->cap_log ? self->cap_log : 1u << 16;
-        while (cap < self->n_log + n) {
+        while (cap < need) {
             cap *= 2;
         }
         self->log = sn_realloc(self->log, cap);
         self->cap_log = cap;
     }
-    memcpy(self->log + self->n_log, p, n);
+    memcpy(self->log + S_LOG_HEAD + self->n_log, p, n);
     self->n_log += n;
 }
 
@@ -635,6 +640,18 @@ const uint8_t *
 ana_ingest_delta(const ana_ingest_t *self, size_t *len)
 {
     *len = self->n_log;
+    return self->log != NULL ? self->log + S_LOG_HEAD : NULL;
+}
+
+const uint8_t *
+ana_ingest_delta_frame(ana_ingest_t *self, size_t *len)
+{
+    if (self->log == NULL) {
+        s_log_put(self, "", 0);
+    }
+    uint64_t n = self->n_log;
+    memcpy(self->log, &n, S_LOG_HEAD);
+    *len = S_LOG_HEAD + self->n_log;
     return self->log;
 }
 

@@ -131,6 +131,12 @@ void ana_ingest_journal(ana_ingest_t *self, bool on);
  *  `*len` bytes (borrowed; valid until the next ingest call). */
 const uint8_t *ana_ingest_delta(const ana_ingest_t *self, size_t *len);
 
+/** @return the redo log recorded since the last ana_ingest_delta_clear()
+ *  as one journal payload: its length in bytes (a uint64_t in host order)
+ *  then the log, `*len` bytes in all, without copying it (borrowed; valid
+ *  until the next ingest call). */
+const uint8_t *ana_ingest_delta_frame(ana_ingest_t *self, size_t *len);
+
 /** Forget the recorded redo log (it has been made durable). */
 void ana_ingest_delta_clear(ana_ingest_t *self);
 
