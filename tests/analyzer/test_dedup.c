@@ -150,6 +150,45 @@ START_TEST(test_dedup_survives_save_and_load)
 }
 END_TEST
 
+/* A table of several megabytes (mapped on its own, prefetched into) holds
+ * what a small one holds, and comes back from its saved state. */
+START_TEST(test_dedup_large_table_with_prefetch)
+{
+    ana_dedup_t *d = ana_dedup_new(200000);
+    char id[32];
+    ana_dedup_entry_t old;
+    for (uint32_t i = 0; i < 150000; i++) {
+        snprintf(id, sizeof id, "e%u", i);
+        ana_dedup_key_t k = ana_dedup_key("s", id);
+        ana_dedup_prefetch(d, k);
+        ana_dedup_entry_t e = s_at(i, 10, 1, 0);
+        ck_assert_int_eq(ana_dedup_offer(d, k, &e, &old), ANA_DEDUP_NEW);
+    }
+    char *dir = ts_tmpdir();
+    char *path = ts_write_file(dir, "state", "");
+    FILE *f = fopen(path, "wb");
+    ck_assert_int_eq(ana_dedup_save(d, f), SN_OK);
+    fclose(f);
+    ana_dedup_destroy(&d);
+    f = fopen(path, "rb");
+    ck_assert_int_eq(ana_dedup_load(f, 10, &d, NULL), SN_OK);
+    fclose(f);
+    ck_assert_uint_eq(ana_dedup_size(d), 150000);
+    for (uint32_t i = 0; i < 150000; i += 7) {
+        snprintf(id, sizeof id, "e%u", i);
+        ana_dedup_entry_t got;
+        ck_assert_int_eq(ana_dedup_find(d, ana_dedup_key("s", id), &got),
+                         SN_OK);
+        ck_assert_uint_eq(got.leaf, i);
+    }
+    ana_dedup_destroy(&d);
+    ana_dedup_destroy(&d); /* twice: safe */
+    ts_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_dedup_full_table)
 {
     ana_dedup_t *d = ana_dedup_new(8);
@@ -211,6 +250,7 @@ dedup_suite(void)
     tcase_add_test(edges, test_dedup_horizon_purges_and_refuses);
     tcase_add_test(edges, test_dedup_purge_in_place_keeps_every_live_entry);
     tcase_add_test(edges, test_dedup_survives_save_and_load);
+    tcase_add_test(edges, test_dedup_large_table_with_prefetch);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_set_timeout(errors, 20);
