@@ -107,7 +107,7 @@ det_farr_data_new(size_t cap)
     self->t = sn_calloc(self->cap, sizeof(double));
     self->lev = sn_calloc(self->cap, sizeof(int));
     self->y = sn_calloc(self->cap, sizeof(double));
-    self->logy = sn_calloc(self->cap, sizeof(double));
+    self->yly = sn_calloc(self->cap, sizeof(double));
     self->eta0 = sn_calloc(self->cap, sizeof(double));
     self->y23 = sn_calloc(self->cap, sizeof(double));
     self->hat = sn_calloc(self->cap, sizeof(double));
@@ -126,12 +126,12 @@ det_farr_data_destroy(det_farr_data_t **self_p)
     free(self->t);
     free(self->lev);
     free(self->y);
-    free(self->logy);
+    free(self->yly);
     free(self->eta0);
     free(self->y23);
     free(self->hat);
     free(self->omega);
-    free(self->slogy);
+    free(self->syly);
     free(self->seta0);
     free(self->sy23);
     free(self);
@@ -142,11 +142,11 @@ void
 det_farr_data_series(det_farr_data_t *d, const double *count, size_t n)
 {
     if (n > d->scap) {
-        free(d->slogy);
+        free(d->syly);
         free(d->seta0);
         free(d->sy23);
         d->scap = n;
-        d->slogy = sn_calloc(n, sizeof(double));
+        d->syly = sn_calloc(n, sizeof(double));
         d->seta0 = sn_calloc(n, sizeof(double));
         d->sy23 = sn_calloc(n, sizeof(double));
     }
@@ -154,7 +154,7 @@ det_farr_data_series(det_farr_data_t *d, const double *count, size_t n)
     d->sn = n;
     for (size_t i = 0; i < n; i++) {
         double y = count[i];
-        d->slogy[i] = y > 0.0 ? log(y) : 0.0;
+        d->syly[i] = y > 0.0 ? y * log(y) - y : 0.0;
         d->seta0[i] = log(y + 0.1);
         d->sy23[i] = pow(y, 2.0 / 3.0);
     }
@@ -165,7 +165,7 @@ det_farr_data_add(det_farr_data_t *d, size_t i, double t, int lev)
 {
     size_t r = d->m++;
     d->y[r] = d->count[i];
-    d->logy[r] = d->slogy[i];
+    d->yly[r] = d->syly[i];
     d->eta0[r] = d->seta0[i];
     d->y23[r] = d->sy23[i];
     d->t[r] = t;
@@ -219,7 +219,7 @@ s_glm_fit(det_glm_t *glm, const det_farr_data_t *d, const double *prior)
                             d->trend ? d->t : NULL,
                             d->nlev > 1 ? d->lev : NULL,
                             d->nlev,
-                            d->logy,
+                            d->yly,
                             d->eta0};
     return det_glm_fit_design(glm, &des, d->y, prior);
 }

@@ -31,7 +31,7 @@ double det_farr_max1(double x);
 /* The rows of one Farrington GLM and scratch for its fit. The design is
  * described, not stored: column 0 the intercept, column 1 the time trend
  * t (when `trend`), then indicators of levels 1 .. nlev-1 of `lev`. What
- * the fit needs of each count (log y, log(y + 0.1), y^(2/3)) is computed
+ * the fit needs of each count (y log y - y, log(y + 0.1), y^(2/3)) is computed
  * once per series (det_farr_data_series) and copied with the row. */
 typedef struct det_farr_data {
     size_t cap;          /* rows allocated */
@@ -41,14 +41,14 @@ typedef struct det_farr_data {
     double *t;           /* cap trend values */
     int *lev;            /* cap levels, 0 .. nlev-1 */
     double *y;           /* cap responses */
-    double *logy;        /* cap log(y) (0 where y = 0) */
+    double *yly;         /* cap y log(y) - y (0 where y = 0) */
     double *eta0;        /* cap log(y + 0.1) */
     double *y23;         /* cap y^(2/3) */
     double *hat;         /* cap hat values (scratch) */
     double *omega;       /* cap prior weights of the reweighted fit */
     const double *count; /* the series of det_farr_data_series() */
     size_t sn, scap;     /* its length; cache entries allocated */
-    double *slogy, *seta0, *sy23; /* the per-count values by series index */
+    double *syly, *seta0, *sy23; /* the per-count values by series index */
 } det_farr_data_t;
 
 /** Create rows for at most `cap` observations. Never returns NULL. */

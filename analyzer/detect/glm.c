@@ -35,6 +35,7 @@ det_glm_new(size_t cap)
     self->work = sn_calloc(4 * cap, sizeof(double));
     self->xd = sn_calloc(cap * DET_GLM_MAX_P, sizeof(double));
     self->runs = sn_calloc(cap + 1, sizeof(int));
+    self->rlink = sn_calloc(cap + 1, sizeof(int));
     return self;
 }
 
@@ -54,6 +55,7 @@ det_glm_destroy(det_glm_t **self_p)
     free(self->work);
     free(self->xd);
     free(self->runs);
+    free(self->rlink);
     free(self);
     *self_p = NULL;
 }

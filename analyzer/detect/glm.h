@@ -59,6 +59,7 @@ typedef struct det_glm {
     bool xtrend;               /* the fast fit's design had a trend */
     double *xd;                /* cap x DET_GLM_MAX_P dense design */
     int *runs;                 /* cap + 1 row numbers (fast fit) */
+    int *rlink;                /* cap + 1 run links (fast fit) */
     int fnrun;                 /* fast fit: runs in `runs` */
     size_t fnlev;              /* fast fit: levels */
     const double *ft;          /* fast fit: the design's t (borrowed) */
@@ -100,7 +101,7 @@ typedef struct det_glm_design {
     const double *t;    /* m trend values, or NULL: no trend column */
     const int *lev;     /* m levels in 0 .. nlev-1, or NULL: all 0 */
     size_t nlev;        /* levels, >= 1 */
-    const double *logy; /* m values log(y) (any value at y = 0), or NULL */
+    const double *yly;  /* m values y log(y) - y (0 at y = 0), or NULL */
     const double *eta0; /* m values log(y + 0.1), or NULL */
 } det_glm_design_t;
 

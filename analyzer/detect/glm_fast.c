@@ -71,81 +71,136 @@ enum {
 /* ------------------------------------------------------------- set-up */
 
 /* Cut the rows into runs of one level, one prior weight and consecutive
- * t, at most S_RUN long: self->runs gets each run's first row, then m. */
+ * t, at most S_RUN long: self->runs gets each run's first row, then m;
+ * self->rlink[r] the length of run r - 1 when run r starts where it ends
+ * (its exp(b t) follows by a product), 0 where s_chain() takes an exact
+ * exp() (after a gap, and every S_ANCHOR-th run). */
 static void
 s_runs(det_glm_t *self, s_fit_t *f)
 {
-    const det_glm_design_t *d = f->d;
-    int n = 0, len = 0;
-    f->maxn = 1;
-    for (size_t i = 0; i < d->m; i++) {
-        if (i > 0 && len < S_RUN && f->lv[i] == f->lv[i - 1] &&
-            f->pr[i] == f->pr[i - 1] && d->t[i] - d->t[i - 1] == 1.0) {
+    const double *t = f->d->t, *pr = f->pr;
+    const int *lv = f->lv;
+    int n = 0, len = 0, maxn = 1;
+    for (size_t i = 0; i < f->d->m; i++) {
+        bool step = i > 0 && t[i] - t[i - 1] == 1.0;
+        if (step && len < S_RUN && lv[i] == lv[i - 1] && pr[i] == pr[i - 1]) {
             len++;
-            f->maxn = len > f->maxn ? len : f->maxn;
+            maxn = len > maxn ? len : maxn;
             continue;
         }
+        self->rlink[n] = step && n % S_ANCHOR != 0 ? len : 0;
         self->runs[n++] = (int)i;
         len = 1;
     }
-    self->runs[n] = (int)d->m;
+    self->runs[n] = (int)f->d->m;
     f->nrun = n;
+    f->maxn = maxn;
 }
 
-/* Level sums of a row group, flushed into the fit when the level
- * changes. */
+/* Level sums of the start over one level's stretch of rows. */
 typedef struct s_acc {
-    double py, pyt, pw, w, wt, wtt, wz, wzt;
+    double py, pyt, pw, w, wt, wtt, wz, wzt; /* as in s_fit_t */
+    double c1, syeta;                        /* the deviance's pieces */
+    size_t ngood;                            /* rows with prior > 0 */
 } s_acc_t;
 
+/* The sums of the start over rows i0 .. i1-1 with prior weights. */
 static void
-s_flush(s_fit_t *f, int l, s_acc_t *a)
+s_start_prior(const s_fit_t *f, const double *yly, const double *et, size_t i0,
+              size_t i1, s_acc_t *a)
 {
-    f->py[l] += a->py;
-    f->pyt[l] += a->pyt;
-    f->pw[l] += a->pw;
-    f->w[l] += a->w;
-    f->wt[l] += a->wt;
-    f->wtt[l] += a->wtt;
-    f->wz[l] += a->wz;
-    f->wzt[l] += a->wzt;
-    memset(a, 0, sizeof(*a));
+    const double *y = f->y, *pr = f->pr, *t = f->d->t;
+    double spy = 0, spyt = 0, spw = 0, sw = 0, swt = 0, swtt = 0, swz = 0;
+    double swzt = 0, c1 = 0, syeta = 0, tc = f->tc;
+    size_t ngood = 0;
+    for (size_t i = i0; i < i1; i++) {
+        double p = pr[i], yi = y[i], mu = yi + 0.1, eta = et[i];
+        double tt = t ? t[i] - tc : 0.0;
+        double py = p * yi, w = p * mu, wz = w * eta + p * (yi - mu);
+        ngood += p > 0.0;
+        c1 += p * yly[i];
+        syeta += py * eta;
+        spy += py;
+        spyt += py * tt;
+        spw += p;
+        sw += w;
+        swt += w * tt;
+        swtt += w * tt * tt;
+        swz += wz;
+        swzt += wz * tt;
+    }
+    *a = (s_acc_t){spy, spyt, spw, sw, swt, swtt, swz, swzt, c1, syeta, ngood};
+}
+
+/* The same without prior weights (all 1: the products by 1 dropped). */
+static void
+s_start_plain(const s_fit_t *f, const double *yly, const double *et, size_t i0,
+              size_t i1, s_acc_t *a)
+{
+    const double *y = f->y, *t = f->d->t;
+    double spy = 0, spyt = 0, sw = 0, swt = 0, swtt = 0, swz = 0;
+    double swzt = 0, c1 = 0, syeta = 0, tc = f->tc;
+    for (size_t i = i0; i < i1; i++) {
+        double yi = y[i], mu = yi + 0.1, eta = et[i];
+        double tt = t ? t[i] - tc : 0.0;
+        double wz = mu * eta + (yi - mu);
+        c1 += yly[i];
+        syeta += yi * eta;
+        spy += yi;
+        spyt += yi * tt;
+        sw += mu;
+        swt += mu * tt;
+        swtt += mu * tt * tt;
+        swz += wz;
+        swzt += wz * tt;
+    }
+    double n = (double)(i1 - i0);
+    *a = (s_acc_t){spy, spyt, n, sw, swt, swtt, swz, swzt, c1, syeta, i1 - i0};
 }
 
 /* The per-fit constants and the sums of the first WLS step, at the start
- * mu = y + 0.1, in one pass. @return the deviance D0 of the start. */
+ * mu = y + 0.1, in one pass over the rows, a level's stretch at a time.
+ * @return the deviance D0 of the start. */
 static double
 s_start(det_glm_t *self, s_fit_t *f)
 {
     const det_glm_design_t *d = f->d;
-    double syeta = 0.0, smu = 0.0, c1 = 0.0;
-    s_acc_t a = {0};
-    int cur = f->lv[0];
-    size_t ngood = 0;
-    for (size_t i = 0; i < d->m; i++) {
-        double pr = f->pr[i], y = f->y[i];
-        double ly = y > 0.0 ? (d->logy ? d->logy[i] : log(y)) : 0.0;
-        double eta = d->eta0 ? d->eta0[i] : log(y + 0.1), mu = y + 0.1;
-        double tt = f->tr ? d->t[i] - f->tc : 0.0;
-        if (f->lv[i] != cur) {
-            s_flush(f, cur, &a);
-            cur = f->lv[i];
+    const double *yly = d->yly, *et = d->eta0;
+    size_t m = d->m, ngood = 0;
+    if (yly == NULL || et == NULL) {
+        double *wyly = self->work, *wet = self->work + self->cap;
+        for (size_t i = 0; i < m; i++) {
+            double y = f->y[i];
+            wyly[i] = y > 0.0 ? y * log(y) - y : 0.0;
+            wet[i] = log(y + 0.1);
         }
-        ngood += pr > 0.0;
-        c1 += pr * (y * ly - y);
-        syeta += pr * y * eta;
-        smu += pr * mu;
-        double w = pr * mu, wz = w * eta + pr * (y - mu);
-        a.py += pr * y;
-        a.pyt += pr * y * tt;
-        a.pw += pr;
-        a.w += w;
-        a.wt += w * tt;
-        a.wtt += w * tt * tt;
-        a.wz += wz;
-        a.wzt += wz * tt;
+        yly = yly ? yly : wyly;
+        et = et ? et : wet;
     }
-    s_flush(f, cur, &a);
+    double c1 = 0.0, syeta = 0.0, smu = 0.0;
+    for (size_t i0 = 0, i1; i0 < m; i0 = i1) {
+        int l = f->lv[i0];
+        s_acc_t a;
+        for (i1 = i0 + 1; i1 < m && f->lv[i1] == l; i1++) {
+        }
+        if (f->prior) {
+            s_start_prior(f, yly, et, i0, i1, &a);
+        } else {
+            s_start_plain(f, yly, et, i0, i1, &a);
+        }
+        f->py[l] += a.py;
+        f->pyt[l] += a.pyt;
+        f->pw[l] += a.pw;
+        f->w[l] += a.w;
+        f->wt[l] += a.wt;
+        f->wtt[l] += a.wtt;
+        f->wz[l] += a.wz;
+        f->wzt[l] += a.wzt;
+        c1 += a.c1;
+        syeta += a.syeta;
+        smu += a.w;
+        ngood += a.ngood;
+    }
     self->ngood = ngood;
     f->c1 = c1;
     f->mode = S_START;
@@ -175,20 +230,19 @@ s_tables(s_fit_t *f, double q)
 }
 
 /* e[r] = exp(b (t0_r - tc)) for every run r, the tables of s_tables()
- * made for q = exp(b): a run that starts where the one before it ends
- * takes that run's value times q^n, and every S_ANCHOR-th run or one
- * after a gap an exact exp(), so a value stays within a few dozen ulps. */
+ * made for q = exp(b): a run linked to the one before it (s_runs) takes
+ * that run's value times q^n, the others an exact exp(), so a value
+ * stays within a few dozen ulps. */
 static void
 s_chain(const det_glm_t *self, const s_fit_t *f, double b, double *e)
 {
     const double *t = f->d->t;
-    const int *runs = self->runs;
+    const int *runs = self->runs, *link = self->rlink;
     for (int r = 0; r < f->nrun; r++) {
-        int i0 = runs[r];
-        if (r % S_ANCHOR != 0 && t[i0] - t[runs[r - 1]] == i0 - runs[r - 1]) {
-            e[r] = e[r - 1] * f->qp[i0 - runs[r - 1]];
+        if (link[r] > 0) {
+            e[r] = e[r - 1] * f->qp[link[r]];
         } else {
-            e[r] = exp(b * (t[i0] - f->tc));
+            e[r] = exp(b * (t[runs[r]] - f->tc));
         }
     }
 }
@@ -404,10 +458,10 @@ s_inverse(det_glm_t *self, const s_fit_t *f)
 }
 
 /* One row's outputs: eta, mu, the working weight at the last WLS's mean
- * mw, the working residual, and the two dispersion sums. */
+ * mw, the working residual, and the two dispersion sums onto ds. */
 static inline void
 s_row(det_glm_t *self, const s_fit_t *f, size_t i, double eta, double mu,
-      double mw)
+      double mw, double ds[2])
 {
     double pr = f->pr[i], res = (f->y[i] - mu) / mu, wt = pr * mw;
     self->eta[i] = eta;
@@ -415,8 +469,8 @@ s_row(det_glm_t *self, const s_fit_t *f, size_t i, double eta, double mu,
     self->res[i] = res;
     self->wt[i] = pr > 0.0 ? wt : 0.0;
     if (pr > 0.0) {
-        self->fdisp[0] += wt * res * res;
-        self->fdisp[1] += pr * res * res;
+        ds[0] += wt * res * res;
+        ds[1] += pr * res * res;
     }
 }
 
@@ -428,6 +482,7 @@ s_rows_trend(det_glm_t *self, s_fit_t *f)
     const double *t = f->d->t;
     double *ew = self->work, *e = self->work + self->cap;
     double q = exp(f->b), qw = exp(f->bw), ec[S_MAXL], ecw[S_MAXL];
+    double ds[2] = {0.0, 0.0};
     s_tables(f, qw);
     s_chain(self, f, f->bw, ew);
     s_tables(f, q);
@@ -438,13 +493,15 @@ s_rows_trend(det_glm_t *self, s_fit_t *f)
     }
     for (int r = 0; r < f->nrun; r++) {
         int i0 = self->runs[r], i1 = self->runs[r + 1], l = f->lv[i0];
-        double m = ec[l] * e[r], mw = ecw[l] * ew[r];
+        double m = ec[l] * e[r], mw = ecw[l] * ew[r], c = f->c[l];
         for (int i = i0; i < i1; i++) {
-            s_row(self, f, (size_t)i, f->c[l] + f->b * (t[i] - f->tc), m, mw);
+            s_row(self, f, (size_t)i, c + f->b * (t[i] - f->tc), m, mw, ds);
             m *= q;
             mw *= qw;
         }
     }
+    self->fdisp[0] = ds[0];
+    self->fdisp[1] = ds[1];
 }
 
 /* The final means, the working weights of the last WLS, the working
@@ -453,12 +510,12 @@ static void
 s_rows_out(det_glm_t *self, s_fit_t *f)
 {
     size_t m = f->d->m;
-    self->fdisp[0] = self->fdisp[1] = 0.0;
     if (f->mode == S_TREND && f->modew == S_TREND) {
         s_rows_trend(self, f);
         return;
     }
     double *mu = self->work + 3 * self->cap; /* trend, first step only */
+    double ds[2] = {0.0, 0.0};
     if (f->mode == S_TREND) {
         double *e = self->work + self->cap, q = exp(f->b);
         s_tables(f, q);
@@ -476,11 +533,14 @@ s_rows_out(det_glm_t *self, s_fit_t *f)
         int l = f->lv[i];
         double mw = f->modew == S_START ? f->y[i] + 0.1 : f->mulw[l];
         if (f->mode == S_TREND) {
-            s_row(self, f, i, f->c[l] + f->b * (f->d->t[i] - f->tc), mu[i], mw);
+            s_row(self, f, i, f->c[l] + f->b * (f->d->t[i] - f->tc), mu[i], mw,
+                  ds);
         } else {
-            s_row(self, f, i, f->c[l], f->mul[l], mw);
+            s_row(self, f, i, f->c[l], f->mul[l], mw, ds);
         }
     }
+    self->fdisp[0] = ds[0];
+    self->fdisp[1] = ds[1];
 }
 
 /* What the fit keeps, as s_fit() in glm.c leaves it. */
