@@ -43,14 +43,37 @@ typedef struct rx_arg {
     uint64_t want;        /* stop after this many records */
     uint64_t got;         /* records delivered */
     int ready[2];         /* pipe: bound */
+    double cpu;           /* CPU seconds the thread spent receiving */
 } rx_arg_t;
+
+/* One measured run: the rate, and the CPU time per event of the thread
+ * that parses, spools and sends, and of the receiving thread. */
+typedef struct result {
+    double rate;  /* events/s, wall clock */
+    double tx_us; /* collector thread, CPU microseconds per event */
+    double rx_us; /* receiver thread, CPU microseconds per event */
+} result_t;
+
+static double
+s_clock(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static double
 s_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return s_clock(CLOCK_MONOTONIC);
+}
+
+/* CPU seconds of the calling thread: the machine is shared, so the wall
+ * clock alone does not say what a step costs. */
+static double
+s_cpu(void)
+{
+    return s_clock(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static int
@@ -80,10 +103,12 @@ s_receiver(void *arg)
         exit(1);
     }
     (void)!write(a->ready[1], "r", 1);
+    double c0 = s_cpu();
     while (a->got < a->want) {
         sn_receiver_poll(rx, 100, s_count, a, NULL);
         sn_receiver_commit(rx, NULL);
     }
+    a->cpu = s_cpu() - c0;
     /* Keep acknowledging until the sender has seen the last ack. */
     for (int i = 0; i < 20; i++) {
         sn_receiver_poll(rx, 10, s_count, a, NULL);
@@ -198,13 +223,13 @@ static uint64_t s_spool_corpus(const corpus_t *c, sn_spool_t *sp,
 
 /* Run 1a: the collector path over ZeroMQ, from the JSON lines file or,
  * when `c` is given, from already encoded events (the transport alone).
- * @return events/s. */
-static double
+ * @return the rate (0 when events went missing) and CPU times. */
+static result_t
 s_bench_sentinel_zmq(const char *dir, const char *input, const corpus_t *c,
                      uint64_t n, sn_spool_fsync_t fsync, size_t *bytes)
 {
     char *ep = sn_strdup_printf("ipc://%s/bench.sock", dir);
-    rx_arg_t a = {ep, n, 0, {0, 0}};
+    rx_arg_t a = {ep, n, 0, {0, 0}, 0};
     (void)!pipe(a.ready);
     pthread_t th;
     pthread_create(&th, NULL, s_receiver, &a);
@@ -220,14 +245,14 @@ s_bench_sentinel_zmq(const char *dir, const char *input, const corpus_t *c,
     o.batch_records = BATCH;
     sn_sender_t *tx = NULL;
     sn_sender_new(&o, sp, NULL, NULL, &tx, NULL);
-    double t0 = s_now();
+    double t0 = s_now(), c0 = s_cpu();
     uint64_t spooled =
         c ? s_spool_corpus(c, sp, tx) : s_spool_file(input, sp, tx);
     double t1 = s_now();
     while (!sn_sender_drained(tx)) {
         sn_sender_poll(tx, 100, NULL);
     }
-    double dt = s_now() - t0;
+    double dt = s_now() - t0, cpu = s_cpu() - c0;
     if (getenv("BENCH_VERBOSE")) {
         fprintf(stderr, "spool phase %.3f s, drain phase %.3f s\n", t1 - t0,
                 s_now() - t1);
@@ -239,7 +264,9 @@ s_bench_sentinel_zmq(const char *dir, const char *input, const corpus_t *c,
     free(ep);
     close(a.ready[0]);
     close(a.ready[1]);
-    return spooled == n && a.got == n ? (double)n / dt : 0.0;
+    bool ok = spooled == n && a.got == n;
+    return (result_t){ok ? (double)n / dt : 0.0, 1e6 * cpu / (double)n,
+                      1e6 * a.cpu / (double)n};
 }
 
 /* The pre-encoded events, in batches of BATCH: the raw runs' payload. */
@@ -451,6 +478,16 @@ s_line(const char *what, double v)
     printf("  %-50s %10.0f events/s\n", what, v);
 }
 
+/* A run with what its threads cost: on a shared machine the CPU time per
+ * event says what the rate would be with a core each. */
+static void
+s_result(const char *what, result_t r)
+{
+    printf("  %-50s %10.0f events/s  (CPU us/event: collector %.2f, "
+           "receiver %.2f)\n",
+           what, r.rate, r.tx_us, r.rx_us);
+}
+
 static void
 s_ratio(double ours, double raw, bool million)
 {
@@ -465,13 +502,13 @@ s_run_zmq(const char *dir, const char *input, const corpus_t *c, uint64_t n)
     size_t bytes = 0;
     sn_spool_opts_t d;
     sn_spool_opts_init(&d);
-    double batch =
+    result_t batch =
         s_bench_sentinel_zmq(dir, input, NULL, n, SN_SPOOL_FSYNC_BATCH, &bytes);
-    double always = s_bench_sentinel_zmq(dir, input, NULL, n,
-                                         SN_SPOOL_FSYNC_ALWAYS, &bytes);
-    double enc =
+    result_t always = s_bench_sentinel_zmq(dir, input, NULL, n,
+                                           SN_SPOOL_FSYNC_ALWAYS, &bytes);
+    result_t enc =
         s_bench_sentinel_zmq(dir, NULL, c, n, SN_SPOOL_FSYNC_BATCH, &bytes);
-    double enc_always =
+    result_t enc_always =
         s_bench_sentinel_zmq(dir, NULL, c, n, SN_SPOOL_FSYNC_ALWAYS, &bytes);
     double raw = s_bench_raw_zmq(dir, c);
     printf("collector over ZeroMQ, %llu events, spool %zu bytes, batches of "
@@ -481,14 +518,14 @@ s_run_zmq(const char *dir, const char *input, const corpus_t *c, uint64_t n)
            (unsigned long long)n, bytes, BATCH, FLUSH_EVERY, d.fsync_every,
            d.fsync_ms);
     printf("JSON lines -> feed -> spool -> ZeroMQ -> receiver\n");
-    s_line("fsync batch (default)", batch);
-    s_line("fsync always (strictest)", always);
+    s_result("fsync batch (default)", batch);
+    s_result("fsync always (strictest)", always);
     s_line("raw ZeroMQ, same bytes and message sizes", raw);
-    s_ratio(batch, raw, true);
+    s_ratio(batch.rate, raw, true);
     printf("encoded events -> spool -> ZeroMQ -> receiver\n");
-    s_line("fsync batch (default)", enc);
-    s_line("fsync always (strictest)", enc_always);
-    s_ratio(enc, raw, true);
+    s_result("fsync batch (default)", enc);
+    s_result("fsync always (strictest)", enc_always);
+    s_ratio(enc.rate, raw, true);
 }
 
 /* Run 2: Kafka into the mock cluster. */

@@ -269,7 +269,7 @@ sn_spool_opts_init(sn_spool_opts_t *opts)
     *opts = (sn_spool_opts_t){
         .dir = NULL,
         .fsync = SN_SPOOL_FSYNC_BATCH,
-        .fsync_every = 1000,
+        .fsync_every = 100000,
         .fsync_ms = 50,
         .max_bytes = 1ull << 30,
         .segment_bytes = 64ull << 20,
@@ -482,10 +482,10 @@ sn_spool_append(sn_spool_t *self, const void *data, size_t len, uint64_t *seq,
     }
     uint8_t *h = self->buf + self->buflen;
     uint64_t s = self->last_seq + 1;
-    s_put32(h, (uint32_t)len);
+    s_put32(h, (uint32_t)len | SPOOL_FRAME_C);
     s_put64(h + 8, s);
     memcpy(h + SPOOL_FRAME_HDR, data, len);
-    s_put32(h + 4, sn_spool_crc(h + 8, h + SPOOL_FRAME_HDR, len));
+    s_put32(h + 4, sn_spool_crc32c(h + 8, 8 + len));
     self->buflen += frame;
     self->last_seq = s;
     if (seq != NULL) {

@@ -16,7 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPOOL_FRAME_HDR 16            /* u32 len, u32 crc, u64 seq */
+#define SPOOL_FRAME_HDR 16 /* u32 len, u32 crc, u64 seq */
+/* Set in a frame's length word when its CRC is CRC-32C (every frame
+ * written now); clear in frames written with zlib's CRC-32 before. A
+ * length is at most SN_SPOOL_RECORD_MAX, so the bit is free. */
+#define SPOOL_FRAME_C 0x80000000u
 #define SPOOL_BUF_FLUSH (256u << 10)  /* write the buffer past this size */
 #define SPOOL_READ_CHUNK (256u << 10) /* cursor read size */
 #define SPOOL_ACKED_FILE "acked"      /* u64 seq, u32 crc */
@@ -63,8 +67,13 @@ struct sn_spool {
 uint32_t sn_spool_get32(const uint8_t *p);
 uint64_t sn_spool_get64(const uint8_t *p);
 
-/** @return the CRC of a frame: over its 8 sequence bytes, then the payload. */
+/** @return zlib's CRC-32 of a frame: over its 8 sequence bytes, then the
+ *  payload (frames without SPOOL_FRAME_C). */
 uint32_t sn_spool_crc(const uint8_t *seq8, const uint8_t *data, size_t len);
+
+/** @return the CRC-32C (Castagnoli) of `n` bytes: for a frame, its 8
+ *  sequence bytes and the payload that follows them. */
+uint32_t sn_spool_crc32c(const uint8_t *p, size_t n);
 
 /** @return the path of the segment whose first record is `first`. Caller
  *  owns the result. */

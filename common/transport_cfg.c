@@ -61,7 +61,7 @@ const sn_cfg_schema_t sn_spool_cfg_schema[] = {
     {"fsync", SN_CFG_ENUM, false, 0, 0, s_fsyncs, NULL, NULL,
      "always, batch (default) or never"},
     {"fsync_every", SN_CFG_INT, false, 1, U32_MAX, NULL, NULL, NULL,
-     "batch: records between fsyncs (1000)"},
+     "batch: records between fsyncs (100000)"},
     {"fsync_ms", SN_CFG_INT, false, 0, U32_MAX, NULL, NULL, NULL,
      "batch: milliseconds between fsyncs (50)"},
     {"max_bytes", SN_CFG_INT, false, 8192, 1e15, NULL, NULL, NULL,
@@ -124,7 +124,7 @@ sn_spool_opts_from_cfg(const sn_config_t *cfg, const sn_cfg_node_t *node,
     }
     o->dir = sn_cfg_str(node, "dir", NULL);
     sn_spool_fsync_parse(sn_cfg_str(node, "fsync", "batch"), &o->fsync);
-    o->fsync_every = (uint32_t)sn_cfg_int(node, "fsync_every", 1000);
+    o->fsync_every = (uint32_t)sn_cfg_int(node, "fsync_every", 100000);
     o->fsync_ms = (uint32_t)sn_cfg_int(node, "fsync_ms", 50);
     o->max_bytes = (uint64_t)sn_cfg_int(node, "max_bytes", 1ll << 30);
     o->segment_bytes = (uint64_t)sn_cfg_int(node, "segment_bytes", 64ll << 20);

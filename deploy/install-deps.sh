@@ -10,7 +10,7 @@ PACKAGES="build-essential cmake pkg-config git
 check libsubunit-dev
 libprotobuf-c-dev protobuf-c-compiler
 libjansson-dev libyaml-dev libjsmn-dev
-libzmq3-dev libsodium-dev zlib1g-dev libdeflate-dev
+libzmq3-dev libsodium-dev zlib1g-dev
 librdkafka-dev
 libhdf5-dev hdf5-tools
 libsqlite3-dev sqlite3

@@ -10,8 +10,11 @@
  *  On disk, a spool is a directory (mode 0700) of append-only segment files
  *  (mode 0600) named seg-<first seq, 20 digits>.log, plus a small file
  *  "acked" holding the acknowledged position. Each record is framed as
- *      u32 length | u32 CRC-32(seq, payload) | u64 seq | payload
- *  (little-endian; the CRC is zlib's). Sequence numbers start at 1, are
+ *      u32 length | u32 CRC(seq, payload) | u64 seq | payload
+ *  (little-endian). The CRC is CRC-32C (Castagnoli, computed in hardware
+ *  where the CPU has it), and bit 31 of the length word says so; frames
+ *  without that bit, written by earlier versions, carry zlib's CRC-32 and
+ *  are read as before. Sequence numbers start at 1, are
  *  consecutive and are never reused, even after every segment has been freed:
  * the newest segment is never deleted, so its name keeps the numbering.
  * sn_spool_open() scans the segments, truncates a torn or corrupt tail of the
@@ -51,7 +54,7 @@ typedef enum {
 typedef struct sn_spool_opts {
     const char *dir;        /* the spool directory; created 0700 */
     sn_spool_fsync_t fsync; /* durability policy, default BATCH */
-    uint32_t fsync_every;   /* BATCH: records between fsyncs (1000) */
+    uint32_t fsync_every;   /* BATCH: records between fsyncs (100000) */
     uint32_t fsync_ms;      /* BATCH: milliseconds between fsyncs (50) */
     uint64_t max_bytes;     /* bound on the segments' total (1 GiB) */
     uint64_t segment_bytes; /* a segment is closed past this (64 MiB) */

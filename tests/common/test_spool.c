@@ -5,6 +5,7 @@
  *  with SN_EFULL; permissions; and every error code with its message.
  */
 #include "sentinel/spool.h"
+#include "spool_int.h"
 
 #include "sentinel/mem.h"
 #include "support.h"
@@ -257,10 +258,12 @@ START_TEST(test_spool_permissions)
 }
 END_TEST
 
-/* The frames on disk are those spool.h describes, with zlib's CRC-32, so
- * spools written before the CRC moved to libdeflate still open. */
-START_TEST(test_spool_frames_carry_zlib_crc)
+/* Frames are written as spool.h describes them, with a CRC-32C flagged in
+ * the length word (the standard check value included). */
+START_TEST(test_spool_frames_carry_crc32c)
 {
+    ck_assert_uint_eq(sn_spool_crc32c((const uint8_t *)"123456789", 9),
+                      0xE3069283u);
     sn_spool_t *sp = s_open(SN_SPOOL_FSYNC_NEVER, 1 << 20, 1 << 24);
     s_append_n(sp, 1, 50);
     sn_spool_destroy(&sp);
@@ -270,15 +273,50 @@ START_TEST(test_spool_frames_carry_zlib_crc)
     uint8_t b[16 + 64];
     for (uint64_t seq = 1; seq <= 50; seq++) {
         ck_assert_uint_eq(fread(b, 1, 16, f), 16);
-        uint32_t len = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
-        uint32_t crc = b[4] | b[5] << 8 | b[6] << 16 | (uint32_t)b[7] << 24;
-        ck_assert_uint_eq(len, 13);
-        ck_assert_uint_eq(b[8], seq);
-        ck_assert_uint_eq(fread(b + 16, 1, len, f), len);
-        ck_assert_uint_eq(crc, (uint32_t)crc32(0L, b + 8, 8 + len));
+        uint32_t word = sn_spool_get32(b);
+        ck_assert_uint_eq(word, 13u | SPOOL_FRAME_C);
+        ck_assert_uint_eq(sn_spool_get64(b + 8), seq);
+        ck_assert_uint_eq(fread(b + 16, 1, 13, f), 13);
+        ck_assert_uint_eq(sn_spool_get32(b + 4), sn_spool_crc32c(b + 8, 21));
     }
     fclose(f);
     free(path);
+}
+END_TEST
+
+/* A segment written with zlib's CRC-32 (the frames of earlier versions)
+ * opens, is read back, and new records follow it with CRC-32C. */
+START_TEST(test_spool_reads_zlib_frames)
+{
+    char *d = sn_strdup_printf("%s/spool", s_dir);
+    ck_assert_int_eq(mkdir(d, 0700), 0);
+    char *path = s_seg_path(1);
+    FILE *f = fopen(path, "wb");
+    for (uint64_t seq = 1; seq <= 20; seq++) {
+        uint8_t b[16 + 64];
+        int len = snprintf((char *)b + 16, 64, "record-%06d", (int)seq);
+        for (int i = 0; i < 8; i++) {
+            b[8 + i] = (uint8_t)(seq >> (8 * i));
+        }
+        uint32_t crc = (uint32_t)crc32(0L, b + 8, 8 + (uInt)len);
+        for (int i = 0; i < 4; i++) {
+            b[i] = (uint8_t)((uint32_t)len >> (8 * i));
+            b[4 + i] = (uint8_t)(crc >> (8 * i));
+        }
+        ck_assert_uint_eq(fwrite(b, 1, 16 + (size_t)len, f), 16 + (size_t)len);
+    }
+    fclose(f);
+    sn_spool_t *sp = s_open(SN_SPOOL_FSYNC_NEVER, 1 << 20, 1 << 24);
+    ck_assert_uint_eq(sn_spool_last_seq(sp), 20);
+    s_append_n(sp, 21, 10);
+    ck_assert_uint_eq(s_read_all(sp, 1), 30);
+    sn_spool_destroy(&sp);
+    sp = s_open(SN_SPOOL_FSYNC_NEVER, 1 << 20, 1 << 24);
+    ck_assert_uint_eq(sn_spool_last_seq(sp), 30);
+    ck_assert_uint_eq(s_read_all(sp, 1), 30);
+    sn_spool_destroy(&sp);
+    free(path);
+    free(d);
 }
 END_TEST
 
@@ -375,7 +413,8 @@ spool_suite(void)
     tcase_add_test(edges, test_spool_flipped_byte_is_cut);
     tcase_add_test(edges, test_spool_ack_frees_segments);
     tcase_add_test(edges, test_spool_permissions);
-    tcase_add_test(edges, test_spool_frames_carry_zlib_crc);
+    tcase_add_test(edges, test_spool_frames_carry_crc32c);
+    tcase_add_test(edges, test_spool_reads_zlib_frames);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
