@@ -463,6 +463,24 @@ s_open_outbox(ana_analyzer_t *self, sn_err_t *err)
     return rc;
 }
 
+static int s_checkpoint(ana_analyzer_t *self, bool full, sn_err_t *err);
+
+/* The Kafka group takes partitions away: checkpoint now (flush the
+ * archive, journal, commit), so their next owner, another analyzer,
+ * starts at the first event not counted here. */
+static int
+s_on_revoke(void *arg)
+{
+    ana_analyzer_t *self = arg;
+    sn_err_t err;
+    int rc = s_checkpoint(self, false, &err);
+    if (rc != SN_OK) {
+        sn_log(SN_LOG_ERROR, "analyzer", "checkpoint", "reason=\"%s\"",
+               sn_err_text(&err));
+    }
+    return rc;
+}
+
 static int
 s_open_receiver(ana_analyzer_t *self, sn_err_t *err)
 {
@@ -477,6 +495,9 @@ s_open_receiver(ana_analyzer_t *self, sn_err_t *err)
     }
     o.state_dir = NULL; /* the positions live in our own state file */
     rc = sn_receiver_new(&o, &self->recv, err);
+    if (rc == SN_OK) {
+        sn_receiver_on_revoke(self->recv, s_on_revoke, self);
+    }
     for (size_t i = 0; rc == SN_OK && i < self->n_pos; i++) {
         rc = sn_receiver_set_position(self->recv, self->pos[i].id,
                                       self->pos[i].seq);
@@ -589,6 +610,9 @@ ana_analyzer_destroy(ana_analyzer_t **self_p)
             sn_log(SN_LOG_ERROR, "analyzer", "checkpoint", "reason=\"%s\"",
                    sn_err_text(&err));
         }
+    }
+    if (self->recv != NULL) {
+        sn_receiver_on_revoke(self->recv, NULL, NULL); /* checkpointed */
     }
     ana_journal_destroy(&self->journal);
     sn_receiver_destroy(&self->recv);

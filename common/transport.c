@@ -234,6 +234,14 @@ s_positions(const sn_receiver_t *self)
                    : sn_kreceiver_positions(self->k);
 }
 
+void
+sn_receiver_on_revoke(sn_receiver_t *self, sn_receiver_revoke_fn fn, void *arg)
+{
+    if (self->k != NULL) {
+        sn_kreceiver_on_revoke(self->k, fn, arg);
+    }
+}
+
 int
 sn_receiver_set_position(sn_receiver_t *self, const char *sender_id,
                          uint64_t seq)

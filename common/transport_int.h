@@ -139,5 +139,7 @@ int sn_kreceiver_poll(sn_kreceiver_t *self, int timeout_ms, sn_receiver_fn fn,
                       void *arg, sn_err_t *err);
 int sn_kreceiver_commit(sn_kreceiver_t *self, sn_err_t *err);
 sn_positions_t *sn_kreceiver_positions(sn_kreceiver_t *self);
+void sn_kreceiver_on_revoke(sn_kreceiver_t *self, sn_receiver_revoke_fn fn,
+                            void *arg);
 
 #endif

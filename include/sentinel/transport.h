@@ -217,6 +217,21 @@ int sn_receiver_ack(sn_receiver_t *self, const char *sender_id, uint64_t seq,
  *  @return SN_OK, SN_EIO or SN_ETRANSPORT. */
 int sn_receiver_commit(sn_receiver_t *self, sn_err_t *err);
 
+/* Kafka receiver: called from inside sn_receiver_poll() (or destroy) when
+ * the consumer group is about to take this receiver's partitions away
+ * (another consumer joined or left). Make the state holding the delivered
+ * records durable and call sn_receiver_commit() before returning, so the
+ * next owner starts exactly where this one stopped. Return SN_OK or an
+ * error (logged; the uncommitted records then go to the next owner). */
+typedef int (*sn_receiver_revoke_fn)(void *arg);
+
+/** Set (or, with NULL, clear) the revoke hook. Kafka only; a ZeroMQ
+ *  receiver has no group and never calls it. Without a hook, records
+ *  delivered but not committed when partitions go are delivered again to
+ *  their next owner. */
+void sn_receiver_on_revoke(sn_receiver_t *self, sn_receiver_revoke_fn fn,
+                           void *arg);
+
 /** Restore `sender_id`'s position from the application's own state, before
  *  the first poll. @return SN_OK or SN_EINVAL (empty or too long id). */
 int sn_receiver_set_position(sn_receiver_t *self, const char *sender_id,
