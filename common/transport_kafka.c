@@ -35,17 +35,20 @@
 #define KAFKA_BURST 1000 /* messages handled per receiver poll */
 
 struct sn_ksender {
-    sn_transport_opts_t opts; /* options; strings borrowed */
-    sn_spool_t *spool;        /* borrowed */
-    sn_spool_cursor_t *cur;   /* next record to produce */
-    sn_sender_key_fn key_fn;  /* the message key of a record */
-    void *key_arg;            /* its argument */
-    rd_kafka_t *rk;           /* the producer */
-    uint8_t *done;            /* ring of delivered flags, `window` long */
-    uint64_t base;            /* first record not yet acknowledged */
-    uint64_t failed;          /* lowest failed record, or 0 */
-    char failure[256];        /* the reason of that failure */
-    bool connected;           /* a delivery succeeded lately */
+    sn_transport_opts_t opts;  /* options; strings borrowed */
+    sn_spool_t *spool;         /* borrowed */
+    sn_spool_cursor_t *cur;    /* next record to produce */
+    sn_sender_key_fn key_fn;   /* the message key of a record */
+    void *key_arg;             /* its argument */
+    rd_kafka_t *rk;            /* the producer */
+    uint8_t *done;             /* ring of delivered flags, `window` long */
+    uint64_t base;             /* first record not yet acknowledged */
+    uint64_t failed;           /* lowest failed record, or 0 */
+    char failure[256];         /* the reason of that failure */
+    bool connected;            /* a delivery succeeded lately */
+    uint64_t held_seq;         /* a record refused with a full queue, or 0 */
+    uint8_t *held;             /* its bytes, produced first next time */
+    size_t held_len, held_cap; /* their length and the buffer's size */
 };
 
 struct sn_kreceiver {
@@ -98,12 +101,19 @@ static int
 s_producer(sn_ksender_t *self, sn_err_t *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char linger[16];
+    char linger[16], queue[16];
     snprintf(linger, sizeof linger, "%u", self->opts.batch_ms);
+    /* The window bounds the records awaiting a delivery report; a local
+     * queue as large never refuses one for being full (librdkafka allows
+     * 1 to 10,000,000 here). */
+    uint32_t q = self->opts.window < 1000 ? 1000 : self->opts.window;
+    snprintf(queue, sizeof queue, "%u", q > 10000000 ? 10000000 : q);
     int rc = s_conf_set(conf, "bootstrap.servers", self->opts.endpoint, err);
     const char *kv[][2] = {{"enable.idempotence", "true"},
                            {"acks", "all"},
                            {"linger.ms", linger},
+                           {"queue.buffering.max.messages", queue},
+                           {"batch.num.messages", "10000"},
                            {"compression.codec", "none"}};
     for (size_t i = 0; rc == SN_OK && i < sizeof kv / sizeof kv[0]; i++) {
         rc = s_conf_set(conf, kv[i][0], kv[i][1], err);
@@ -164,6 +174,7 @@ sn_ksender_destroy(sn_ksender_t **self_p)
     }
     sn_spool_cursor_destroy(&self->cur);
     free(self->done);
+    free(self->held);
     free(self);
     *self_p = NULL;
 }
@@ -203,15 +214,45 @@ s_produce(sn_ksender_t *self, uint64_t seq, const uint8_t *d, size_t len,
     return SN_OK;
 }
 
+/* Keep a record the full queue refused, so the next round produces it
+ * without moving the cursor back (which would reread its segment). */
+static void
+s_hold(sn_ksender_t *self, uint64_t seq, const uint8_t *d, size_t len)
+{
+    if (len > self->held_cap) {
+        self->held_cap = len;
+        self->held = sn_realloc(self->held, len);
+    }
+    memcpy(self->held, d, len);
+    self->held_len = len;
+    self->held_seq = seq;
+}
+
+/* Produce the held record first. @return SN_OK (none held any more),
+ * SN_EAGAIN (the queue is still full) or an error. */
+static int
+s_produce_held(sn_ksender_t *self, sn_err_t *err)
+{
+    if (self->held_seq == 0) {
+        return SN_OK;
+    }
+    int rc = s_produce(self, self->held_seq, self->held, self->held_len, err);
+    if (rc == SN_OK) {
+        self->held_seq = 0;
+    }
+    return rc;
+}
+
 static int
 s_ksend(sn_ksender_t *self, sn_err_t *err)
 {
-    while (sn_spool_cursor_pos(self->cur) - self->base < self->opts.window) {
+    int rc = s_produce_held(self, err);
+    while (rc == SN_OK &&
+           sn_spool_cursor_pos(self->cur) - self->base < self->opts.window) {
         uint64_t seq;
         const uint8_t *d;
         size_t len;
-        uint64_t at = sn_spool_cursor_pos(self->cur);
-        int rc = sn_spool_cursor_next(self->cur, &seq, &d, &len, err);
+        rc = sn_spool_cursor_next(self->cur, &seq, &d, &len, err);
         if (rc == SN_ENODATA) {
             return SN_OK;
         }
@@ -219,14 +260,10 @@ s_ksend(sn_ksender_t *self, sn_err_t *err)
             rc = s_produce(self, seq, d, len, err);
         }
         if (rc == SN_EAGAIN) {
-            sn_spool_cursor_seek(self->cur, at);
-            return SN_OK;
-        }
-        if (rc != SN_OK) {
-            return rc;
+            s_hold(self, seq, d, len);
         }
     }
-    return SN_OK;
+    return rc == SN_EAGAIN ? SN_OK : rc;
 }
 
 /* Acknowledge the spool up to the first record not yet delivered, and
@@ -252,6 +289,7 @@ s_kadvance(sn_ksender_t *self, sn_err_t *err)
         self->connected = false;
         sn_spool_cursor_seek(self->cur, self->failed);
         self->failed = 0;
+        self->held_seq = 0;
     }
     return rc;
 }
