@@ -101,8 +101,10 @@ int sn_spool_flush(sn_spool_t *self, sn_err_t *err);
 int sn_spool_sync(sn_spool_t *self, sn_err_t *err);
 
 /** Record that every record up to and including `seq` is acknowledged:
- *  persist the position (fsynced unless the policy is NEVER) and delete the
- *  segments all of whose records are acknowledged, except the newest.
+ *  write the position and delete the segments all of whose records are
+ *  acknowledged, except the newest; the position is fsynced before any
+ *  segment is deleted (unless the policy is NEVER). An older position after
+ *  a power cut only means records sent again, which receivers drop.
  *  A `seq` at or below the current position is a no-op.
  *  @return SN_OK; SN_ERANGE when `seq` is above the last appended record;
  *  SN_EIO. */
