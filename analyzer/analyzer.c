@@ -264,6 +264,9 @@ s_state_write(ana_analyzer_t *self, sn_err_t *err)
     if (rc == SN_OK && fwrite(&gen, sizeof gen, 1, f) != 1) {
         rc = SN_EIO;
     }
+    if (rc == SN_OK) {
+        rc = ana_quota_save(ana_ingest_quota(self->in), f);
+    }
     if (rc == SN_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
         rc = SN_EIO;
     }
@@ -291,6 +294,23 @@ s_state_write(ana_analyzer_t *self, sn_err_t *err)
     return SN_OK;
 }
 
+/* Read the new-series quota saved after the positions, when there is one
+ * (states and journal frames written before it was saved have none, and
+ * a frame holds it only when it changed). */
+static void
+s_quota_read(ana_analyzer_t *self, FILE *f)
+{
+    int c = fgetc(f);
+    if (c == EOF) {
+        return;
+    }
+    ungetc(c, f);
+    if (ana_quota_load(ana_ingest_quota(self->in), f) != SN_OK) {
+        sn_log(SN_LOG_WARN, "analyzer", "quota",
+               "reason=\"saved new-series counts unreadable: fresh quota\"");
+    }
+}
+
 static int
 s_state_read(ana_analyzer_t *self, sn_err_t *err)
 {
@@ -307,6 +327,7 @@ s_state_read(ana_analyzer_t *self, sn_err_t *err)
     if (rc == SN_OK && fread(&self->gen, sizeof self->gen, 1, f) != 1) {
         self->gen = 0; /* a state written before the journal existed */
     }
+    s_quota_read(self, f);
     long bytes = ftell(f);
     self->snap_bytes = bytes > 0 ? (uint64_t)bytes : 0;
     fclose(f);
@@ -344,6 +365,9 @@ s_on_frame(const uint8_t *p, size_t len, void *arg)
     self->pos = NULL;
     self->n_pos = self->cap_pos = 0;
     int rc = s_positions_load(self, f, NULL);
+    if (rc == SN_OK) {
+        s_quota_read(self, f);
+    }
     fclose(f);
     return rc;
 }
@@ -372,6 +396,10 @@ s_journal_write(ana_analyzer_t *self, sn_err_t *err)
     size_t n_pos = 0;
     FILE *f = open_memstream(&pos, &n_pos);
     int rc = f != NULL && s_positions_save(self, f) == SN_OK ? SN_OK : SN_EIO;
+    ana_quota_t *q = ana_ingest_quota(self->in);
+    if (rc == SN_OK && ana_quota_changed(q)) {
+        rc = ana_quota_save(q, f);
+    }
     if (f != NULL && fclose(f) != 0) {
         rc = SN_EIO;
     }

@@ -616,6 +616,12 @@ ana_ingest_series(ana_ingest_t *self)
     return self->series;
 }
 
+ana_quota_t *
+ana_ingest_quota(ana_ingest_t *self)
+{
+    return self->quota;
+}
+
 const ana_engine_t *
 ana_ingest_engine(const ana_ingest_t *self)
 {

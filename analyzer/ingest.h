@@ -35,6 +35,7 @@
 
 #include "ana_config.h"
 #include "engine.h"
+#include "quota.h"
 #include "series.h"
 #include "trigger.h"
 
@@ -117,6 +118,10 @@ const ana_ingest_stats_t *ana_ingest_stats(const ana_ingest_t *self);
 
 /** @return the series table (borrowed; valid while self lives). */
 ana_series_t *ana_ingest_series(ana_ingest_t *self);
+
+/** @return the new-series quota table (borrowed; valid while self lives):
+ *  the analyzer saves and restores it with its checkpoints. */
+ana_quota_t *ana_ingest_quota(ana_ingest_t *self);
 
 /** @return the engine (borrowed; valid while self lives). */
 const ana_engine_t *ana_ingest_engine(const ana_ingest_t *self);

@@ -20,10 +20,13 @@ typedef struct s_entry {
     uint32_t used;                  /* new series opened that day */
 } s_entry_t;
 
+#define S_MAGIC 0x51554f31u /* "QUO1": a saved table */
+
 struct ana_quota {
     uint32_t limit; /* per sender and day; 0: none */
     s_entry_t *e;   /* the senders seen */
     size_t n, cap;  /* used and allocated entries */
+    bool changed;   /* a count changed since the last save or load */
 };
 
 ana_quota_t *
@@ -85,6 +88,7 @@ ana_quota_take(ana_quota_t *self, const char *who, sn_day_t day)
         return false;
     }
     e->used++;
+    self->changed = true;
     return true;
 }
 
@@ -92,4 +96,71 @@ uint32_t
 ana_quota_limit(const ana_quota_t *self)
 {
     return self->limit;
+}
+
+/* @return the newest day any sender used a quota on, or SN_DAY_NONE. */
+static sn_day_t
+s_newest(const ana_quota_t *self)
+{
+    sn_day_t d = SN_DAY_NONE;
+    for (size_t i = 0; i < self->n; i++) {
+        if (self->e[i].used > 0 && (d == SN_DAY_NONE || self->e[i].day > d)) {
+            d = self->e[i].day;
+        }
+    }
+    return d;
+}
+
+/* Format: magic, count (uint32), then the entries as stored. Only counts
+ * of the newest two days are kept: older ones can never refuse again. */
+int
+ana_quota_save(ana_quota_t *self, FILE *f)
+{
+    sn_day_t d = s_newest(self);
+    sn_day_t lo = d == SN_DAY_NONE ? d : d - 1;
+    uint32_t magic = S_MAGIC, n = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        n += self->e[i].used > 0 && self->e[i].day >= lo;
+    }
+    if (fwrite(&magic, 4, 1, f) != 1 || fwrite(&n, 4, 1, f) != 1) {
+        return SN_EIO;
+    }
+    for (size_t i = 0; i < self->n; i++) {
+        const s_entry_t *e = &self->e[i];
+        if (e->used > 0 && e->day >= lo && fwrite(e, sizeof *e, 1, f) != 1) {
+            return SN_EIO;
+        }
+    }
+    self->changed = false;
+    return SN_OK;
+}
+
+int
+ana_quota_load(ana_quota_t *self, FILE *f)
+{
+    uint32_t magic = 0, n = 0;
+    if (fread(&magic, 4, 1, f) != 1 || fread(&n, 4, 1, f) != 1 ||
+        magic != S_MAGIC || n > ANA_QUOTA_MAX_SENDERS) {
+        return SN_ECORRUPT;
+    }
+    s_entry_t *e = sn_calloc(n + 1, sizeof *e);
+    if (fread(e, sizeof *e, n, f) != n) {
+        free(e);
+        return SN_ECORRUPT;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        e[i].who[SN_SENDER_ID_MAX] = '\0';
+    }
+    free(self->e);
+    self->e = e;
+    self->n = n;
+    self->cap = n + 1;
+    self->changed = false;
+    return SN_OK;
+}
+
+bool
+ana_quota_changed(const ana_quota_t *self)
+{
+    return self->changed;
 }

@@ -7,7 +7,9 @@
  *  ingest asks this table before it opens a series: each sender (the
  *  transport's sender id, or the event's site) may open at most `limit` new
  *  series per day; past that its events are dead-lettered with the reason.
- *  The counts are not saved: a restart gives every sender a fresh quota.
+ *  The analyzer saves the counts of the current day with its checkpoints
+ *  (ana_quota_save/load), so a restart does not give a sender a fresh
+ *  quota.
  *
  *  Threading: not thread-safe; owned by the ingest pipeline's thread.
  */
@@ -16,8 +18,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
-#include "sentinel/date.h" /* sn_day_t */
+#include "sentinel/date.h"  /* sn_day_t */
+#include "sentinel/error.h" /* SN_OK and the negative SN_E* codes */
 
 #define ANA_QUOTA_MAX_SENDERS 65536 /* senders tracked; others are refused */
 
@@ -38,5 +42,17 @@ bool ana_quota_take(ana_quota_t *self, const char *who, sn_day_t day);
 
 /** @return the limit given to ana_quota_new(). */
 uint32_t ana_quota_limit(const ana_quota_t *self);
+
+/** Write the counts that can still refuse a series (those of the newest
+ *  day any sender used, and the day before) to `f`, and mark the table
+ *  saved. @return SN_OK or SN_EIO. */
+int ana_quota_save(ana_quota_t *self, FILE *f);
+
+/** Replace the counts with those ana_quota_save() wrote at `f`'s
+ *  position. @return SN_OK, or SN_ECORRUPT (the table is unchanged). */
+int ana_quota_load(ana_quota_t *self, FILE *f);
+
+/** @return true when a count changed since the last save or load. */
+bool ana_quota_changed(const ana_quota_t *self);
 
 #endif
