@@ -34,8 +34,18 @@ typedef struct env {
     char *alerts; /* ipc endpoint of the test's alert receiver */
 } env_t;
 
+static void s_env_with(env_t *e, const char *analyzer_extra);
+
 static void
 s_env(env_t *e)
+{
+    s_env_with(e, "");
+}
+
+/* The test's configuration, with `analyzer_extra` lines added to the
+ * analyzer section. */
+static void
+s_env_with(env_t *e, const char *analyzer_extra)
 {
     e->dir = ts_tmpdir();
     e->events = sn_strdup_printf("ipc://%s/events.ipc", e->dir);
@@ -48,6 +58,7 @@ s_env(env_t *e)
         "  wall_clock: false\n"
         "  window_days: 200\n"
         "  dedup_capacity: 100000\n"
+        "%s"
         "transport: {endpoint: \"%s\", curve: false}\n"
         "alerts:\n"
         "  transport: {endpoint: \"%s\", curve: false, sender_id: ana}\n"
@@ -60,7 +71,7 @@ s_env(env_t *e)
         "  - {name: ears-c2}\n"
         "rules:\n"
         "  - {name: class-a, kind: threshold, level: red, classes: A}\n",
-        e->dir, e->events, e->alerts, e->dir, e->dir);
+        e->dir, analyzer_extra, e->events, e->alerts, e->dir, e->dir);
     e->config = ts_write_file(e->dir, "sentinel.yaml", yaml);
     free(yaml);
 }
@@ -288,15 +299,24 @@ START_TEST(test_analyzer_kill9_loses_and_doubles_nothing)
 }
 END_TEST
 
-/* Spool one ILI case of site-a reported on `day`. */
+static void s_ili_in(site_t *s, const char *id, sn_day_t day,
+                     const char *region);
+
+/* Spool one ILI case of site-a in 330106 reported on `day`. */
 static void
 s_ili(site_t *s, const char *id, sn_day_t day)
+{
+    s_ili_in(s, id, day, "330106");
+}
+
+static void
+s_ili_in(site_t *s, const char *id, sn_day_t day, const char *region)
 {
     sn_event_t ev;
     sn_event_init(&ev);
     snprintf(ev.event_id, sizeof ev.event_id, "%s", id);
     strcpy(ev.site_id, "site-a");
-    strcpy(ev.region, "330106");
+    snprintf(ev.region, sizeof ev.region, "%s", region);
     strcpy(ev.condition, "ili");
     ev.source = SN_SOURCE_FEVER_CLINIC;
     ev.report_time = (sn_time_t)day * 86400000 + 3600000;
@@ -371,6 +391,45 @@ START_TEST(test_analyzer_late_event_corrects_sealed_day)
 }
 END_TEST
 
+/* The new-series quota survives a kill -9: a sender that used it up
+ * before the kill cannot open more series after the restart that day. */
+START_TEST(test_analyzer_quota_survives_kill9)
+{
+    env_t e;
+    s_env_with(&e, "  max_new_series_per_site_day: 3\n");
+    pid_t pid = s_start(&e);
+    site_t s;
+    s_site(&s, &e);
+    sn_day_t d0 = sn_day_from_ymd(2025, 1, 6);
+    s_ili_in(&s, "q-1", d0, "330101");
+    s_ili_in(&s, "q-2", d0, "330102");
+    s_ili_in(&s, "q-3", d0, "330103");
+    ck_assert(s_drain(&s, 20000)); /* acknowledged: checkpointed */
+    s_stop(pid, SIGKILL);
+    pid = s_start(&e);
+    s_ili_in(&s, "q-4", d0, "330104"); /* a fourth new series: refused */
+    s_ili_in(&s, "q-5", d0 + 1, "330105");
+    s_ili_in(&s, "q-6", d0 + 1, "330101"); /* a known one still counts */
+    ck_assert(s_drain(&s, 20000));
+    ck_assert_int_eq(s_stop(pid, SIGTERM), 0);
+    ck_assert_uint_eq(s_counted(&e), 4);
+    char *path = sn_strdup_printf("%s/state/dead-letter.jsonl", e.dir);
+    char *dead = ts_read_file(path, NULL);
+    ck_assert_ptr_nonnull(dead);
+    size_t n = 0;
+    for (const char *p = dead; (p = strstr(p, "max_new_series")) != NULL; p++) {
+        n++;
+    }
+    ck_assert_msg(n == 2, "dead letter:\n%s", dead);
+    ck_assert_ptr_nonnull(strstr(dead, "q-4"));
+    free(dead);
+    free(path);
+    sn_sender_destroy(&s.sender);
+    sn_spool_destroy(&s.spool);
+    s_env_free(&e);
+}
+END_TEST
+
 START_TEST(test_analyzer_bad_config_exits_2)
 {
     char *dir = ts_tmpdir();
@@ -405,6 +464,7 @@ analyzer_suite(void)
     tcase_set_timeout(edges, 120);
     tcase_add_test(edges, test_analyzer_kill9_loses_and_doubles_nothing);
     tcase_add_test(edges, test_analyzer_late_event_corrects_sealed_day);
+    tcase_add_test(edges, test_analyzer_quota_survives_kill9);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_set_timeout(errors, 30);
