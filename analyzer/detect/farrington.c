@@ -164,6 +164,7 @@ void
 det_farr_data_add(det_farr_data_t *d, size_t i, double t, int lev)
 {
     size_t r = d->m++;
+    d->gen++;
     d->y[r] = d->count[i];
     d->yly[r] = d->syly[i];
     d->eta0[r] = d->seta0[i];
@@ -196,11 +197,12 @@ s_weights(const det_glm_t *glm, const det_farr_data_t *d, double phi,
           double thr, double *hat, double *omega)
 {
     size_t m = glm->m;
+    const double *mu = glm->mu, *y23 = d->y23;
     det_glm_hat(glm, hat);
     det_glm_mu_pow(glm, -1.0 / 6.0, omega); /* omega[i] is mu_i^(-1/6) */
     double sum = 0.0;
     for (size_t i = 0; i < m; i++) {
-        double a = 1.5 * (d->y23[i] * omega[i] - sqrt(glm->mu[i]));
+        double a = 1.5 * (y23[i] * omega[i] - sqrt(mu[i]));
         double s = a / sqrt(phi * (1.0 - hat[i]));
         omega[i] = s > thr ? 1.0 / (s * s) : 1.0;
         sum += isnan(s) ? NAN : omega[i];
@@ -220,7 +222,8 @@ s_glm_fit(det_glm_t *glm, const det_farr_data_t *d, const double *prior)
                             d->nlev > 1 ? d->lev : NULL,
                             d->nlev,
                             d->yly,
-                            d->eta0};
+                            d->eta0,
+                            d->gen};
     return det_glm_fit_design(glm, &des, d->y, prior);
 }
 

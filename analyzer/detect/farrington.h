@@ -49,6 +49,7 @@ typedef struct det_farr_data {
     const double *count; /* the series of det_farr_data_series() */
     size_t sn, scap;     /* its length; cache entries allocated */
     double *syly, *seta0, *sy23; /* the per-count values by series index */
+    unsigned long gen; /* rows added so far: an id of the current rows */
 } det_farr_data_t;
 
 /** Create rows for at most `cap` observations. Never returns NULL. */

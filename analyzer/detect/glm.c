@@ -36,6 +36,7 @@ det_glm_new(size_t cap)
     self->xd = sn_calloc(cap * DET_GLM_MAX_P, sizeof(double));
     self->runs = sn_calloc(cap + 1, sizeof(int));
     self->rlink = sn_calloc(cap + 1, sizeof(int));
+    self->exc = sn_calloc(cap, sizeof(int));
     return self;
 }
 
@@ -56,6 +57,7 @@ det_glm_destroy(det_glm_t **self_p)
     free(self->xd);
     free(self->runs);
     free(self->rlink);
+    free(self->exc);
     free(self);
     *self_p = NULL;
 }
@@ -488,13 +490,17 @@ det_glm_dispersion(const det_glm_t *self, const double *wts)
 static void
 s_fast_hat(const det_glm_t *self, double *hat)
 {
-    for (size_t i = 0; i < self->m; i++) {
-        double w = self->wt[i], h = 0.0;
-        int l = self->flev[i];
+    const double *wt = self->wt, *t = self->ft, *iw = self->fiw;
+    const double *fh = self->fh;
+    const int *lev = self->flev;
+    double is = self->fis, tc = self->ftc;
+    size_t m = self->m;
+    for (size_t i = 0; i < m; i++) {
+        double w = wt[i], h = 0.0;
+        int l = lev[i];
         if (w > 0.0) {
-            double d =
-                self->xtrend ? self->ft[i] - self->ftc - self->fh[l] : 0.0;
-            h = w * (self->fiw[l] + d * d * self->fis);
+            double d = t ? t[i] - tc - fh[l] : 0.0;
+            h = w * (iw[l] + d * d * is);
         }
         hat[i] = h >= 1.0 - 10.0 * DBL_EPSILON ? 1.0 : h;
     }

@@ -32,6 +32,19 @@
 #define DET_GLM_EPS 1e-8  /* glm.control()$epsilon */
 #define DET_GLM_TOL 1e-11 /* min(1e-7, epsilon / 1000), Cdqrls' tolerance */
 
+/* The start sums of a fast fit without prior weights (glm_fast.c), kept
+ * for the next fits of the same rows (det_glm_design_t.rows_id). */
+typedef struct det_glm_start {
+    unsigned long id;           /* rows id; 0: empty */
+    const double *y;            /* the counts they were made from */
+    size_t m, nl;               /* rows, levels */
+    bool tr;                    /* the t sums are there, centred at tc */
+    double tc;                  /* the centre of t */
+    double c1, syeta;           /* sum(y log y - y), sum(y log(y + 0.1)) */
+    double s[8][DET_GLM_MAX_P]; /* by level: sum y, y tt, 1, mu, mu tt,
+                                   mu tt^2, wz, wz tt at mu = y + 0.1 */
+} det_glm_start_t;
+
 typedef struct det_glm {
     size_t cap;                  /* rows the arrays can hold */
     size_t m, p;                 /* rows and columns of the last fit */
@@ -60,6 +73,8 @@ typedef struct det_glm {
     double *xd;                /* cap x DET_GLM_MAX_P dense design */
     int *runs;                 /* cap + 1 row numbers (fast fit) */
     int *rlink;                /* cap + 1 run links (fast fit) */
+    int *exc;                  /* cap rows (fast fit scratch) */
+    det_glm_start_t start;     /* fast fit: start sums of the last rows */
     int fnrun;                 /* fast fit: runs in `runs` */
     size_t fnlev;              /* fast fit: levels */
     const double *ft;          /* fast fit: the design's t (borrowed) */
@@ -97,12 +112,15 @@ int det_glm_fit(det_glm_t *self, const double *x, size_t ldx, size_t m,
  * t is set) the time trend, then indicators of levels 1 .. nlev-1 of a
  * factor (treatment contrasts, level 0 the baseline). */
 typedef struct det_glm_design {
-    size_t m;           /* rows */
-    const double *t;    /* m trend values, or NULL: no trend column */
-    const int *lev;     /* m levels in 0 .. nlev-1, or NULL: all 0 */
-    size_t nlev;        /* levels, >= 1 */
-    const double *yly;  /* m values y log(y) - y (0 at y = 0), or NULL */
-    const double *eta0; /* m values log(y + 0.1), or NULL */
+    size_t m;              /* rows */
+    const double *t;       /* m trend values, or NULL: no trend column */
+    const int *lev;        /* m levels in 0 .. nlev-1, or NULL: all 0 */
+    size_t nlev;           /* levels, >= 1 */
+    const double *yly;     /* m values y log(y) - y (0 at y = 0), or NULL */
+    const double *eta0;    /* m values log(y + 0.1), or NULL */
+    unsigned long rows_id; /* nonzero: the rows (y, t, lev, yly, eta0)
+                              equal those of the last fit that had this
+                              id and the same y pointer and m; 0: new */
 } det_glm_design_t;
 
 /** Fit log(mu) = X beta for the design `d` as det_glm_fit() does, with

@@ -31,7 +31,7 @@
 #define S_MAXL DET_GLM_MAX_P /* most levels a design may have */
 #define S_PIVOT 1e-6         /* least squared relative Cholesky pivot */
 #define S_RUN 16             /* most rows in one run */
-#define S_ANCHOR 8           /* runs between exact exp() anchors */
+#define S_ANCHOR 32          /* runs between exact exp() anchors */
 
 /* The sums of one fit and the state of its iterates. Time is centred:
  * tt = t - tc. Level sums: p* of the prior weights and counts, w* of the
@@ -158,8 +158,115 @@ s_start_plain(const s_fit_t *f, const double *yly, const double *et, size_t i0,
     *a = (s_acc_t){spy, spyt, n, sw, swt, swtt, swz, swzt, c1, syeta, i1 - i0};
 }
 
+/* Whether self->start holds the plain start sums of these rows. */
+static bool
+s_cached(const det_glm_t *self, const s_fit_t *f)
+{
+    const det_glm_start_t *c = &self->start;
+    return f->d->rows_id != 0 && c->id == f->d->rows_id && c->y == f->y &&
+           c->m == f->d->m && c->nl == f->nl &&
+           (!f->tr || (c->tr && c->tc == f->tc));
+}
+
+/* Keep the plain start sums just made (no prior weights) in self->start. */
+static void
+s_cache(det_glm_t *self, s_fit_t *f, double c1, double syeta)
+{
+    det_glm_start_t *c = &self->start;
+    c->id = f->d->rows_id;
+    c->y = f->y;
+    c->m = f->d->m;
+    c->nl = f->nl;
+    c->tr = f->tr;
+    c->tc = f->tc;
+    c->c1 = c1;
+    c->syeta = syeta;
+    const double *src[8] = {f->py, f->pyt, f->pw, f->w,
+                            f->wt, f->wtt, f->wz, f->wzt};
+    for (int k = 0; k < 8; k++) {
+        memcpy(c->s[k], src[k], f->nl * sizeof(double));
+    }
+}
+
+/* The prior weights as g * 1 plus a few exceptions: self->exc gets the
+ * rows whose weight is not g. @return how many, or -1 when too many. */
+static long
+s_exceptions(det_glm_t *self, const s_fit_t *f, double *g)
+{
+    const double *pr = f->pr;
+    size_t m = f->d->m, n = 0;
+    *g = pr[0];
+    if (m > 2 && pr[0] != pr[1] && pr[1] == pr[2]) {
+        *g = pr[1];
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (pr[i] != *g) {
+            if (n >= m / 8) {
+                return -1;
+            }
+            self->exc[n++] = (int)i;
+        }
+    }
+    return (long)n;
+}
+
+/* The start from the cached plain sums: g times them, plus (pr - g) times
+ * each exception row's terms. @return false where it does not apply. */
+static bool
+s_start_cached(det_glm_t *self, s_fit_t *f, const double *yly, const double *et,
+               double dv[3])
+{
+    double g = 1.0;
+    long nexc = 0;
+    if (!s_cached(self, f) ||
+        (f->prior && (nexc = s_exceptions(self, f, &g)) < 0)) {
+        return false;
+    }
+    const det_glm_start_t *c = &self->start;
+    for (size_t l = 0; l < f->nl; l++) {
+        f->py[l] = g * c->s[0][l];
+        f->pw[l] = g * c->s[2][l];
+        f->w[l] = g * c->s[3][l];
+        f->wz[l] = g * c->s[6][l];
+        if (f->tr) {
+            f->pyt[l] = g * c->s[1][l];
+            f->wt[l] = g * c->s[4][l];
+            f->wtt[l] = g * c->s[5][l];
+            f->wzt[l] = g * c->s[7][l];
+        }
+    }
+    dv[0] = g * c->c1;
+    dv[1] = g * c->syeta;
+    size_t ngood = g > 0.0 ? f->d->m : 0;
+    for (long e = 0; e < nexc; e++) {
+        size_t i = (size_t)self->exc[e];
+        int l = f->lv[i];
+        double p = f->pr[i], dp = p - g, yi = f->y[i], mu = yi + 0.1;
+        double tt = f->tr ? f->d->t[i] - f->tc : 0.0, eta = et[i];
+        double py = dp * yi, w = dp * mu, wz = w * eta + dp * (yi - mu);
+        f->py[l] += py;
+        f->pyt[l] += py * tt;
+        f->pw[l] += dp;
+        f->w[l] += w;
+        f->wt[l] += w * tt;
+        f->wtt[l] += w * tt * tt;
+        f->wz[l] += wz;
+        f->wzt[l] += wz * tt;
+        dv[0] += dp * yly[i];
+        dv[1] += py * eta;
+        ngood = ngood + (p > 0.0) - (g > 0.0);
+    }
+    dv[2] = 0.0;
+    for (size_t l = 0; l < f->nl; l++) {
+        dv[2] += f->w[l];
+    }
+    self->ngood = ngood;
+    return true;
+}
+
 /* The per-fit constants and the sums of the first WLS step, at the start
- * mu = y + 0.1, in one pass over the rows, a level's stretch at a time.
+ * mu = y + 0.1: from the cached sums of the same rows where they apply,
+ * else in one pass over the rows, a level's stretch at a time.
  * @return the deviance D0 of the start. */
 static double
 s_start(det_glm_t *self, s_fit_t *f)
@@ -177,7 +284,12 @@ s_start(det_glm_t *self, s_fit_t *f)
         yly = yly ? yly : wyly;
         et = et ? et : wet;
     }
-    double c1 = 0.0, syeta = 0.0, smu = 0.0;
+    double dv[3] = {0.0, 0.0, 0.0}; /* c1, sum(pr y eta), sum(pr mu) */
+    f->mode = S_START;
+    if (s_start_cached(self, f, yly, et, dv)) {
+        f->c1 = dv[0];
+        return 2.0 * (dv[0] - dv[1] + dv[2]);
+    }
     for (size_t i0 = 0, i1; i0 < m; i0 = i1) {
         int l = f->lv[i0];
         s_acc_t a;
@@ -196,15 +308,17 @@ s_start(det_glm_t *self, s_fit_t *f)
         f->wtt[l] += a.wtt;
         f->wz[l] += a.wz;
         f->wzt[l] += a.wzt;
-        c1 += a.c1;
-        syeta += a.syeta;
-        smu += a.w;
+        dv[0] += a.c1;
+        dv[1] += a.syeta;
+        dv[2] += a.w;
         ngood += a.ngood;
     }
+    if (f->prior == NULL && d->rows_id != 0) {
+        s_cache(self, f, dv[0], dv[1]);
+    }
     self->ngood = ngood;
-    f->c1 = c1;
-    f->mode = S_START;
-    return 2.0 * (c1 - syeta + smu);
+    f->c1 = dv[0];
+    return 2.0 * (dv[0] - dv[1] + dv[2]);
 }
 
 /* ---------------------------------------------------------- the means */
