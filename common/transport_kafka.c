@@ -528,6 +528,18 @@ s_kdeliver(sn_kreceiver_t *self, const rd_kafka_message_t *m, sn_receiver_fn fn,
 {
     char id[SN_SENDER_ID_MAX + 1], key[SN_SENDER_ID_MAX + 16];
     uint64_t seq;
+    if (self->opts.max_message > 0 && m->len > self->opts.max_message) {
+        /* The ZeroMQ receiver's limit: refused, never handed over, and
+         * committed with the rest so it is not fetched again forever. */
+        sn_log(SN_LOG_WARN, "transport", "message_refused",
+               "topic=%s partition=%d offset=%" PRId64
+               " reason=\"message of %zu bytes is larger than max_message "
+               "%" PRIu64 "\"",
+               rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset,
+               m->len, self->opts.max_message);
+        s_note_offset(self, m);
+        return SN_OK;
+    }
     if (!s_headers(m, id, sizeof id, &seq)) {
         sn_log(SN_LOG_WARN, "transport", "bad_message",
                "topic=%s partition=%d offset=%" PRId64
@@ -559,8 +571,12 @@ int
 sn_kreceiver_poll(sn_kreceiver_t *self, int timeout_ms, sn_receiver_fn fn,
                   void *arg, sn_err_t *err)
 {
+    /* Each message holds one record, so the ZeroMQ receiver's batch limit
+     * bounds here the records handed over in one poll. */
+    uint32_t burst = self->opts.max_batch_records;
+    burst = (burst == 0 || burst > KAFKA_BURST) ? KAFKA_BURST : burst;
     int delivered = 0;
-    for (int i = 0; i < KAFKA_BURST; i++) {
+    for (uint32_t i = 0; i < burst; i++) {
         rd_kafka_message_t *m =
             rd_kafka_consumer_poll(self->rk, i == 0 ? timeout_ms : 0);
         if (m == NULL) {

@@ -83,10 +83,12 @@ typedef struct sn_transport_opts {
     uint32_t window;             /* unacknowledged records in flight (100000) */
     uint32_t heartbeat_ms;       /* heartbeat interval (1000) */
     uint32_t timeout_ms;         /* no progress this long: resend (5000) */
-    uint64_t max_message;        /* zmq receiver: bytes per message; a
-                                    larger one drops the connection (16 MiB) */
-    uint32_t max_batch_records;  /* zmq receiver: records per batch; a
-                                    larger batch is refused (100000) */
+    uint64_t max_message;        /* receiver: bytes per message; a larger
+                                    one drops the connection (zmq) or is
+                                    logged and skipped (kafka) (16 MiB) */
+    uint32_t max_batch_records;  /* receiver: records per batch; a larger
+                                    batch is refused (zmq); records per
+                                    poll (kafka: one per message) (100000) */
 } sn_transport_opts_t;
 
 typedef struct sn_sender sn_sender_t;     /* opaque */
