@@ -4,7 +4,8 @@
  *  detectors, 20 days from Friday 2024-10-04, three alert events) and
  *  checks what the query module prints and loads: filters, ranges, ISO
  *  weeks cut by the range, prefecture and province sums, the three
- *  formats, --open, and the exact error messages.
+ *  formats, --open, the corrections of a sealed and a recent day, and the
+ *  exact error messages.
  */
 #include "archive.h"
 #include "archive_read.h"
@@ -234,6 +235,59 @@ START_TEST(test_query_alerts_open_and_formats)
 }
 END_TEST
 
+/* Correct a sealed day (2) of 440103 and a recent one (18) of 450102. */
+static void
+s_correct(void)
+{
+    static const char *const dets[] = {"ears-c2", "cusum"};
+    ana_archive_opts_t o;
+    ana_archive_opts_default(&o);
+    o.path = s_path;
+    o.detectors = dets;
+    o.n_detectors = 2;
+    o.chunk_days = 8;
+    ana_archive_t *a = NULL;
+    ck_assert_int_eq(ana_archive_open(&o, &a, NULL), SN_OK);
+    ana_archive_row_t r = {1, 99, NULL};
+    ck_assert_int_eq(
+        ana_archive_correct_day(a, DAY0 + 2, &r, 1, 1728000000000LL, NULL),
+        SN_OK);
+    r = (ana_archive_row_t){2, 5, NULL};
+    ck_assert_int_eq(
+        ana_archive_correct_day(a, DAY0 + 18, &r, 1, 1728000001000LL, NULL),
+        SN_OK);
+    ana_archive_destroy(&a);
+}
+
+START_TEST(test_query_corrections_listed_and_applied)
+{
+    s_correct();
+    ana_archive_read_t *r = s_reader();
+    ana_query_fix_filter_t f = {NULL, INT32_MIN};
+    char *txt = NULL;
+    S_CAPTURE(txt, ana_query_corrections(r, &f, ANA_QUERY_CSV, out, NULL));
+    ck_assert_str_eq(txt, "time,day,series,previous,observed,where\n"
+                          "2024-10-04T00:00:00.000Z,2024-10-06,"
+                          "ILI/440103/fever_clinic/*,12,99,sealed\n"
+                          "2024-10-04T00:00:01.000Z,2024-10-22,"
+                          "ILI/450102/fever_clinic/*,38,5,recent\n");
+    free(txt);
+    f = (ana_query_fix_filter_t){"ILI/450102/fever_clinic/*", DAY0 + 10};
+    S_CAPTURE(txt, ana_query_corrections(r, &f, ANA_QUERY_JSON, out, NULL));
+    ck_assert_ptr_nonnull(strstr(txt, "\"observed\":5,\"where\":\"recent\""));
+    ck_assert_ptr_null(strstr(txt, "440103"));
+    free(txt);
+    ana_query_series_t *t = NULL;
+    ana_query_range_t rg = s_range(DAY0 + 2, DAY0 + 2);
+    ck_assert_int_eq(
+        ana_query_series_load(r, "ILI/440103/fever_clinic/*", &rg, &t, NULL),
+        SN_OK);
+    ck_assert_double_eq(ana_query_series_value(t, 0, 0), 99);
+    ana_query_series_destroy(&t);
+    ana_archive_read_destroy(&r);
+}
+END_TEST
+
 START_TEST(test_query_errors_name_the_reason)
 {
     ana_archive_read_t *r = s_reader();
@@ -276,6 +330,7 @@ query_suite(void)
     tcase_add_test(edges, test_query_weekly_cut_weeks_and_alarm_counts);
     tcase_add_test(edges, test_query_rollup_sums_one_level);
     tcase_add_test(edges, test_query_alerts_open_and_formats);
+    tcase_add_test(edges, test_query_corrections_listed_and_applied);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
