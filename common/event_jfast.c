@@ -103,12 +103,42 @@ s_ws(const char *p, const char *end)
     return p;
 }
 
+/* @return nonzero when one of the eight bytes of `w` ends or spoils a
+ * plain string: a '"', a '\\', a control character (< 0x20) or a byte
+ * above 0x7F (the classic "has a byte less than / equal to" bit tricks). */
+static uint64_t
+s_stop8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t high = 0x8080808080808080ULL;
+    uint64_t q = w ^ (ones * '"');
+    uint64_t b = w ^ (ones * '\\');
+    uint64_t lt = w - ones * 0x20;
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | (lt & ~w) | w) & high;
+}
+
 /* A string of printable ASCII without escapes; p is at its opening quote.
+ * Eight bytes at a time while they are plain, then byte by byte.
  * @return the byte after the closing quote, or NULL. */
 static const char *
 s_string(const char *p, const char *end, const char **s, size_t *n)
 {
     const char *q = ++p;
+    while (end - q >= 8) {
+        uint64_t w;
+        memcpy(&w, q, 8);
+        uint64_t stop = s_stop8(w);
+        if (stop != 0) {
+            /* The lowest flag is exact (a borrow only spoils higher
+             * bytes), and little-endian puts the first byte lowest;
+             * elsewhere the byte loop below finds it. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            q += __builtin_ctzll(stop) / 8;
+#endif
+            break;
+        }
+        q += 8;
+    }
     while (q < end) {
         unsigned char c = (unsigned char)*q;
         if (c == '"') {
@@ -191,6 +221,26 @@ s_cstr(const s_value_t *v, char *buf)
     return s_put(v, buf, JFAST_VALUE_MAX);
 }
 
+/* A source or sex by its wire name, compared in place. */
+static bool
+s_name(s_key_t f, const s_value_t *v, sn_event_t *ev)
+{
+    if (v->kind != V_STRING) {
+        return false;
+    }
+    int lo = f == J_SOURCE ? SN_SOURCE_UNKNOWN + 1 : SN_SEX_UNKNOWN;
+    int hi = f == J_SOURCE ? SN_SOURCE_COUNT - 1 : SN_SEX_OTHER;
+    for (int i = lo; i <= hi; i++) {
+        const char *name =
+            f == J_SOURCE ? sn_source_name((sn_source_t)i) : s_sexes[i];
+        if (strlen(name) == v->n && memcmp(name, v->s, v->n) == 0) {
+            *(f == J_SOURCE ? (int *)&ev->source : (int *)&ev->sex) = i;
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool
 s_set_enum(s_key_t f, const s_value_t *v, sn_event_t *ev)
 {
@@ -201,25 +251,16 @@ s_set_enum(s_key_t f, const s_value_t *v, sn_event_t *ev)
         ev->sex = f == J_SEX ? SN_SEX_UNKNOWN : ev->sex;
         return true;
     }
+    if (f == J_SOURCE || f == J_SEX) {
+        return s_name(f, v, ev);
+    }
     if (!s_cstr(v, b)) {
         return false;
-    }
-    if (f == J_SOURCE) {
-        return sn_source_parse(b, &ev->source) == SN_OK;
     }
     if (f == J_ONSET_DATE) {
         return sn_day_parse(b, &ev->onset_date) == SN_OK;
     }
-    if (f == J_REPORT_TIME) {
-        return sn_time_parse(b, &ev->report_time) == SN_OK;
-    }
-    for (int i = SN_SEX_UNKNOWN; i <= SN_SEX_OTHER; i++) {
-        if (strcmp(b, s_sexes[i]) == 0) {
-            ev->sex = (sn_sex_t)i;
-            return true;
-        }
-    }
-    return false;
+    return sn_time_parse(b, &ev->report_time) == SN_OK;
 }
 
 /* Store value `v` of key `f` into `ev`. @return false to give up. */
