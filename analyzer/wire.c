@@ -24,25 +24,38 @@ typedef struct s_nums {
     uint64_t v[14]; /* by field number; 0 when absent (proto3) */
 } s_nums_t;
 
-/* Read a varint at *p, before `end`. A tenth byte may only carry bit 63:
- * protobuf-c would see the rest (a bool of them is true), so such a varint
- * is left to it. @return false when cut short or not canonical enough. */
-static bool
-s_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+/* The varint at `p` of two bytes or more, before `end`. A tenth byte may
+ * only carry bit 63: protobuf-c would see the rest (a bool of them is
+ * true), so such a varint is left to it. @return the byte after it, or
+ * NULL when it is cut short or too long. */
+static const uint8_t *
+s_varint_long(const uint8_t *p, const uint8_t *end, uint64_t *out)
 {
     uint64_t v = 0;
-    for (unsigned shift = 0; shift < 70 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
+    for (unsigned shift = 0; shift < 70 && p < end; shift += 7) {
+        uint8_t b = *p++;
         if (shift == 63 && b > 1) {
-            return false;
+            return NULL;
         }
         v |= (uint64_t)(b & 0x7f) << shift;
         if ((b & 0x80) == 0) {
             *out = v;
-            return true;
+            return p;
         }
     }
-    return false;
+    return NULL;
+}
+
+/* The varint at `p`: tags, lengths and small numbers take one byte, and
+ * that case stays inline. @return the byte after it, or NULL. */
+static inline const uint8_t *
+s_varint(const uint8_t *p, const uint8_t *end, uint64_t *out)
+{
+    if (p < end && *p < 0x80) {
+        *out = *p;
+        return p + 1;
+    }
+    return s_varint_long(p, end, out);
 }
 
 /* The string field `num` of the event, and its size; NULL for fields
@@ -82,31 +95,32 @@ s_string(char *dst, size_t size, const uint8_t *src, size_t n)
     return true;
 }
 
-/* One field at *p. @return false on anything but a field of the schema
- * with its wire type, or bytes that do not parse. */
-static bool
-s_field(const uint8_t **p, const uint8_t *end, sn_event_t *ev, s_nums_t *nums)
+/* One field at `p`. @return the byte after it, or NULL on anything but
+ * a field of the schema with its wire type, or bytes that do not parse. */
+static const uint8_t *
+s_field(const uint8_t *p, const uint8_t *end, sn_event_t *ev, s_nums_t *nums)
 {
     uint64_t tag, v;
-    if (!s_varint(p, end, &tag) || tag > UINT32_MAX) {
-        return false;
+    p = s_varint(p, end, &tag);
+    if (p == NULL || tag > UINT32_MAX) {
+        return NULL;
     }
     unsigned num = (unsigned)(tag >> 3), type = (unsigned)(tag & 7);
     size_t size;
     char *str = s_string_field(ev, num, &size);
     if (str != NULL) {
-        if (type != S_LEN || !s_varint(p, end, &v) ||
-            v > (uint64_t)(end - *p) || !s_string(str, size, *p, (size_t)v)) {
-            return false;
+        if (type != S_LEN || (p = s_varint(p, end, &v)) == NULL ||
+            v > (uint64_t)(end - p) || !s_string(str, size, p, (size_t)v)) {
+            return NULL;
         }
-        *p += v;
-        return true;
+        return p + v;
     }
-    if (num == 0 || num >= 14 || type != S_VARINT || !s_varint(p, end, &v)) {
-        return false;
+    if (num == 0 || num >= 14 || type != S_VARINT ||
+        (p = s_varint(p, end, &v)) == NULL) {
+        return NULL;
     }
     nums->v[num] = v;
-    return true;
+    return p;
 }
 
 /* Map the numeric fields into the event, refusing the enum values the
@@ -141,7 +155,8 @@ ana_wire_event(const uint8_t *buf, size_t len, sn_event_t *ev)
     memset(&nums, 0, sizeof nums);
     sn_event_init(ev);
     while (p < end) {
-        if (!s_field(&p, end, ev, &nums)) {
+        p = s_field(p, end, ev, &nums);
+        if (p == NULL) {
             return false;
         }
     }

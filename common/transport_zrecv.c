@@ -191,34 +191,49 @@ s_reply_heartbeat(sn_zreceiver_t *self, const sn_peer_t *peer, int64_t echo)
 
 /* -- receiver: reading a Batch straight from the wire ------------------ */
 
-/* Read a base-128 varint at *p, before `end`.
- * @return false when it is cut short or longer than ten bytes. */
-static bool
-s_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+/* The varint at `p` of two bytes or more, before `end`.
+ * @return the byte after it, or NULL when it is cut short or longer than
+ * ten bytes. */
+static const uint8_t *
+s_varint_long(const uint8_t *p, const uint8_t *end, uint64_t *out)
 {
     uint64_t v = 0;
-    for (unsigned shift = 0; shift < 70 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
+    for (unsigned shift = 0; shift < 70 && p < end; shift += 7) {
+        uint8_t b = *p++;
         v |= (uint64_t)(b & 0x7f) << shift;
         if ((b & 0x80) == 0) {
             *out = v;
-            return true;
+            return p;
         }
     }
-    return false;
+    return NULL;
 }
 
-/* Read the length of a length-delimited field at *p and check that its
- * bytes are all there. */
-static bool
-s_length(const uint8_t **p, const uint8_t *end, size_t *out)
+/* The base-128 varint at `p`: tags and the lengths of short records take
+ * one byte, and that case stays inline. @return the byte after it, or
+ * NULL. */
+static inline const uint8_t *
+s_varint(const uint8_t *p, const uint8_t *end, uint64_t *out)
+{
+    if (p < end && *p < 0x80) {
+        *out = *p;
+        return p + 1;
+    }
+    return s_varint_long(p, end, out);
+}
+
+/* The length of a length-delimited field at `p`, checked against what is
+ * left. @return the first byte of the field's bytes, or NULL. */
+static const uint8_t *
+s_length(const uint8_t *p, const uint8_t *end, size_t *out)
 {
     uint64_t n;
-    if (!s_varint(p, end, &n) || n > (uint64_t)(end - *p)) {
-        return false;
+    p = s_varint(p, end, &n);
+    if (p == NULL || n > (uint64_t)(end - p)) {
+        return NULL;
     }
     *out = (size_t)n;
-    return true;
+    return p;
 }
 
 /* Keep one record's view. Past max_batch_records the records are only
@@ -239,40 +254,39 @@ s_view_add(sn_zreceiver_t *self, size_t i, const uint8_t *data, size_t len)
     self->views[i] = (ProtobufCBinaryData){len, (uint8_t *)data};
 }
 
-/* One field of a Batch at *p. @return false on anything but the four
- * fields of the schema with their wire types, or bytes that do not parse:
- * the caller then leaves the message to protobuf-c. */
-static bool
-s_batch_field(sn_zreceiver_t *self, const uint8_t **p, const uint8_t *end,
+/* One field of a Batch at `p`. @return the byte after it, or NULL on
+ * anything but the four fields of the schema with their wire types, or
+ * bytes that do not parse: the caller then leaves the message to
+ * protobuf-c. */
+static const uint8_t *
+s_batch_field(sn_zreceiver_t *self, const uint8_t *p, const uint8_t *end,
               s_batch_t *b)
 {
     uint64_t tag;
     size_t n;
-    if (!s_varint(p, end, &tag)) {
-        return false;
+    if ((p = s_varint(p, end, &tag)) == NULL) {
+        return NULL;
     }
     switch (tag) {
     case (1 << 3) | 2: /* sender_id */
-        if (!s_length(p, end, &n) || n >= sizeof self->sender) {
-            return false;
+        if ((p = s_length(p, end, &n)) == NULL || n >= sizeof self->sender) {
+            return NULL;
         }
-        memcpy(self->sender, *p, n);
+        memcpy(self->sender, p, n);
         self->sender[n] = '\0';
-        *p += n;
-        return true;
+        return p + n;
     case (2 << 3) | 0: /* seq_first */
         return s_varint(p, end, &b->seq_first);
     case (3 << 3) | 2: /* records */
-        if (!s_length(p, end, &n)) {
-            return false;
+        if ((p = s_length(p, end, &n)) == NULL) {
+            return NULL;
         }
-        s_view_add(self, b->n_records++, *p, n);
-        *p += n;
-        return true;
+        s_view_add(self, b->n_records++, p, n);
+        return p + n;
     case (4 << 3) | 0: /* session */
         return s_varint(p, end, &b->session);
     default:
-        return false;
+        return NULL;
     }
 }
 
@@ -286,14 +300,15 @@ s_read_batch(sn_zreceiver_t *self, const uint8_t *data, size_t len,
     const uint8_t *p = data, *end = data + len;
     uint64_t tag;
     size_t n;
-    if (!s_varint(&p, end, &tag) || tag != ((1 << 3) | 2) ||
-        !s_length(&p, end, &n) || p + n != end) {
+    p = s_varint(p, end, &tag);
+    if (p == NULL || tag != ((1 << 3) | 2) ||
+        (p = s_length(p, end, &n)) == NULL || p + n != end) {
         return false;
     }
     *b = (s_batch_t){.sender_id = self->sender};
     self->sender[0] = '\0';
     while (p < end) {
-        if (!s_batch_field(self, &p, end, b)) {
+        if ((p = s_batch_field(self, p, end, b)) == NULL) {
             return false;
         }
     }
