@@ -161,19 +161,6 @@ det_farr_data_series(det_farr_data_t *d, const double *count, size_t n)
 }
 
 void
-det_farr_data_add(det_farr_data_t *d, size_t i, double t, int lev)
-{
-    size_t r = d->m++;
-    d->gen++;
-    d->y[r] = d->count[i];
-    d->yly[r] = d->syly[i];
-    d->eta0[r] = d->seta0[i];
-    d->y23[r] = d->sy23[i];
-    d->t[r] = t;
-    d->lev[r] = lev;
-}
-
-void
 det_farr_data_design(det_farr_data_t *d, bool trend, size_t nlev)
 {
     d->trend = trend;
@@ -223,6 +210,7 @@ s_glm_fit(det_glm_t *glm, const det_farr_data_t *d, const double *prior)
                             d->nlev,
                             d->yly,
                             d->eta0,
+                            prior != NULL,
                             d->gen};
     return det_glm_fit_design(glm, &des, d->y, prior);
 }

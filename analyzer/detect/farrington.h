@@ -63,8 +63,20 @@ void det_farr_data_destroy(det_farr_data_t **self_p);
 void det_farr_data_series(det_farr_data_t *d, const double *count, size_t n);
 
 /** Append the count at series index i as a row with trend value t and
- *  level `lev`. The caller keeps m < cap. */
-void det_farr_data_add(det_farr_data_t *d, size_t i, double t, int lev);
+ *  level `lev`. The caller keeps m < cap. Inline: the detectors call it
+ *  for every row of every evaluated point. */
+static inline void
+det_farr_data_add(det_farr_data_t *d, size_t i, double t, int lev)
+{
+    size_t r = d->m++;
+    d->gen++;
+    d->y[r] = d->count[i];
+    d->yly[r] = d->syly[i];
+    d->eta0[r] = d->seta0[i];
+    d->y23[r] = d->sy23[i];
+    d->t[r] = t;
+    d->lev[r] = lev;
+}
 
 /** Set the columns: p = 1 + trend + nlev - 1. */
 void det_farr_data_design(det_farr_data_t *d, bool trend, size_t nlev);

@@ -118,6 +118,10 @@ typedef struct det_glm_design {
     size_t nlev;           /* levels, >= 1 */
     const double *yly;     /* m values y log(y) - y (0 at y = 0), or NULL */
     const double *eta0;    /* m values log(y + 0.1), or NULL */
+    bool sums_only;        /* a fast fit leaves mu, eta, wt and res
+                              unwritten: the caller reads only coef, the
+                              covariance, the deviance and the dispersion
+                              for NULL and for the prior weights */
     unsigned long rows_id; /* nonzero: the rows (y, t, lev, yly, eta0)
                               equal those of the last fit that had this
                               id and the same y pointer and m; 0: new */

@@ -588,6 +588,17 @@ s_row(det_glm_t *self, const s_fit_t *f, size_t i, double eta, double mu,
     }
 }
 
+/* The dispersion sums alone (det_glm_design_t.sums_only) of row i. */
+static inline void
+s_row_sums(const s_fit_t *f, size_t i, double mu, double mw, double ds[2])
+{
+    double pr = f->pr[i], res = (f->y[i] - mu) / mu;
+    if (pr > 0.0) {
+        ds[0] += pr * mw * res * res;
+        ds[1] += pr * res * res;
+    }
+}
+
 /* The rows of a trend fit whose last WLS was at a trend model too: the
  * means along each run as products by exp(b). */
 static void
@@ -608,7 +619,12 @@ s_rows_trend(det_glm_t *self, s_fit_t *f)
     for (int r = 0; r < f->nrun; r++) {
         int i0 = self->runs[r], i1 = self->runs[r + 1], l = f->lv[i0];
         double m = ec[l] * e[r], mw = ecw[l] * ew[r], c = f->c[l];
-        for (int i = i0; i < i1; i++) {
+        for (int i = i0; i < i1 && f->d->sums_only; i++) {
+            s_row_sums(f, (size_t)i, m, mw, ds);
+            m *= q;
+            mw *= qw;
+        }
+        for (int i = i0; i < i1 && !f->d->sums_only; i++) {
             s_row(self, f, (size_t)i, c + f->b * (t[i] - f->tc), m, mw, ds);
             m *= q;
             mw *= qw;
@@ -646,7 +662,9 @@ s_rows_out(det_glm_t *self, s_fit_t *f)
     for (size_t i = 0; i < m; i++) {
         int l = f->lv[i];
         double mw = f->modew == S_START ? f->y[i] + 0.1 : f->mulw[l];
-        if (f->mode == S_TREND) {
+        if (f->d->sums_only) {
+            s_row_sums(f, i, f->mode == S_TREND ? mu[i] : f->mul[l], mw, ds);
+        } else if (f->mode == S_TREND) {
             s_row(self, f, i, f->c[l] + f->b * (f->d->t[i] - f->tc), mu[i], mw,
                   ds);
         } else {

@@ -148,7 +148,7 @@ START_TEST(test_glm_design_matches_dense)
     for (unsigned seed = 1; seed <= 20; seed++) {
         s_design_data(seed, M, t, lev, y, prior, x);
         const double *pr = seed % 2 ? prior : NULL;
-        det_glm_design_t d = {M, t, lev, 4, NULL, NULL, 0};
+        det_glm_design_t d = {M, t, lev, 4, NULL, NULL, false, 0};
         ck_assert_int_eq(det_glm_fit_design(a, &d, y, pr), 0);
         ck_assert(a->fast);
         ck_assert_int_eq(det_glm_fit(b, x, M, M, 5, y, pr), 0);
@@ -181,7 +181,7 @@ START_TEST(test_glm_design_degenerate)
     det_glm_t *a = det_glm_new(M), *b = det_glm_new(M);
     /* All zero: the intercept walks down as in the dense fit, step by
      * step, and stops at the same iteration. */
-    det_glm_design_t d = {M, t, NULL, 1, NULL, NULL, 0};
+    det_glm_design_t d = {M, t, NULL, 1, NULL, NULL, false, 0};
     ck_assert_int_eq(det_glm_fit_design(a, &d, y, NULL), 0);
     ck_assert_int_eq(det_glm_fit(b, x, M, M, 2, y, NULL), 0);
     ck_assert_int_eq(a->iter, b->iter);
@@ -195,7 +195,7 @@ START_TEST(test_glm_design_degenerate)
         lev2[i] = i < 7 ? 1 : 0;
         y[i] = (double)(i % 5);
     }
-    det_glm_design_t d2 = {M, NULL, lev2, 2, NULL, NULL, 0};
+    det_glm_design_t d2 = {M, NULL, lev2, 2, NULL, NULL, false, 0};
     ck_assert_int_eq(det_glm_fit_design(a, &d2, y, prior), 0);
     ck_assert(!a->fast);
     ck_assert_int_eq(a->rank, 1);
