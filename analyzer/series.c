@@ -58,16 +58,30 @@ static const size_t s_level_digits[] = {6, 6, 4, 2};
 
 /* ---- index ------------------------------------------------------------- */
 
+/* The key's bytes as whole 64-bit words, then the few bytes left over
+ * (zero-extended): every copy has a constant size, so none is a call. */
+enum { S_KEY_WORDS = sizeof(ana_series_key_t) / 8 };
+
+static uint64_t
+s_key_step(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
 static uint64_t
 s_key_hash(const ana_series_key_t *k)
 {
     const unsigned char *p = (const unsigned char *)k;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < sizeof *k; i += 8) {
-        uint64_t w = 0;
-        memcpy(&w, p + i, sizeof *k - i < 8 ? sizeof *k - i : 8);
-        h = (h ^ w) * 0x100000001b3ull;
-        h ^= h >> 29;
+    uint64_t h = 1469598103934665603ull, w;
+    for (size_t i = 0; i < S_KEY_WORDS; i++) {
+        memcpy(&w, p + 8 * i, 8);
+        h = s_key_step(h, w);
+    }
+    if (sizeof *k % 8 != 0) {
+        w = 0;
+        memcpy(&w, p + 8 * S_KEY_WORDS, sizeof *k % 8);
+        h = s_key_step(h, w);
     }
     return h * 0x9e3779b97f4a7c15ull;
 }
@@ -179,12 +193,13 @@ static void
 s_key_make(ana_series_key_t *k, const char *condition, const char *region,
            size_t digits, sn_source_t source, const char *site, int level)
 {
+    /* The key is hashed and compared as bytes: zero it whole, then copy
+     * only the strings' bytes (strncpy would zero the tails again). */
     memset(k, 0, sizeof *k);
-    strncpy(k->condition, condition, SN_CONDITION_MAX);
-    size_t rl = strlen(region);
-    memcpy(k->region, region, rl < digits ? rl : digits);
+    memcpy(k->condition, condition, strnlen(condition, SN_CONDITION_MAX));
+    memcpy(k->region, region, strnlen(region, digits));
     if (site != NULL) {
-        strncpy(k->site, site, SN_SITE_ID_MAX);
+        memcpy(k->site, site, strnlen(site, SN_SITE_ID_MAX));
     }
     k->source = (uint8_t)source;
     k->level = (uint8_t)level;
