@@ -12,10 +12,12 @@
  *  keeps a checkpoint per input file (device and inode) in the spool
  *  directory: the position of the last record handled (spooled or
  *  dead-lettered) and the spool position after it, written after each spool
- *  flush. Good records spooled after the last checkpoint write belong to
- *  the file being read when the process died, so they are skipped too. A rerun
- * with the same files in the same order therefore resumes exactly where the
- * spool stopped.
+ *  flush, and which file is being read (from its first record to its last).
+ *  Good records spooled after that file's last checkpoint belong to it (the
+ *  process died while reading it), so they are skipped too when it is read
+ *  again. Records spooled while no file is being read (HL7 from MLLP, which
+ *  the daemon takes between two files) belong to no file. A rerun with the
+ *  same files therefore resumes exactly where the spool stopped.
  *
  *  Without files it is the site daemon: an MLLP listener (mllp.listen)
  *  answering AA only once the message is in the spool, and/or an inbox
@@ -86,8 +88,9 @@ typedef struct collect {
     col_deadletter_t *dl;         /* rejected records */
     ckpt_t *ckpts;                /* checkpoints of the inputs */
     size_t nckpt;                 /* their number */
-    uint64_t ckpt_seq;            /* spool position at the last checkpoint */
-    bool orphans_taken;           /* records after it were attributed */
+    uint64_t cur_dev, cur_ino;    /* the file being read; 0 0: none */
+    uint64_t orph_dev, orph_ino;  /* the file a crashed run was reading */
+    uint64_t orph_n;              /* its records spooled after its ckpt */
     uint64_t cur_pos;             /* position of the last record handled */
     uint64_t spooled;             /* good records spooled this run */
     uint64_t rejected;            /* records dead-lettered this run */
@@ -149,13 +152,24 @@ s_ckpt_load(collect_t *c)
                   "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
                   " %" SCNu64,
                   &k.dev, &k.ino, &k.size, &k.mtime, &k.pos, &k.seq) == 6) {
+        if (k.dev == 0 && k.ino == 0) { /* "0 0 DEV INO 0 0": being read */
+            c->orph_dev = k.size;
+            c->orph_ino = k.mtime;
+            continue;
+        }
         c->ckpts = sn_reallocarray(c->ckpts, c->nckpt + 1, sizeof k);
         c->ckpts[c->nckpt++] = k;
-        if (k.seq > c->ckpt_seq) {
-            c->ckpt_seq = k.seq;
-        }
     }
     fclose(f);
+    /* The records in the spool after the last checkpoint of the file that
+     * was being read are that file's. */
+    uint64_t last = sn_spool_last_seq(c->spool);
+    for (size_t i = 0; i < c->nckpt; i++) {
+        const ckpt_t *p = &c->ckpts[i];
+        if (p->dev == c->orph_dev && p->ino == c->orph_ino && last > p->seq) {
+            c->orph_n = last - p->seq;
+        }
+    }
 }
 
 /* Write every checkpoint to a temporary file and rename it over the old. */
@@ -170,6 +184,10 @@ s_ckpt_save(collect_t *c, sn_err_t *err)
     if (f == NULL) {
         rc = sn_err_set(err, SN_EIO, "%s: %s", tmp, strerror(errno));
     } else {
+        if (c->cur_dev != 0 || c->cur_ino != 0) {
+            fprintf(f, "0 0 %" PRIu64 " %" PRIu64 " 0 0\n", c->cur_dev,
+                    c->cur_ino);
+        }
         for (size_t i = 0; i < c->nckpt; i++) {
             const ckpt_t *k = &c->ckpts[i];
             fprintf(f,
@@ -249,7 +267,6 @@ s_commit(collect_t *c, ckpt_t *k, sn_err_t *err)
     if (rc == SN_OK && k != NULL) {
         k->pos = c->cur_pos;
         k->seq = sn_spool_last_seq(c->spool);
-        c->ckpt_seq = k->seq;
         rc = s_ckpt_save(c, err);
     }
     return rc;
@@ -343,28 +360,42 @@ s_drain_feed(collect_t *c, col_feed_t *feed, ckpt_t *k, resume_t *rs,
 }
 
 /* Where this file's earlier run stopped: its checkpoint, plus the good
- * records spooled after the last checkpoint write (they are this file's:
- * the run died while reading it). */
-static resume_t
-s_resume(collect_t *c, ckpt_t *k)
+ * records spooled after it when a run died while reading this file. Then
+ * record (durably) that this file is being read, from a spool position
+ * that holds nothing of it beyond its checkpoint unless those records. */
+static int
+s_resume(collect_t *c, ckpt_t *k, resume_t *rs, sn_err_t *err)
 {
-    resume_t rs = {k ? k->pos : 0, 0};
-    uint64_t last = sn_spool_last_seq(c->spool);
-    if (k != NULL && !c->orphans_taken && last > c->ckpt_seq) {
-        rs.good = last - c->ckpt_seq;
-        c->ckpt_seq = last;
+    *rs = (resume_t){k ? k->pos : 0, 0};
+    c->cur_pos = rs->pos;
+    if (k == NULL) {
+        return SN_OK; /* stdin: no checkpoint */
     }
-    c->orphans_taken = true;
-    c->cur_pos = rs.pos;
-    return rs;
+    if (c->orph_n > 0 && k->dev == c->orph_dev && k->ino == c->orph_ino) {
+        rs->good = c->orph_n;
+        c->orph_n = 0;
+    }
+    int rc = sn_spool_flush(c->spool, err);
+    if (rc == SN_OK) {
+        if (rs->good == 0) {
+            k->seq = sn_spool_last_seq(c->spool);
+        }
+        c->cur_dev = k->dev;
+        c->cur_ino = k->ino;
+        rc = s_ckpt_save(c, err);
+    }
+    return rc;
 }
 
 static int
 s_read_fd(collect_t *c, col_feed_t *feed, int fd, ckpt_t *k, sn_err_t *err)
 {
-    resume_t rs = s_resume(c, k);
+    resume_t rs;
+    int rc = s_resume(c, k, &rs, err);
+    if (rc != SN_OK) {
+        return rc;
+    }
     uint8_t *buf = sn_malloc(COLLECT_CHUNK);
-    int rc = SN_OK;
     ssize_t n;
     while (rc == SN_OK && !s_stop && (n = read(fd, buf, COLLECT_CHUNK)) != 0) {
         if (n < 0 && errno == EINTR) {
@@ -385,6 +416,9 @@ s_read_fd(collect_t *c, col_feed_t *feed, int fd, ckpt_t *k, sn_err_t *err)
     if (rc == SN_OK && !s_stop) {
         col_feed_end(feed);
         rc = s_drain_feed(c, feed, k, &rs, err);
+        if (rc == SN_OK) {
+            c->cur_dev = c->cur_ino = 0; /* read to its end */
+        }
     }
     return rc == SN_OK ? s_commit(c, k, err) : rc;
 }
@@ -603,7 +637,6 @@ s_scan_inbox(collect_t *c, const char *dir, const char *done)
             sn_log(SN_LOG_WARN, "collector", "inbox_failed",
                    "file=%s reason=\"%s\"", e->d_name, err.msg);
         }
-        c->orphans_taken = false;
         free(path);
     }
     closedir(d);
