@@ -1,9 +1,10 @@
 /*  analyzer/archive_int.h - layout names and HDF5 helpers of the archive
  *
- *  Shared by the writer (archive.c) and the reader (archive_read.c), and
- *  owned by archive_h5.c, the one module besides them that calls HDF5. It
- *  names every group, dataset and attribute of the layout described in
- *  docs/archive.md, so writer and reader cannot drift apart.
+ *  Shared by the writer (archive.c, archive_days.c) and the reader
+ *  (archive_read.c), and owned by archive_h5.c, the one module besides them
+ *  that calls HDF5. It names every group, dataset and attribute of the
+ *  layout described in docs/archive.md, so writer and reader cannot drift
+ *  apart, and holds the writer's state, which its two files share.
  *
  *  Threading: HDF5 is not thread-safe here: one thread per process.
  */
@@ -175,5 +176,55 @@ hid_t ana_ar_writer_fapl(void);
 /** Turn off HDF5's printing of its error stack (library code never prints;
  *  errors come back as codes). Process-wide and idempotent. */
 void ana_ar_quiet(void);
+
+/* ------------------------------------------------------------ writer */
+
+#define ANA_AR_NO_DAY INT32_MIN /* time0 of a file with no day yet */
+
+/* One series row: its key string and parts, as the key table stores them. */
+typedef struct ana_ar_row {
+    char part[ANA_AR_NKEYPART][ANA_ARCHIVE_KEY_MAX]; /* key, cond, … */
+} ana_ar_row_t;
+
+struct ana_archive {
+    hid_t file;                   /* the HDF5 file, in SWMR-write mode */
+    char *path;                   /* file path, for messages */
+    int lock_fd;                  /* holds the writer's OFD lock */
+    bool recovered;               /* open cleared a killed writer's flags */
+    char *moved;                  /* where an unreadable file went, or NULL */
+    size_t cap;                   /* most series rows the file can hold */
+    size_t cs, cd;                /* chunk shape: series x days */
+    double flush_interval;        /* seconds */
+    int64_t last_flush_ns;        /* sn_clock_ns() of the last flush */
+    char **dets;                  /* detector groups in the file, sorted */
+    size_t ndets;                 /* their number */
+    size_t *det_map;              /* configured detector i -> file index */
+    size_t n_cfg_dets;            /* configured detectors */
+    size_t nfields;               /* 1 + 4 * ndets value fields */
+    hid_t *main;                  /* sealed dataset of each field */
+    hid_t *recent;                /* recent-block dataset of each field */
+    hid_t keyds[ANA_AR_NKEYPART]; /* key table columns */
+    hid_t time_ds;                /* the time axis */
+    hid_t alerts_ds;              /* the alerts table */
+    hid_t sealed_ds;              /* committed sealed count, or -1 (old) */
+    hid_t fix_ds;                 /* the corrections table */
+    ana_ar_row_t *rows;           /* every series, by row */
+    size_t nrows, rows_cap;       /* rows in memory, capacity */
+    size_t rows_in_file;          /* rows whose keys are written */
+    size_t *hash;                 /* open addressing: row + 1, 0 = empty */
+    size_t hash_cap;              /* power of two */
+    sn_day_t time0;               /* day of column 0, S_NO_DAY when none */
+    size_t sealed;                /* columns in the sealed datasets */
+    size_t used;                  /* recent columns covered by time (memory) */
+    size_t time_in_file;          /* length of the time axis on disk */
+    float **col;                  /* [field * cd + c]: loaded recent columns */
+    bool *dirty;                  /* [c]: column c must be written */
+    size_t col_rows;              /* rows each loaded column holds */
+};
+
+/** Grow the value datasets to every registered row, then write the keys
+ *  of the rows new since the last call (data rows exist before a reader
+ *  can see their key). @return SN_OK or SN_EARCHIVE. */
+int ana_ar_sync_rows(ana_archive_t *self);
 
 #endif
