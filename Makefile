@@ -67,9 +67,10 @@ fuzz:
 	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) \
 	    tests/fuzz/run.sh $(FUZZ_TARGETS)
 
-# make soak: the pipeline for SOAK_MINUTES (default 30) at half its maximum
-# rate; memory, open files and spool depth of every daemon into a CSV, then
-# start/end/max per daemon and whether each stayed flat (bench/soak.sh).
+# make soak: the pipeline's maximum rate measured, then SOAK_MINUTES
+# (default 30) at half of it; memory, open files and spool depth of every
+# daemon into a CSV, printed as a table over time with a flat-or-not
+# verdict per daemon (bench/soak.sh).
 SOAK_MINUTES ?= 30
 
 soak: build
