@@ -14,7 +14,8 @@
  *      record delivery-reported, next to a bare librdkafka producer sending
  *      the same records with the same keys (and no headers).
  *  usage: bench_collect [EVENTS] [zmq|kafka|all]   (500000, all)
- *  It prints figures; it never passes or fails on them.
+ *  Each figure is the best of three interleaved rounds (the machine is
+ *  shared). It prints figures; it never passes or fails on them.
  */
 #include "feed_json.h"
 
@@ -36,6 +37,7 @@
 #define BATCH 1000
 #define FLUSH_EVERY 4096     /* records between spool flushes, as the CLI */
 #define READ_CHUNK (1 << 20) /* bytes read from the input at a time */
+#define ROUNDS 3             /* each figure is the best of these */
 
 /* The receiving side of run 1, in its own thread and ZeroMQ context. */
 typedef struct rx_arg {
@@ -197,13 +199,19 @@ s_spool_file(const char *path, sn_spool_t *sp, sn_sender_t *tx)
     return n;
 }
 
+/* The spool of one run; every run starts with an empty one. */
+static char *
+s_spool_dir(const char *dir, const char *name, sn_spool_fsync_t fsync)
+{
+    return sn_strdup_printf("%s/%s-%s", dir, name, sn_spool_fsync_name(fsync));
+}
+
 static sn_spool_t *
 s_open_spool(const char *dir, const char *name, sn_spool_fsync_t fsync)
 {
     sn_spool_opts_t o;
     sn_spool_opts_init(&o);
-    char *d =
-        sn_strdup_printf("%s/%s-%s", dir, name, sn_spool_fsync_name(fsync));
+    char *d = s_spool_dir(dir, name, fsync);
     o.dir = d;
     o.max_bytes = 8ull << 30;
     o.fsync = fsync;
@@ -215,6 +223,18 @@ s_open_spool(const char *dir, const char *name, sn_spool_fsync_t fsync)
     }
     free(d);
     return sp;
+}
+
+static void
+s_close_spool(sn_spool_t **sp, const char *dir, const char *name,
+              sn_spool_fsync_t fsync)
+{
+    sn_spool_destroy(sp);
+    char *d = s_spool_dir(dir, name, fsync);
+    char *cmd = sn_strdup_printf("rm -rf '%s'", d);
+    (void)!system(cmd);
+    free(cmd);
+    free(d);
 }
 
 typedef struct corpus corpus_t;
@@ -235,8 +255,8 @@ s_bench_sentinel_zmq(const char *dir, const char *input, const corpus_t *c,
     pthread_create(&th, NULL, s_receiver, &a);
     char ch;
     (void)!read(a.ready[0], &ch, 1);
-    sn_spool_t *sp =
-        s_open_spool(dir, c ? "spool-zmq-enc" : "spool-zmq", fsync);
+    const char *name = c ? "spool-zmq-enc" : "spool-zmq";
+    sn_spool_t *sp = s_open_spool(dir, name, fsync);
     sn_transport_opts_t o;
     sn_transport_opts_init(&o);
     o.endpoint = ep;
@@ -260,7 +280,7 @@ s_bench_sentinel_zmq(const char *dir, const char *input, const corpus_t *c,
     *bytes = (size_t)sn_spool_bytes(sp);
     pthread_join(th, NULL);
     sn_sender_destroy(&tx);
-    sn_spool_destroy(&sp);
+    s_close_spool(&sp, dir, name, fsync);
     free(ep);
     close(a.ready[0]);
     close(a.ready[1]);
@@ -398,8 +418,8 @@ static double
 s_bench_sentinel_kafka(const char *dir, const char *input, const corpus_t *c,
                        uint64_t n, const char *brokers)
 {
-    sn_spool_t *sp = s_open_spool(dir, c ? "spool-kafka-enc" : "spool-kafka",
-                                  SN_SPOOL_FSYNC_BATCH);
+    const char *name = c ? "spool-kafka-enc" : "spool-kafka";
+    sn_spool_t *sp = s_open_spool(dir, name, SN_SPOOL_FSYNC_BATCH);
     sn_transport_opts_t o;
     sn_transport_opts_init(&o);
     o.kind = SN_TRANSPORT_KAFKA;
@@ -425,7 +445,7 @@ s_bench_sentinel_kafka(const char *dir, const char *input, const corpus_t *c,
     double dt = s_now() - t0;
     bool ok = sn_sender_drained(tx) && spooled == n;
     sn_sender_destroy(&tx);
-    sn_spool_destroy(&sp);
+    s_close_spool(&sp, dir, name, SN_SPOOL_FSYNC_BATCH);
     return ok ? (double)n / dt : 0.0;
 }
 
@@ -495,6 +515,15 @@ s_ratio(double ours, double raw, bool million)
            raw > 0 ? ours / raw : 0, million ? ", and >= 1,000,000/s" : "");
 }
 
+/* Keep the faster of two runs (a run that lost events counts 0). */
+static void
+s_best(result_t *best, result_t r)
+{
+    if (r.rate > best->rate) {
+        *best = r;
+    }
+}
+
 /* Run 1: ZeroMQ. */
 static void
 s_run_zmq(const char *dir, const char *input, const corpus_t *c, uint64_t n)
@@ -502,21 +531,29 @@ s_run_zmq(const char *dir, const char *input, const corpus_t *c, uint64_t n)
     size_t bytes = 0;
     sn_spool_opts_t d;
     sn_spool_opts_init(&d);
-    result_t batch =
-        s_bench_sentinel_zmq(dir, input, NULL, n, SN_SPOOL_FSYNC_BATCH, &bytes);
-    result_t always = s_bench_sentinel_zmq(dir, input, NULL, n,
-                                           SN_SPOOL_FSYNC_ALWAYS, &bytes);
-    result_t enc =
-        s_bench_sentinel_zmq(dir, NULL, c, n, SN_SPOOL_FSYNC_BATCH, &bytes);
-    result_t enc_always =
-        s_bench_sentinel_zmq(dir, NULL, c, n, SN_SPOOL_FSYNC_ALWAYS, &bytes);
-    double raw = s_bench_raw_zmq(dir, c);
+    result_t batch = {0}, always = {0}, enc = {0}, enc_always = {0};
+    double raw = 0;
+    /* Rounds interleave the runs, so a burst of load elsewhere on the
+     * machine does not fall on one of them only. */
+    for (int r = 0; r < ROUNDS; r++) {
+        s_best(&batch, s_bench_sentinel_zmq(dir, input, NULL, n,
+                                            SN_SPOOL_FSYNC_BATCH, &bytes));
+        s_best(&always, s_bench_sentinel_zmq(dir, input, NULL, n,
+                                             SN_SPOOL_FSYNC_ALWAYS, &bytes));
+        s_best(&enc, s_bench_sentinel_zmq(dir, NULL, c, n, SN_SPOOL_FSYNC_BATCH,
+                                          &bytes));
+        s_best(&enc_always,
+               s_bench_sentinel_zmq(dir, NULL, c, n, SN_SPOOL_FSYNC_ALWAYS,
+                                    &bytes));
+        double rz = s_bench_raw_zmq(dir, c);
+        raw = rz > raw ? rz : raw;
+    }
     printf("collector over ZeroMQ, %llu events, spool %zu bytes, batches of "
-           "%d, spool flushed every %d records;\n"
+           "%d, spool flushed every %d records, best of %d rounds;\n"
            "default fsync policy: batch (fsync every %u records or %u ms, "
            "whichever first); strictest: always (fsync at every flush)\n",
-           (unsigned long long)n, bytes, BATCH, FLUSH_EVERY, d.fsync_every,
-           d.fsync_ms);
+           (unsigned long long)n, bytes, BATCH, FLUSH_EVERY, ROUNDS,
+           d.fsync_every, d.fsync_ms);
     printf("JSON lines -> feed -> spool -> ZeroMQ -> receiver\n");
     s_result("fsync batch (default)", batch);
     s_result("fsync always (strictest)", always);
@@ -538,11 +575,18 @@ s_run_kafka(const char *dir, const char *input, const corpus_t *c, uint64_t n)
     rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(owner, 3);
     rd_kafka_mock_topic_create(mc, "events", 4, 3);
     const char *brokers = rd_kafka_mock_cluster_bootstraps(mc);
-    double kours = s_bench_sentinel_kafka(dir, input, NULL, n, brokers);
-    double kenc = s_bench_sentinel_kafka(dir, NULL, c, n, brokers);
-    double kraw = s_bench_raw_kafka(c, brokers);
+    double kours = 0, kenc = 0, kraw = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        double v = s_bench_sentinel_kafka(dir, input, NULL, n, brokers);
+        kours = v > kours ? v : kours;
+        v = s_bench_sentinel_kafka(dir, NULL, c, n, brokers);
+        kenc = v > kenc ? v : kenc;
+        v = s_bench_raw_kafka(c, brokers);
+        kraw = v > kraw ? v : kraw;
+    }
     printf("collector over Kafka (mock cluster, 3 brokers, 4 partitions), "
-           "fsync batch:\n");
+           "fsync batch, best of %d rounds:\n",
+           ROUNDS);
     s_line("JSON lines -> feed -> spool -> Kafka", kours);
     s_line("encoded events -> spool -> Kafka", kenc);
     s_line("bare librdkafka producer, same records and keys", kraw);
