@@ -37,6 +37,10 @@ det_glm_new(size_t cap)
     self->runs = sn_calloc(cap + 1, sizeof(int));
     self->rlink = sn_calloc(cap + 1, sizeof(int));
     self->exc = sn_calloc(cap, sizeof(int));
+    self->rlev = sn_calloc(cap + 1, sizeof(int));
+    self->rlen = sn_calloc(cap + 1, sizeof(int));
+    self->rt0 = sn_calloc(cap + 1, sizeof(double));
+    self->rg = sn_calloc(cap + 1, sizeof(double));
     return self;
 }
 
@@ -58,6 +62,10 @@ det_glm_destroy(det_glm_t **self_p)
     free(self->runs);
     free(self->rlink);
     free(self->exc);
+    free(self->rlev);
+    free(self->rlen);
+    free(self->rt0);
+    free(self->rg);
     free(self);
     *self_p = NULL;
 }

@@ -73,6 +73,8 @@ typedef struct det_glm {
     double *xd;                /* cap x DET_GLM_MAX_P dense design */
     int *runs;                 /* cap + 1 row numbers (fast fit) */
     int *rlink;                /* cap + 1 run links (fast fit) */
+    int *rlev, *rlen;          /* cap + 1 runs' levels and lengths */
+    double *rt0, *rg;          /* cap + 1 runs' first t - tc, weights */
     int *exc;                  /* cap rows (fast fit scratch) */
     det_glm_start_t start;     /* fast fit: start sums of the last rows */
     int fnrun;                 /* fast fit: runs in `runs` */

@@ -58,8 +58,9 @@ typedef struct s_fit {
     double g0[S_RUN + 1], g1[S_RUN + 1], g2[S_RUN + 1]; /* geometric sums */
     double qp[S_RUN + 1];                               /* q^j */
     int nrun, maxn;                                     /* runs; the longest */
-    int mode;  /* how the means are held: S_START.. */
-    int modew; /* ditto at the last WLS */
+    double tlo, thi; /* the least and the greatest tt */
+    int mode;        /* how the means are held: S_START.. */
+    int modew;       /* ditto at the last WLS */
 } s_fit_t;
 
 enum {
@@ -88,13 +89,26 @@ s_runs(det_glm_t *self, s_fit_t *f)
             maxn = len > maxn ? len : maxn;
             continue;
         }
+        if (n > 0) {
+            self->rlen[n - 1] = len;
+        }
         self->rlink[n] = step && n % S_ANCHOR != 0 ? len : 0;
+        self->rt0[n] = t[i] - f->tc;
+        self->rg[n] = pr[i];
+        self->rlev[n] = lv[i];
         self->runs[n++] = (int)i;
         len = 1;
     }
+    self->rlen[n - 1] = len;
     self->runs[n] = (int)f->d->m;
     f->nrun = n;
     f->maxn = maxn;
+    f->tlo = f->thi = self->rt0[0];
+    for (int r = 0; r < n; r++) {
+        double a = self->rt0[r], b = a + (self->rlen[r] - 1);
+        f->tlo = a < f->tlo ? a : f->tlo;
+        f->thi = b > f->thi ? b : f->thi;
+    }
 }
 
 /* Level sums of the start over one level's stretch of rows. */
@@ -350,44 +364,48 @@ s_tables(s_fit_t *f, double q)
 static void
 s_chain(const det_glm_t *self, const s_fit_t *f, double b, double *e)
 {
-    const double *t = f->d->t;
-    const int *runs = self->runs, *link = self->rlink;
+    const int *link = self->rlink;
+    const double *qp = f->qp, *t0 = self->rt0;
     for (int r = 0; r < f->nrun; r++) {
         if (link[r] > 0) {
-            e[r] = e[r - 1] * f->qp[link[r]];
+            e[r] = e[r - 1] * qp[link[r]];
         } else {
-            e[r] = exp(b * (t[runs[r]] - f->tc));
+            e[r] = exp(b * t0[r]);
         }
     }
 }
 
 /* The trend model's level sums of pr mu, pr mu tt and pr mu tt^2 at
  * eta = c[level] + b tt, run by run, into w, wt and wtt; mul gets
- * exp(c). @return false where a mean is below DBL_EPSILON or not finite
- * (R would floor it: the exact path decides). */
+ * exp(c). A level's means lie between its values at the least and the
+ * greatest t of the fit. @return false where one of those is below
+ * DBL_EPSILON or not finite (R might floor a mean: the exact path
+ * decides). */
 static bool
 s_means(const det_glm_t *self, s_fit_t *f, const double *c, double b)
 {
-    const double *t = f->d->t;
     double a0[S_MAXL] = {0}, a1[S_MAXL] = {0}, a2[S_MAXL] = {0};
     double *e = self->work + self->cap;
+    const double *t0 = self->rt0, *rg = self->rg;
+    const double *g0 = f->g0, *g1 = f->g1, *g2 = f->g2;
+    const int *rlev = self->rlev, *rlen = self->rlen;
+    double elo = exp(b * f->tlo), ehi = exp(b * f->thi);
     s_tables(f, exp(b));
     s_chain(self, f, b, e);
     for (size_t l = 0; l < f->nl; l++) {
-        f->mul[l] = exp(c[l]);
-    }
-    for (int r = 0; r < f->nrun; r++) {
-        int i0 = self->runs[r], n = self->runs[r + 1] - i0, l = f->lv[i0];
-        double t0 = t[i0] - f->tc, g = f->pr[i0];
-        double m0 = f->mul[l] * e[r], m1 = m0 * f->qp[n - 1];
-        if (!(m0 >= DBL_EPSILON && m1 >= DBL_EPSILON) || isinf(m0) ||
-            isinf(m1)) {
+        double mu = exp(c[l]), lo = mu * elo, hi = mu * ehi;
+        if (!(lo >= DBL_EPSILON && hi >= DBL_EPSILON) || isinf(lo) ||
+            isinf(hi)) {
             return false;
         }
-        double ge = g * e[r], g0 = f->g0[n], g1 = f->g1[n];
-        a0[l] += ge * g0;
-        a1[l] += ge * (t0 * g0 + g1);
-        a2[l] += ge * (t0 * (t0 * g0 + 2.0 * g1) + f->g2[n]);
+        f->mul[l] = mu;
+    }
+    for (int r = 0; r < f->nrun; r++) {
+        int n = rlen[r], l = rlev[r];
+        double ge = rg[r] * e[r], s0 = g0[n], s1 = g1[n], t = t0[r];
+        a0[l] += ge * s0;
+        a1[l] += ge * (t * s0 + s1);
+        a2[l] += ge * (t * (t * s0 + 2.0 * s1) + g2[n]);
     }
     for (size_t l = 0; l < f->nl; l++) {
         f->w[l] = f->mul[l] * a0[l];
