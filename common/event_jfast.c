@@ -38,11 +38,6 @@ typedef enum {
     J_NONE
 } s_key_t;
 
-static const char *const s_keys[] = {
-    "event_id", "revision",  "site_id",    "source",
-    "region",   "condition", "onset_date", "report_time",
-    "count",    "age_years", "sex",        "lab_confirmed"};
-
 static const char *const s_sexes[] = {"unknown", "male", "female", "other"};
 
 /* What a value was. */
@@ -56,42 +51,41 @@ typedef struct s_value {
     uint64_t ival; /* V_INT: the value, at most UINT32_MAX */
 } s_value_t;
 
+/* Compare with a constant length, which the compiler turns into a few
+ * loads instead of a call. */
+#define S_IS(k, lit) (memcmp((k), (lit), sizeof(lit) - 1) == 0)
+
 static s_key_t
 s_lookup(const char *k, size_t n)
 {
-    s_key_t f;
     switch (n) {
     case 3:
-        f = J_SEX;
-        break;
+        return S_IS(k, "sex") ? J_SEX : J_NONE;
     case 5:
-        f = J_COUNT;
-        break;
+        return S_IS(k, "count") ? J_COUNT : J_NONE;
     case 6:
-        f = k[0] == 's' ? J_SOURCE : J_REGION;
-        break;
+        return S_IS(k, "source")   ? J_SOURCE
+               : S_IS(k, "region") ? J_REGION
+                                   : J_NONE;
     case 7:
-        f = J_SITE_ID;
-        break;
+        return S_IS(k, "site_id") ? J_SITE_ID : J_NONE;
     case 8:
-        f = k[0] == 'e' ? J_EVENT_ID : J_REVISION;
-        break;
+        return S_IS(k, "event_id")   ? J_EVENT_ID
+               : S_IS(k, "revision") ? J_REVISION
+                                     : J_NONE;
     case 9:
-        f = k[0] == 'c' ? J_CONDITION : J_AGE_YEARS;
-        break;
+        return S_IS(k, "condition")   ? J_CONDITION
+               : S_IS(k, "age_years") ? J_AGE_YEARS
+                                      : J_NONE;
     case 10:
-        f = J_ONSET_DATE;
-        break;
+        return S_IS(k, "onset_date") ? J_ONSET_DATE : J_NONE;
     case 11:
-        f = J_REPORT_TIME;
-        break;
+        return S_IS(k, "report_time") ? J_REPORT_TIME : J_NONE;
     case 13:
-        f = J_LAB_CONFIRMED;
-        break;
+        return S_IS(k, "lab_confirmed") ? J_LAB_CONFIRMED : J_NONE;
     default:
         return J_NONE;
     }
-    return memcmp(k, s_keys[f], n) == 0 ? f : J_NONE;
 }
 
 static const char *
