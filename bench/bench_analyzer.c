@@ -3,10 +3,13 @@
  *
  *  Prints, each next to what it is measured against in the same run:
  *  1. the hot path in one thread: decode + validate + dedup + aggregation
- *     of encoded events, events/s (target: 1,000,000 on one core);
+ *     of encoded events, events/s (target: 1,000,000 on one core), one
+ *     call per record and in batches of 1000 as the daemon gets them;
  *  2. sustained ingest over ZeroMQ into the real `sentinel analyze` daemon
  *     (dedup, aggregation, HDF5 archive, checkpoints before acks), events/s,
- *     next to raw ZeroMQ moving the same bytes in the same message sizes;
+ *     next to raw ZeroMQ moving the same bytes in the same message sizes,
+ *     with the daemon's CPU time (main thread: us per event) and page
+ *     faults, which say more than the wall clock on a shared machine;
  *  3. closing one day for 100,000 series with EARS C2 and with
  *     farringtonFlexible (weekly, on a Sunday), seconds;
  *  4. resident memory per series with three years of daily history;
