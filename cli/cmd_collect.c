@@ -88,8 +88,8 @@ typedef struct collect {
     col_deadletter_t *dl;         /* rejected records */
     ckpt_t *ckpts;                /* checkpoints of the inputs */
     size_t nckpt;                 /* their number */
-    uint64_t cur_dev, cur_ino;    /* the file being read; 0 0: none */
-    uint64_t orph_dev, orph_ino;  /* the file a crashed run was reading */
+    ckpt_t cur;                   /* the file being read (dev 0: none) */
+    ckpt_t orph;                  /* the file a crashed run was reading */
     uint64_t orph_n;              /* its records spooled after its ckpt */
     uint64_t cur_pos;             /* position of the last record handled */
     uint64_t spooled;             /* good records spooled this run */
@@ -138,6 +138,19 @@ s_ckpt_path(const collect_t *c)
         COLLECT_CKPT);
 }
 
+static ckpt_t *
+s_ckpt_find(collect_t *c, const ckpt_t *id)
+{
+    for (size_t i = 0; i < c->nckpt; i++) {
+        ckpt_t *k = &c->ckpts[i];
+        if (k->dev == id->dev && k->ino == id->ino && k->size == id->size &&
+            k->mtime == id->mtime) {
+            return k;
+        }
+    }
+    return NULL;
+}
+
 static void
 s_ckpt_load(collect_t *c)
 {
@@ -152,9 +165,8 @@ s_ckpt_load(collect_t *c)
                   "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
                   " %" SCNu64,
                   &k.dev, &k.ino, &k.size, &k.mtime, &k.pos, &k.seq) == 6) {
-        if (k.dev == 0 && k.ino == 0) { /* "0 0 DEV INO 0 0": being read */
-            c->orph_dev = k.size;
-            c->orph_ino = k.mtime;
+        if (k.dev == 0 && k.ino == 0) { /* "0 0 DEV INO SIZE MTIME" */
+            c->orph = (ckpt_t){k.size, k.mtime, k.pos, k.seq, 0, 0};
             continue;
         }
         c->ckpts = sn_reallocarray(c->ckpts, c->nckpt + 1, sizeof k);
@@ -164,11 +176,9 @@ s_ckpt_load(collect_t *c)
     /* The records in the spool after the last checkpoint of the file that
      * was being read are that file's. */
     uint64_t last = sn_spool_last_seq(c->spool);
-    for (size_t i = 0; i < c->nckpt; i++) {
-        const ckpt_t *p = &c->ckpts[i];
-        if (p->dev == c->orph_dev && p->ino == c->orph_ino && last > p->seq) {
-            c->orph_n = last - p->seq;
-        }
+    const ckpt_t *p = c->orph.dev != 0 ? s_ckpt_find(c, &c->orph) : NULL;
+    if (p != NULL && last > p->seq) {
+        c->orph_n = last - p->seq;
     }
 }
 
@@ -184,9 +194,9 @@ s_ckpt_save(collect_t *c, sn_err_t *err)
     if (f == NULL) {
         rc = sn_err_set(err, SN_EIO, "%s: %s", tmp, strerror(errno));
     } else {
-        if (c->cur_dev != 0 || c->cur_ino != 0) {
-            fprintf(f, "0 0 %" PRIu64 " %" PRIu64 " 0 0\n", c->cur_dev,
-                    c->cur_ino);
+        if (c->cur.dev != 0) {
+            fprintf(f, "0 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+                    c->cur.dev, c->cur.ino, c->cur.size, c->cur.mtime);
         }
         for (size_t i = 0; i < c->nckpt; i++) {
             const ckpt_t *k = &c->ckpts[i];
@@ -215,19 +225,6 @@ s_ckpt_id(const struct stat *st)
                         (uint64_t)st->st_mtim.tv_nsec,
                     0,
                     0};
-}
-
-static ckpt_t *
-s_ckpt_find(collect_t *c, const ckpt_t *id)
-{
-    for (size_t i = 0; i < c->nckpt; i++) {
-        ckpt_t *k = &c->ckpts[i];
-        if (k->dev == id->dev && k->ino == id->ino && k->size == id->size &&
-            k->mtime == id->mtime) {
-            return k;
-        }
-    }
-    return NULL;
 }
 
 static ckpt_t *
@@ -371,7 +368,7 @@ s_resume(collect_t *c, ckpt_t *k, resume_t *rs, sn_err_t *err)
     if (k == NULL) {
         return SN_OK; /* stdin: no checkpoint */
     }
-    if (c->orph_n > 0 && k->dev == c->orph_dev && k->ino == c->orph_ino) {
+    if (c->orph_n > 0 && s_ckpt_find(c, &c->orph) == k) {
         rs->good = c->orph_n;
         c->orph_n = 0;
     }
@@ -380,8 +377,7 @@ s_resume(collect_t *c, ckpt_t *k, resume_t *rs, sn_err_t *err)
         if (rs->good == 0) {
             k->seq = sn_spool_last_seq(c->spool);
         }
-        c->cur_dev = k->dev;
-        c->cur_ino = k->ino;
+        c->cur = *k;
         rc = s_ckpt_save(c, err);
     }
     return rc;
@@ -417,7 +413,7 @@ s_read_fd(collect_t *c, col_feed_t *feed, int fd, ckpt_t *k, sn_err_t *err)
         col_feed_end(feed);
         rc = s_drain_feed(c, feed, k, &rs, err);
         if (rc == SN_OK) {
-            c->cur_dev = c->cur_ino = 0; /* read to its end */
+            c->cur.dev = 0; /* read to its end */
         }
     }
     return rc == SN_OK ? s_commit(c, k, err) : rc;
