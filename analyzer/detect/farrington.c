@@ -178,8 +178,9 @@ det_farr_drop_trend(det_farr_data_t *d)
     d->trend = false;
 }
 
-/* Anscombe residuals of the fit in `glm` and R's weights from them. */
-static void
+/* Anscombe residuals of the fit in `glm` and R's weights from them.
+ * @return 0, or -1 where a weight is NA or negative (R stops). */
+static int
 s_weights(const det_glm_t *glm, const det_farr_data_t *d, double phi,
           double thr, double *hat, double *omega)
 {
@@ -195,9 +196,12 @@ s_weights(const det_glm_t *glm, const det_farr_data_t *d, double phi,
         sum += isnan(s) ? NAN : omega[i];
     }
     double gamma = (double)m / sum;
+    bool bad = false;
     for (size_t i = 0; i < m; i++) {
         omega[i] = gamma * omega[i];
+        bad |= !(omega[i] >= 0.0);
     }
+    return bad ? -1 : 0;
 }
 
 /* The fit of the rows of d with prior weights `prior` (NULL: all 1). */
@@ -233,13 +237,8 @@ det_farr_fit(det_glm_t *glm, det_farr_data_t *d, bool reweight, double thr,
     if (!reweight) {
         return 0;
     }
-    s_weights(glm, d, *phi, thr, d->hat, d->omega);
-    for (size_t i = 0; i < d->m; i++) {
-        if (!(d->omega[i] >= 0.0)) {
-            return -1; /* R stops: NA or negative weights */
-        }
-    }
-    if (s_glm_fit(glm, d, d->omega) != 0) {
+    if (s_weights(glm, d, *phi, thr, d->hat, d->omega) != 0 ||
+        s_glm_fit(glm, d, d->omega) != 0) {
         return -1;
     }
     *phi = det_farr_max1(det_glm_dispersion(glm, NULL));

@@ -58,7 +58,8 @@ typedef struct det_glm {
     int pivot[DET_GLM_MAX_P];    /* column at pivoted position j */
     double qraux[DET_GLM_MAX_P]; /* dqrdc2's qraux of the last WLS */
     double *mu;                  /* m final means (fitted.values) */
-    double *eta;                 /* m final linear predictors */
+    double *eta;                 /* m final linear predictors (not
+                                    written by a fast fit) */
     double *wt;                  /* m working weights (0 if not good) */
     double *res;                 /* m working residuals */
     double *qr;                  /* ngood x p QR of the last WLS step */
@@ -78,6 +79,7 @@ typedef struct det_glm {
     int *exc;                  /* cap rows (fast fit scratch) */
     det_glm_start_t start;     /* fast fit: start sums of the last rows */
     int fnrun;                 /* fast fit: runs in `runs` */
+    int fmaxn;                 /* fast fit: the longest run */
     size_t fnlev;              /* fast fit: levels */
     const double *ft;          /* fast fit: the design's t (borrowed) */
     const int *flev;           /* fast fit: the rows' levels (borrowed) */

@@ -589,14 +589,14 @@ s_inverse(det_glm_t *self, const s_fit_t *f)
     }
 }
 
-/* One row's outputs: eta, mu, the working weight at the last WLS's mean
- * mw, the working residual, and the two dispersion sums onto ds. */
+/* One row's outputs: mu, the working weight at the last WLS's mean mw,
+ * the working residual, and the two dispersion sums onto ds (eta is left
+ * to dense fits: glm.h). */
 static inline void
-s_row(det_glm_t *self, const s_fit_t *f, size_t i, double eta, double mu,
-      double mw, double ds[2])
+s_row(det_glm_t *self, const s_fit_t *f, size_t i, double mu, double mw,
+      double ds[2])
 {
     double pr = f->pr[i], res = (f->y[i] - mu) / mu, wt = pr * mw;
-    self->eta[i] = eta;
     self->mu[i] = mu;
     self->res[i] = res;
     self->wt[i] = pr > 0.0 ? wt : 0.0;
@@ -622,7 +622,6 @@ s_row_sums(const s_fit_t *f, size_t i, double mu, double mw, double ds[2])
 static void
 s_rows_trend(det_glm_t *self, s_fit_t *f)
 {
-    const double *t = f->d->t;
     double *ew = self->work, *e = self->work + self->cap;
     double q = exp(f->b), qw = exp(f->bw), ec[S_MAXL], ecw[S_MAXL];
     double ds[2] = {0.0, 0.0};
@@ -636,14 +635,14 @@ s_rows_trend(det_glm_t *self, s_fit_t *f)
     }
     for (int r = 0; r < f->nrun; r++) {
         int i0 = self->runs[r], i1 = self->runs[r + 1], l = f->lv[i0];
-        double m = ec[l] * e[r], mw = ecw[l] * ew[r], c = f->c[l];
+        double m = ec[l] * e[r], mw = ecw[l] * ew[r];
         for (int i = i0; i < i1 && f->d->sums_only; i++) {
             s_row_sums(f, (size_t)i, m, mw, ds);
             m *= q;
             mw *= qw;
         }
         for (int i = i0; i < i1 && !f->d->sums_only; i++) {
-            s_row(self, f, (size_t)i, c + f->b * (t[i] - f->tc), m, mw, ds);
+            s_row(self, f, (size_t)i, m, mw, ds);
             m *= q;
             mw *= qw;
         }
@@ -683,10 +682,9 @@ s_rows_out(det_glm_t *self, s_fit_t *f)
         if (f->d->sums_only) {
             s_row_sums(f, i, f->mode == S_TREND ? mu[i] : f->mul[l], mw, ds);
         } else if (f->mode == S_TREND) {
-            s_row(self, f, i, f->c[l] + f->b * (f->d->t[i] - f->tc), mu[i], mw,
-                  ds);
+            s_row(self, f, i, mu[i], mw, ds);
         } else {
-            s_row(self, f, i, f->c[l], f->mul[l], mw, ds);
+            s_row(self, f, i, f->mul[l], mw, ds);
         }
     }
     self->fdisp[0] = ds[0];
@@ -720,6 +718,7 @@ s_finish(det_glm_t *self, s_fit_t *f, double dev)
     self->flev = f->lv;
     self->fnlev = f->nl;
     self->fnrun = f->nrun;
+    self->fmaxn = f->maxn;
     self->ftc = f->tc;
     self->fb = b;
     self->fis = f->is;
@@ -830,11 +829,19 @@ det_glm_mu_pow(const det_glm_t *self, double e, double *out)
         }
         return;
     }
-    const double *t = self->ft;
-    double eb = exp(e * self->fb);
+    double eb = exp(e * self->fb), pl[S_MAXL], qp[S_RUN + 1], ev = 0.0;
+    qp[0] = 1.0;
+    for (int j = 1; j <= self->fmaxn; j++) {
+        qp[j] = qp[j - 1] * eb;
+    }
+    for (size_t l = 0; l < self->fnlev; l++) {
+        pl[l] = exp(e * self->fc[l]);
+    }
     for (int r = 0; r < self->fnrun; r++) {
         int i0 = self->runs[r], i1 = self->runs[r + 1], l = lev[i0];
-        double v = exp(e * (self->fc[l] + self->fb * (t[i0] - self->ftc)));
+        int link = self->rlink[r];
+        ev = link > 0 ? ev * qp[link] : exp(e * self->fb * self->rt0[r]);
+        double v = pl[l] * ev;
         for (int i = i0; i < i1; i++) {
             out[i] = v;
             v *= eb;
