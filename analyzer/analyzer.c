@@ -28,13 +28,13 @@
 #include "analyzer.h"
 
 #include "ana_config.h"
+#include "ana_metrics.h"
 #include "archive.h"
 #include "ingest.h"
 #include "journal.h"
 #include "sentinel/alert.h"
 #include "sentinel/log.h"
 #include "sentinel/mem.h"
-#include "sentinel/metrics.h"
 #include "sentinel/transport.h"
 
 #include <errno.h>
@@ -61,11 +61,6 @@ typedef struct s_pos {
     uint64_t seq;                  /* highest sequence ingested */
 } s_pos_t;
 
-/* Metric ids. */
-typedef struct s_metric_ids {
-    int in, counted, dup, rejected, late, alerts, days, series, alarms;
-} s_metric_ids_t;
-
 struct ana_analyzer {
     sn_config_t *file;      /* the loaded file */
     ana_config_t cfg;       /* what it says */
@@ -89,8 +84,7 @@ struct ana_analyzer {
     bool outbox_dirty;      /* alerts appended but not synced */
     bool dirty;             /* something since the last checkpoint */
     int64_t last_ckpt;      /* monotonic ns of the last checkpoint */
-    sn_metrics_t *metrics;  /* counters */
-    s_metric_ids_t mid;     /* their ids */
+    ana_metrics_t *metrics; /* counters */
 };
 
 /* ---- sinks -------------------------------------------------------------- */
@@ -533,32 +527,6 @@ s_open_receiver(ana_analyzer_t *self, sn_err_t *err)
     return rc;
 }
 
-static void
-s_open_metrics(ana_analyzer_t *self)
-{
-    sn_metrics_t *m = sn_metrics_new("sentinel_analyzer");
-    s_metric_ids_t *id = &self->mid;
-    id->in = sn_metrics_register(m, "events_in", SN_METRIC_COUNTER,
-                                 "case-event records received");
-    id->counted = sn_metrics_register(m, "events_counted", SN_METRIC_COUNTER,
-                                      "events counted");
-    id->dup = sn_metrics_register(m, "events_deduplicated", SN_METRIC_COUNTER,
-                                  "duplicates dropped");
-    id->rejected = sn_metrics_register(m, "events_rejected", SN_METRIC_COUNTER,
-                                       "records dead-lettered");
-    id->late = sn_metrics_register(m, "events_late", SN_METRIC_COUNTER,
-                                   "corrections of closed days");
-    id->alerts =
-        sn_metrics_register(m, "alerts", SN_METRIC_COUNTER, "alerts raised");
-    id->alarms =
-        sn_metrics_register(m, "signals", SN_METRIC_COUNTER, "detector alarms");
-    id->days =
-        sn_metrics_register(m, "days_closed", SN_METRIC_COUNTER, "days closed");
-    id->series =
-        sn_metrics_register(m, "series", SN_METRIC_GAUGE, "series held");
-    self->metrics = m;
-}
-
 static int
 s_setup(ana_analyzer_t *self, const char *path, sn_err_t *err)
 {
@@ -595,7 +563,7 @@ int
 ana_analyzer_new(const char *path, ana_analyzer_t **out, sn_err_t *err)
 {
     ana_analyzer_t *self = sn_calloc(1, sizeof *self);
-    s_open_metrics(self);
+    self->metrics = ana_metrics_new();
     int rc = s_setup(self, path, err);
     if (rc == SN_OK) {
         rc = s_state_read(self, err);
@@ -613,7 +581,8 @@ ana_analyzer_new(const char *path, ana_analyzer_t **out, sn_err_t *err)
         rc = s_open_receiver(self, err);
     }
     if (rc == SN_OK && self->cfg.metrics != NULL) {
-        rc = sn_metrics_serve(self->metrics, self->cfg.metrics, 10000, err);
+        rc = sn_metrics_serve(ana_metrics_registry(self->metrics),
+                              self->cfg.metrics, 10000, err);
     }
     if (rc != SN_OK) {
         self->dirty = false; /* nothing to save from a failed start */
@@ -650,7 +619,7 @@ ana_analyzer_destroy(ana_analyzer_t **self_p)
     ana_ingest_destroy(&self->in);
     ana_config_fini(&self->cfg);
     sn_config_destroy(&self->file);
-    sn_metrics_destroy(&self->metrics);
+    ana_metrics_destroy(&self->metrics);
     free(self->state_path);
     free(self->journal_path);
     free(self->rows);
@@ -738,28 +707,6 @@ ana_analyzer_checkpoint(ana_analyzer_t *self, sn_err_t *err)
     return s_checkpoint(self, false, err);
 }
 
-static void
-s_publish_metrics(ana_analyzer_t *self)
-{
-    const ana_ingest_stats_t *st = ana_ingest_stats(self->in);
-    const s_metric_ids_t *id = &self->mid;
-    sn_metrics_t *m = self->metrics;
-    struct {
-        int id;
-        uint64_t v;
-    } c[] = {{id->in, st->records},     {id->counted, st->counted},
-             {id->dup, st->duplicates}, {id->rejected, st->rejected},
-             {id->late, st->late},      {id->alerts, st->alerts},
-             {id->days, st->days},      {id->alarms, st->alarms}};
-    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        sn_metrics_add(m, c[i].id,
-                       (int64_t)c[i].v - sn_metrics_get(m, c[i].id));
-    }
-    sn_metrics_set(m, id->series,
-                   (int64_t)ana_series_size(ana_ingest_series(self->in)));
-    sn_metrics_beat(m);
-}
-
 /* One turn of the loop. @return SN_OK or an error that stops the daemon. */
 static int
 s_turn(ana_analyzer_t *self, sn_err_t *err)
@@ -808,7 +755,8 @@ s_turn(ana_analyzer_t *self, sn_err_t *err)
             return rc;
         }
     }
-    s_publish_metrics(self);
+    ana_metrics_publish(self->metrics, ana_ingest_stats(self->in),
+                        ana_series_size(ana_ingest_series(self->in)));
     return SN_OK;
 }
 
