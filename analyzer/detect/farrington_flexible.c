@@ -283,9 +283,10 @@ s_trend_rule(const double *p, s_work_t *wk, double wt0, double *x0, double *phi,
     }
     double se = sqrt(det_glm_var(glm, 1) * *dstar);
     double pv = 2.0 * det_pt(-fabs(glm->coef[1] / se), glm->df_residual, true);
-    double ymax = wk->d->y[0];
+    const double *y = wk->d->y;
+    double ymax = y[0];
     for (size_t i = 1; i < wk->d->m; i++) {
-        ymax = fmax(ymax, wk->d->y[i]);
+        ymax = y[i] > ymax ? y[i] : ymax; /* rows have no NA counts */
     }
     *dotrend =
         p[P_B] >= 3 && pv < p[P_PTREND] && fmax(exp(eta), DBL_EPSILON) <= ymax;
