@@ -385,6 +385,9 @@ sn_spool_destroy(sn_spool_t **self_p)
     if (self->lock_fd >= 0) {
         close(self->lock_fd);
     }
+    for (size_t i = 0; i < SPOOL_TAIL; i++) {
+        free(self->tail[i].data);
+    }
     free(self->segs);
     free(self->buf);
     free(self->dir);
@@ -393,6 +396,25 @@ sn_spool_destroy(sn_spool_t **self_p)
 }
 
 /* -- writing ------------------------------------------------------------ */
+
+/* Keep the buffer just written as the newest chunk of the tail and take
+ * the oldest chunk's memory as the next buffer: no copy either way. */
+static void
+s_keep_tail(sn_spool_t *self)
+{
+    sn_spool_chunk_t *ch = &self->tail[self->tail_next];
+    self->tail_next = (self->tail_next + 1) % SPOOL_TAIL;
+    uint8_t *spare = ch->data;
+    size_t spare_cap = ch->cap;
+    *ch = (sn_spool_chunk_t){self->buf, self->buflen, self->bufcap,
+                             self->flushed_seq + 1, self->last_seq};
+    if (spare == NULL) {
+        spare_cap = SPOOL_BUF_FLUSH + SPOOL_FRAME_HDR + 64;
+        spare = sn_malloc(spare_cap);
+    }
+    self->buf = spare;
+    self->bufcap = spare_cap;
+}
 
 static int
 s_write_buf(sn_spool_t *self, sn_err_t *err)
@@ -406,6 +428,7 @@ s_write_buf(sn_spool_t *self, sn_err_t *err)
     }
     self->segs[self->nsegs - 1].bytes += self->buflen;
     self->disk_bytes += self->buflen;
+    s_keep_tail(self);
     self->unsynced += self->last_seq - self->flushed_seq;
     self->flushed_seq = self->last_seq;
     self->buflen = 0;

@@ -23,6 +23,7 @@
 #define SPOOL_FRAME_C 0x80000000u
 #define SPOOL_BUF_FLUSH (256u << 10)  /* write the buffer past this size */
 #define SPOOL_READ_CHUNK (256u << 10) /* cursor read size */
+#define SPOOL_TAIL 8                  /* written buffers kept for cursors */
 #define SPOOL_ACKED_FILE "acked"      /* u64 seq, u32 crc */
 #define SPOOL_LOCK_FILE "lock"        /* flock() held while open */
 #define SPOOL_NAME_FMT "seg-%020" PRIu64 ".log"
@@ -32,6 +33,18 @@ typedef struct sn_spool_seg {
     uint64_t first; /* sequence number of its first record */
     uint64_t bytes; /* its size on disk (buffered bytes not included) */
 } sn_spool_seg_t;
+
+/* A buffer of frames as it was written to the newest segment, kept after
+ * the write so that cursors read the records just flushed from memory
+ * instead of reading them back from the file (the sender follows close
+ * behind the writer). Its bytes are the ones this process framed. */
+typedef struct sn_spool_chunk {
+    uint8_t *data;  /* the frames */
+    size_t len;     /* their bytes */
+    size_t cap;     /* allocated */
+    uint64_t first; /* seq of the first frame; 0 while empty */
+    uint64_t last;  /* seq of the last frame */
+} sn_spool_chunk_t;
 
 /* A buffered reader over one segment file, used by recovery and cursors. */
 typedef struct sn_spool_reader {
@@ -61,6 +74,8 @@ struct sn_spool {
     uint64_t disk_bytes;  /* total of segs[].bytes */
     uint64_t unsynced;    /* records written since the last fsync */
     uint64_t synced_ms;   /* when the last fsync happened */
+    sn_spool_chunk_t tail[SPOOL_TAIL]; /* the last buffers written */
+    size_t tail_next;                  /* the slot the next write takes */
 };
 
 /** @return the little-endian u32 / u64 at p. */

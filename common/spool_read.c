@@ -3,8 +3,11 @@
  *  Recovery reads every frame of every segment once at open; the sender
  *  reads them again through a cursor to publish them, and again from the
  *  acknowledged position after a reconnect. Both go through one buffered
- *  frame reader that checks each frame's length and CRC, so a record is
- *  never handed on unchecked. A cursor only ever reads flushed records.
+ *  frame reader that checks each frame's length and CRC, so a record read
+ *  from a file is never handed on unchecked. The records flushed last are
+ *  still in the writer's buffers (the tail, spool_int.h), which is where a
+ *  sender keeping up finds them: no read, no second CRC. A cursor only
+ *  ever reads flushed records.
  */
 #include "spool_int.h"
 
@@ -28,6 +31,10 @@ struct sn_spool_cursor {
     uint64_t pos;         /* next sequence number to return */
     uint64_t seg_first;   /* first seq of the open segment */
     sn_spool_reader_t rd; /* reader over that segment */
+    size_t tail_slot;     /* the tail chunk last read: its slot */
+    uint64_t tail_first;  /* and its first seq */
+    uint64_t tail_pos;    /* the record at tail_off in it */
+    size_t tail_off;      /* offset of that record's frame */
 };
 
 /* -- framing ------------------------------------------------------------ */
@@ -276,6 +283,54 @@ s_cursor_open(sn_spool_cursor_t *self, size_t i, sn_err_t *err)
     return SN_OK;
 }
 
+/* @return the kept chunk that holds record `seq`, or NULL; the one read
+ * last is tried first, then the one written after it. */
+static const sn_spool_chunk_t *
+s_tail_find(sn_spool_cursor_t *self, uint64_t seq)
+{
+    const sn_spool_t *sp = self->spool;
+    for (size_t k = 0; k < SPOOL_TAIL; k++) {
+        size_t i = (self->tail_slot + k) % SPOOL_TAIL;
+        const sn_spool_chunk_t *ch = &sp->tail[i];
+        if (ch->first != 0 && seq >= ch->first && seq <= ch->last) {
+            self->tail_slot = i;
+            return ch;
+        }
+    }
+    return NULL;
+}
+
+/* Read the next record from the tail when it is there. Its frame was
+ * checked when it was made, in this process's memory, so no CRC is needed.
+ * @return false when the record is not in the tail. */
+static bool
+s_tail_next(sn_spool_cursor_t *self, uint64_t *seq, const uint8_t **data,
+            size_t *len)
+{
+    const sn_spool_chunk_t *ch = s_tail_find(self, self->pos);
+    if (ch == NULL) {
+        return false;
+    }
+    if (self->tail_first != ch->first || self->tail_pos != self->pos) {
+        size_t off = 0;
+        for (uint64_t s = ch->first; s < self->pos; s++) {
+            off += SPOOL_FRAME_HDR +
+                   (sn_spool_get32(ch->data + off) & ~SPOOL_FRAME_C);
+        }
+        self->tail_first = ch->first;
+        self->tail_off = off;
+    }
+    const uint8_t *h = ch->data + self->tail_off;
+    size_t n = sn_spool_get32(h) & ~SPOOL_FRAME_C;
+    assert(sn_spool_get64(h + 8) == self->pos);
+    *seq = self->pos;
+    *data = h + SPOOL_FRAME_HDR;
+    *len = n;
+    self->tail_off += SPOOL_FRAME_HDR + n;
+    self->tail_pos = ++self->pos;
+    return true;
+}
+
 int
 sn_spool_cursor_next(sn_spool_cursor_t *self, uint64_t *seq,
                      const uint8_t **data, size_t *len, sn_err_t *err)
@@ -284,6 +339,9 @@ sn_spool_cursor_next(sn_spool_cursor_t *self, uint64_t *seq,
     if (self->pos < sp->segs[0].first) {
         sn_spool_reader_close(&self->rd);
         self->pos = sp->segs[0].first;
+    }
+    if (self->pos <= sp->flushed_seq && s_tail_next(self, seq, data, len)) {
+        return SN_OK;
     }
     while (self->pos <= sp->flushed_seq) {
         size_t want = s_seg_for(sp, self->pos);

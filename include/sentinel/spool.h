@@ -138,8 +138,9 @@ void sn_spool_cursor_destroy(sn_spool_cursor_t **self_p);
 void sn_spool_cursor_seek(sn_spool_cursor_t *self, uint64_t from);
 
 /** Read the next flushed record: its sequence number, bytes and length.
- *  *data points into the cursor and stays valid until the next call on the
- *  cursor. @return SN_OK; SN_ENODATA when every flushed record has been
+ *  *data points into the cursor or the spool and stays valid until the next
+ *  call on the cursor or on the spool. @return SN_OK; SN_ENODATA when every
+ *  flushed record has been
  *  read (more may come later); SN_ECORRUPT or SN_EIO. */
 int sn_spool_cursor_next(sn_spool_cursor_t *self, uint64_t *seq,
                          const uint8_t **data, size_t *len, sn_err_t *err);

@@ -258,6 +258,36 @@ START_TEST(test_spool_permissions)
 }
 END_TEST
 
+/* A cursor reads the records flushed last from the writer's buffers and
+ * older ones from the files: the same records either way, in order, and
+ * from any position it is moved to. */
+START_TEST(test_spool_cursor_reads_tail_and_files)
+{
+    sn_spool_t *sp = s_open(SN_SPOOL_FSYNC_NEVER, 1 << 20, 1 << 28);
+    for (int i = 0; i < 30; i++) {
+        s_append_n(sp, 1 + 1000 * i, 1000); /* one flush each */
+    }
+    ck_assert_uint_eq(s_read_all(sp, 1), 30000);
+    ck_assert_uint_eq(s_read_all(sp, 29500), 501);
+    ck_assert_uint_eq(s_read_all(sp, 12345), 30000 - 12344);
+    sn_spool_cursor_t *cur = sn_spool_cursor_new(sp, 29990);
+    uint64_t seq;
+    const uint8_t *d;
+    size_t len;
+    ck_assert_int_eq(sn_spool_cursor_next(cur, &seq, &d, &len, NULL), SN_OK);
+    ck_assert_uint_eq(seq, 29990);
+    sn_spool_cursor_seek(cur, 5);
+    ck_assert_int_eq(sn_spool_cursor_next(cur, &seq, &d, &len, NULL), SN_OK);
+    ck_assert_uint_eq(seq, 5);
+    ck_assert(memcmp(d, "record-000005", len) == 0);
+    sn_spool_cursor_seek(cur, 29999);
+    ck_assert_int_eq(sn_spool_cursor_next(cur, &seq, &d, &len, NULL), SN_OK);
+    ck_assert(memcmp(d, "record-029999", len) == 0);
+    sn_spool_cursor_destroy(&cur);
+    sn_spool_destroy(&sp);
+}
+END_TEST
+
 /* Frames are written as spool.h describes them, with a CRC-32C flagged in
  * the length word (the standard check value included). */
 START_TEST(test_spool_frames_carry_crc32c)
@@ -413,6 +443,7 @@ spool_suite(void)
     tcase_add_test(edges, test_spool_flipped_byte_is_cut);
     tcase_add_test(edges, test_spool_ack_frees_segments);
     tcase_add_test(edges, test_spool_permissions);
+    tcase_add_test(edges, test_spool_cursor_reads_tail_and_files);
     tcase_add_test(edges, test_spool_frames_carry_crc32c);
     tcase_add_test(edges, test_spool_reads_zlib_frames);
     suite_add_tcase(s, edges);
