@@ -3,7 +3,8 @@
 # Called by bench_detect with: INPUT.csv (series,t,count) FREQ FROM TO CALL
 # OUTPUT.csv. CALL is an R expression over an sts `s` whose control list
 # holds `range = RANGE`; it is evaluated on every series of the input with
-# RANGE = FROM:TO. Prints "seconds=<detector time>" and writes each
+# RANGE = FROM:TO. Prints "seconds=<detector time>" (elapsed) and
+# "cpu=<its CPU time>" (user + system) and writes each
 # evaluated point's upperbound and alarm to OUTPUT.csv, so the benchmark
 # can check that C and R agree on the very data it timed.
 args <- commandArgs(trailingOnly = TRUE)
@@ -21,12 +22,14 @@ series <- lapply(names, function(n) {
         frequency = freq)
 })
 res <- vector("list", length(series))
-secs <- system.time({
+tm <- system.time({
     for (i in seq_along(series)) {
         s <- series[[i]]
         res[[i]] <- suppressWarnings(eval(call))
     }
-})[["elapsed"]]
+})
+secs <- tm[["elapsed"]]
+cpu <- tm[["user.self"]] + tm[["sys.self"]]
 out <- do.call(rbind, lapply(seq_along(res), function(i) {
     r <- res[[i]]
     data.frame(series = names[i], t = RANGE,
@@ -35,3 +38,4 @@ out <- do.call(rbind, lapply(seq_along(res), function(i) {
 }))
 write.csv(out, args[6], row.names = FALSE, na = "NA")
 cat(sprintf("seconds=%.6f\n", secs))
+cat(sprintf("cpu=%.6f\n", cpu))
