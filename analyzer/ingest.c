@@ -6,13 +6,10 @@
  *  health (an index each). Nothing on it allocates once its leaf and series
  *  exist. Day closes and corrections run at ticks.
  *
- *  The dedup probe is the one random access into a large table per event.
- *  A batch of records (ana_ingest_records()) is therefore handled in small
- *  groups: every record of a group is decoded and fingerprinted and its
- *  dedup slot prefetched, then the group is placed in order, so the misses
- *  of a group overlap instead of coming one after the other. Placing stays
- *  strictly sequential: the results are those of ana_ingest_record() on
- *  each record in turn.
+ *  The dedup probe is the one random access into a large table per event,
+ *  so ana_ingest_records() decodes and fingerprints a small group of
+ *  records and prefetches their dedup slots, then places them in order:
+ *  the misses overlap, the results are those of one record at a time.
  *
  *  The redo log: with the journal on, every change to the saved state is
  *  also recorded as a small operation (a new leaf, an accepted placement,
@@ -28,20 +25,17 @@
 #include "dedup.h"
 #include "health.h"
 #include "quota.h"
+#include "rejects.h"
 #include "sentinel/mem.h"
 #include "wire.h"
 
-#include <fcntl.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define S_MAGIC 0x414e4731u /* "ANG1" */
 #define S_LOG_HEAD 8        /* bytes before the redo log: its length */
-/* Records decoded (and their dedup slots prefetched) ahead of placing the
- * first of them: enough to cover a memory miss with the work of the
- * others, few enough that their slots are still in the cache. */
+/* Records decoded (their dedup slots prefetched) before the first is
+ * placed: enough to cover a miss, few enough to stay in the cache. */
 #define S_GROUP 16
 
 /* Redo-log operation tags. */
@@ -67,7 +61,7 @@ struct ana_ingest {
     ana_ingest_sinks_t sinks; /* where results go */
     bool onset;               /* bin by onset date */
     size_t dedup_capacity;    /* configured capacity */
-    FILE *dead;               /* dead-letter file, or NULL */
+    ana_rejects_t *dead;      /* dead-letter file, or NULL */
     ana_quota_t *quota;       /* new series per sender and day */
     ana_ingest_stats_t stats; /* counters */
     s_fix_t *fix;             /* pending corrections */
@@ -136,9 +130,7 @@ ana_ingest_destroy(ana_ingest_t **self_p)
     ana_clock_destroy(&self->clock);
     ana_dedup_destroy(&self->dedup);
     ana_series_destroy(&self->series);
-    if (self->dead != NULL) {
-        fclose(self->dead);
-    }
+    ana_rejects_destroy(&self->dead);
     free(self->fix);
     free(self->log);
     ana_quota_destroy(&self->quota);
@@ -149,58 +141,26 @@ ana_ingest_destroy(ana_ingest_t **self_p)
 int
 ana_ingest_dead_letter(ana_ingest_t *self, const char *path, sn_err_t *err)
 {
-    /* 0600: a dead-lettered record is a site's data, not the public's. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
-    if (f == NULL) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        return sn_err_set(err, SN_EIO, "dead letter '%s': cannot open", path);
+    ana_rejects_t *r = NULL;
+    int rc = ana_rejects_open(path, &r, err);
+    if (rc == SN_OK) {
+        ana_rejects_destroy(&self->dead);
+        self->dead = r;
     }
-    if (self->dead != NULL) {
-        fclose(self->dead);
-    }
-    self->dead = f;
-    return SN_OK;
+    return rc;
 }
 
-/* ---- dead letter -------------------------------------------------------- */
-
+/* Count a refused record and write it to the dead letter, if any. */
 static void
 s_dead(ana_ingest_t *self, const char *sender, uint64_t seq,
        const sn_event_t *ev, const uint8_t *data, size_t len,
        const sn_err_t *err)
 {
     self->stats.rejected++;
-    if (self->dead == NULL) {
-        return;
+    if (self->dead != NULL) {
+        ana_rejects_write(self->dead, self->now, sender, seq, ev, data, len,
+                          err);
     }
-    char ts[SN_TIME_STR_MAX];
-    json_t *o =
-        json_pack("{s:s, s:s, s:I, s:s}", "time", sn_time_format(self->now, ts),
-                  "sender", sender ? sender : "", "seq", (json_int_t)seq,
-                  "reason", sn_err_text(err));
-    if (ev != NULL) {
-        char *text = sn_event_to_json(ev);
-        json_t *e = json_loads(text, 0, NULL);
-        free(text);
-        json_object_set_new(o, "event", e ? e : json_null());
-    } else {
-        size_t n = len < 256 ? len : 256;
-        char *hex = sn_malloc(2 * n + 1);
-        for (size_t i = 0; i < n; i++) {
-            snprintf(hex + 2 * i, 3, "%02x", data[i]);
-        }
-        hex[2 * n] = '\0';
-        json_object_set_new(o, "bytes_hex", json_string(hex));
-        free(hex);
-    }
-    char *line = json_dumps(o, JSON_COMPACT);
-    fprintf(self->dead, "%s\n", line);
-    fflush(self->dead);
-    free(line);
-    json_decref(o);
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -436,25 +396,38 @@ ana_ingest_event(ana_ingest_t *self, const sn_event_t *ev, sn_time_t now,
     return rc;
 }
 
+/* Ingest record `r`, whose decode gave `rc` (and, on SN_OK, `ev` with its
+ * fingerprint `dk`); dead-letter it when it is refused. */
+static int
+s_record(ana_ingest_t *self, const sn_record_t *r, int rc, const sn_event_t *ev,
+         ana_dedup_key_t dk, sn_err_t *err)
+{
+    self->stats.records++;
+    if (rc != SN_OK) {
+        s_dead(self, r->sender_id, r->seq, NULL, r->data, r->len, err);
+        return rc;
+    }
+    rc = s_event(self, ev, dk, r->sender_id, err);
+    if (rc < 0 && rc != SN_EDUP) {
+        s_dead(self, r->sender_id, r->seq, ev, NULL, 0, err);
+    }
+    return rc;
+}
+
 int
 ana_ingest_record(ana_ingest_t *self, const uint8_t *data, size_t len,
                   const char *sender, uint64_t seq, sn_time_t now,
                   sn_err_t *err)
 {
     sn_event_t ev;
+    sn_record_t r = {sender, seq, data, len};
+    ana_dedup_key_t dk = {0, 0};
     self->now = now;
-    self->stats.records++;
     int rc = ana_wire_decode(data, len, &ev, err);
-    if (rc != SN_OK) {
-        s_dead(self, sender, seq, NULL, data, len, err);
-        return rc;
+    if (rc == SN_OK) {
+        dk = ana_dedup_key(ev.site_id, ev.event_id);
     }
-    rc =
-        s_event(self, &ev, ana_dedup_key(ev.site_id, ev.event_id), sender, err);
-    if (rc < 0 && rc != SN_EDUP) {
-        s_dead(self, sender, seq, &ev, NULL, 0, err);
-    }
-    return rc;
+    return s_record(self, &r, rc, &ev, dk, err);
 }
 
 /* The first half of a batch group: decode each record, fingerprint it and
@@ -488,22 +461,10 @@ ana_ingest_records(ana_ingest_t *self, const sn_record_t *recs, size_t n,
     self->now = now;
     for (size_t at = 0; at < n; at += S_GROUP) {
         size_t g = n - at < S_GROUP ? n - at : S_GROUP;
-        const sn_record_t *r = recs + at;
-        s_group_decode(self, r, g, ev, dk, rc, errs);
+        s_group_decode(self, recs + at, g, ev, dk, rc, errs);
         for (size_t i = 0; i < g; i++) {
-            self->stats.records++;
-            if (rc[i] != SN_OK) {
-                s_dead(self, r[i].sender_id, r[i].seq, NULL, r[i].data,
-                       r[i].len, &errs[i]);
-                continue;
-            }
-            int res = s_event(self, &ev[i], dk[i], r[i].sender_id, &errs[i]);
-            if (res >= 0) {
-                counted++;
-            } else if (res != SN_EDUP) {
-                s_dead(self, r[i].sender_id, r[i].seq, &ev[i], NULL, 0,
-                       &errs[i]);
-            }
+            counted += s_record(self, &recs[at + i], rc[i], &ev[i], dk[i],
+                                &errs[i]) >= 0;
         }
     }
     return counted;

@@ -102,8 +102,8 @@ int ana_ingest_record(ana_ingest_t *self, const uint8_t *data, size_t len,
  *  sender and seq), but faster: the memory accesses of later records start
  *  while earlier ones are placed. `now` is the wall clock for all of them.
  *  @return the number of records counted (new, revised or late). */
-size_t ana_ingest_records(ana_ingest_t *self, const sn_record_t *recs,
-                          size_t n, sn_time_t now);
+size_t ana_ingest_records(ana_ingest_t *self, const sn_record_t *recs, size_t n,
+                          sn_time_t now);
 
 /** Close every due day (and evaluate pending corrections).
  *  @return the number of days closed. */
