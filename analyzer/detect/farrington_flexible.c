@@ -91,6 +91,8 @@ typedef struct s_work {
     size_t cap;         /* periods the span may cover */
     int levels[S_MAX_PERIODS + 1]; /* levels present, ascending */
     int nlev;                      /* how many */
+    long rel[64];                  /* refs - lo that `level` was made for */
+    bool have;                     /* level holds the blocks of rel */
 } s_work_t;
 
 /* ------------------------------------------------------ reference rows */
@@ -391,6 +393,26 @@ s_output(const double *p, const sn_det_input_t *in, size_t t,
 
 /* ------------------------------------------------------------- method */
 
+/* The span's levels (s_blocks, with the newest weeks cleared by
+ * s_rows): they depend only on the reference periods relative to the
+ * span's start, so consecutive points by index reuse them.
+ * @return false, or true where R's blocks() fails. */
+static bool
+s_levels(const double *p, const long *refs, long lo, s_work_t *wk)
+{
+    long b = (long)p[P_B];
+    bool same = wk->have;
+    for (long i = 0; i <= b; i++) {
+        same = same && wk->rel[i] == refs[i] - lo;
+        wk->rel[i] = refs[i] - lo;
+    }
+    if (same) {
+        return false;
+    }
+    wk->have = s_blocks(p, refs, lo, wk->level) == 0;
+    return !wk->have;
+}
+
 /* Evaluate time point t; wtime is the 1-based index plus tofs. */
 static void
 s_point(const double *p, const sn_det_input_t *in, size_t t, long tofs,
@@ -405,8 +427,7 @@ s_point(const double *p, const sn_det_input_t *in, size_t t, long tofs,
         return;
     }
     long lo = refs[(long)p[P_B]] - (long)p[P_W];
-    if ((size_t)(refs[0] - lo + 1) > wk->cap ||
-        s_blocks(p, refs, lo, wk->level) != 0) {
+    if ((size_t)(refs[0] - lo + 1) > wk->cap || s_levels(p, refs, lo, wk)) {
         return;
     }
     s_rows(p, in, t, lo, tofs, wk, &wt0);
