@@ -240,21 +240,35 @@ s_newton(double kappa, const double *x, const double *mu0, double alpha,
     return cur;
 }
 
-/* GLR_n over change points k in [low, n], as glr_nb_window. */
+/* GLR_n over change points k in [low, n], as glr_nb_window. With
+ * `zero` (every count and mean finite, 0 < alpha < inf), a change
+ * clipped to kappa = 0 has l exactly 0 (every log is log(1)), so the
+ * sum is skipped. */
 static double
 s_glr(const double *x, const double *mu0, double alpha, double dir, size_t low,
-      size_t n)
+      size_t n, bool zero)
 {
     double best = -1e99, kml = 0.5;
     for (size_t k = low; k <= n; k++) {
         double kn = s_newton(kml, x, mu0, alpha, k, n);
         kml = dir * fmax(0.0, dir * kn);
-        double l = s_lnk(kml, x, mu0, alpha, k, n);
+        double l = zero && kml == 0.0 ? 0.0 : s_lnk(kml, x, mu0, alpha, k, n);
         if (l > best) {
             best = l;
         }
     }
     return best;
+}
+
+/* Whether l at kappa = 0 is exactly 0 for every window of x[0 .. n-1]. */
+static bool
+s_zero(const double *x, const double *mu0, double alpha, size_t n)
+{
+    bool zero = alpha > 0.0 && isfinite(1.0 / alpha);
+    for (size_t t = 0; t < n; t++) {
+        zero = zero && isfinite(x[t]) && isfinite(1.0 + alpha * mu0[t]);
+    }
+    return zero;
 }
 
 /* The chart over x[0 .. n-1] with means mu0, restarting after alarms. */
@@ -265,12 +279,13 @@ s_chart(const double *p, const double *x, const double *mu0, double alpha,
     double dir = p[P_DIR] == 0 ? 1.0 : -1.0;
     long mwin = (long)p[P_M];
     size_t start = 0;
+    bool zero = s_zero(x, mu0, alpha, n);
     for (size_t t = 0; t < n; t++) {
         size_t low = start;
         if (mwin >= 0 && (long)t - mwin > (long)low) {
             low = t - (size_t)mwin;
         }
-        double g = s_glr(x, mu0, alpha, dir, low, t);
+        double g = s_glr(x, mu0, alpha, dir, low, t, zero);
         bool alarm = g >= p[P_CARL];
         out[t].alarm = alarm;
         out[t].score = g;
@@ -441,7 +456,8 @@ s_step(const double *p, void *state, const sn_det_input_t *ring, size_t t,
     long mwin = (long)p[P_M];
     size_t low =
         mwin >= 0 && (long)(n - 1) - mwin > 0 ? n - 1 - (size_t)mwin : 0;
-    double g = s_glr(x, mu0, st->alpha, dir, low, n - 1);
+    double g =
+        s_glr(x, mu0, st->alpha, dir, low, n - 1, s_zero(x, mu0, st->alpha, n));
     out->expected = out->extra[0] = mu0[n - 1];
     out->score = g;
     out->upperbound = isnan(g) || g < 0 ? 0.0 : g;
