@@ -215,6 +215,44 @@ s_cstr(const s_value_t *v, char *buf)
     return s_put(v, buf, JFAST_VALUE_MAX);
 }
 
+/* Two digits at p as a number, or -1. */
+static int
+s_d2(const char *p)
+{
+    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9') {
+        return -1;
+    }
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+bool
+sn_event_json_time(const char *s, size_t n, sn_time_t *out)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31};
+    if ((n != 20 && n != 24) || s[n - 1] != 'Z' || s[4] != '-' || s[7] != '-' ||
+        s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+        (n == 24 && (s[19] != '.' || s[22] < '0' || s[22] > '9'))) {
+        return false;
+    }
+    int cent = s_d2(s), yy = s_d2(s + 2), m = s_d2(s + 5), d = s_d2(s + 8);
+    int hh = s_d2(s + 11), mm = s_d2(s + 14), ss = s_d2(s + 17);
+    int ms = n == 24 ? s_d2(s + 20) : 0;
+    if (cent < 0 || yy < 0 || m < 1 || m > 12 || d < 1 || hh < 0 || hh > 23 ||
+        mm < 0 || mm > 59 || ss < 0 || ss > 60 || ms < 0) {
+        return false;
+    }
+    int y = cent * 100 + yy;
+    int last = m == 2 && sn_day_is_leap(y) ? 29 : days[m - 1];
+    if (y < 1900 || d > last) {
+        return false;
+    }
+    ms = n == 24 ? ms * 10 + (s[22] - '0') : 0;
+    *out = (sn_time_t)sn_day_from_ymd(y, m, d) * 86400000 +
+           (((int64_t)hh * 60 + mm) * 60 + (ss > 59 ? 59 : ss)) * 1000 + ms;
+    return true;
+}
+
 /* A source or sex by its wire name, compared in place. */
 static bool
 s_name(s_key_t f, const s_value_t *v, sn_event_t *ev)
@@ -254,7 +292,8 @@ s_set_enum(s_key_t f, const s_value_t *v, sn_event_t *ev)
     if (f == J_ONSET_DATE) {
         return sn_day_parse(b, &ev->onset_date) == SN_OK;
     }
-    return sn_time_parse(b, &ev->report_time) == SN_OK;
+    return sn_event_json_time(v->s, v->n, &ev->report_time) ||
+           sn_time_parse(b, &ev->report_time) == SN_OK;
 }
 
 /* Store value `v` of key `f` into `ev`. @return false to give up. */

@@ -16,6 +16,7 @@
 #ifndef SENTINEL_COMMON_EVENT_JFAST_H
 #define SENTINEL_COMMON_EVENT_JFAST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sentinel/event.h"
@@ -24,5 +25,11 @@
  *  plain event line (see above). @return SN_OK (ev written), or SN_EAGAIN
  *  when the strict parser must decide (ev may be partly written). */
 int sn_event_json_fast(const char *text, size_t len, sn_event_t *ev);
+
+/** Read the `n` bytes at `s` as a report time when they have the usual
+ *  UTC form, "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DDTHH:MM:SS.mmmZ", with
+ *  the same checks and result as sn_time_parse(). @return true with *out
+ *  written, or false when sn_time_parse() must decide. */
+bool sn_event_json_time(const char *s, size_t n, sn_time_t *out);
 
 #endif

@@ -589,6 +589,41 @@ START_TEST(test_event_json_agrees_with_jansson)
 }
 END_TEST
 
+/* The fast path's report times: whenever it reads one, sn_time_parse()
+ * reads the same string to the same time, over valid and broken dates,
+ * clocks and fractions, and it takes most of the well-formed ones. */
+START_TEST(test_event_json_fast_time_agrees)
+{
+    uint64_t rng = 0x7173ULL;
+    int taken = 0;
+    for (int i = 0; i < 20000; i++) {
+        char t[40];
+        int y = 1890 + (int)(s_rand(&rng) % 220), mo = (int)(s_rand(&rng) % 14);
+        int d = (int)(s_rand(&rng) % 33), hh = (int)(s_rand(&rng) % 26);
+        int mi = (int)(s_rand(&rng) % 62), ss = (int)(s_rand(&rng) % 62);
+        int ms = (int)(s_rand(&rng) % 1000);
+        int n =
+            s_rand(&rng) % 2
+                ? snprintf(t, sizeof t, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo,
+                           d, hh, mi, ss)
+                : snprintf(t, sizeof t, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                           y, mo, d, hh, mi, ss, ms);
+        if (s_rand(&rng) % 4 == 0) {
+            t[s_rand(&rng) % (uint64_t)n] =
+                "0123456789-:.TZz +"[s_rand(&rng) % 18];
+        }
+        sn_time_t fast = 0, slow = 0;
+        if (sn_event_json_time(t, (size_t)n, &fast)) {
+            ck_assert_msg(sn_time_parse(t, &slow) == SN_OK, "took %s", t);
+            ck_assert_msg(fast == slow, "%s: %lld, not %lld", t,
+                          (long long)fast, (long long)slow);
+            taken++;
+        }
+    }
+    ck_assert_int_gt(taken, 3000);
+}
+END_TEST
+
 static Suite *
 event_json_suite(void)
 {
@@ -601,6 +636,7 @@ event_json_suite(void)
     tcase_add_test(edges, test_event_json_round_trip_every_value);
     tcase_add_test(edges, test_event_json_renders_bad_bytes);
     tcase_add_test(edges, test_event_json_agrees_with_jansson);
+    tcase_add_test(edges, test_event_json_fast_time_agrees);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_test(errors, test_event_json_refuses_personal_identifiers);
