@@ -78,6 +78,11 @@ for d in analyzer alerting s1 s2 s3; do
     port[$d]=$(free_port)
 done
 
+# The soak moves one simulated day per tick (5 s), so the analyzer's dedup
+# memory holds horizon_days ticks of events: 7 days of up to 1,000,000
+# events fit in 8,000,000 entries with room to spare. (Full of live
+# entries, the table refuses new ones and the analyzer slows to a crawl:
+# size dedup_capacity for horizon_days of the real feed.)
 write_configs() {
     cat >sentinel.yaml <<EOF
 analyzer:
@@ -85,10 +90,10 @@ analyzer:
   dead_letter: $dir/analyzer-dead.jsonl
   checkpoint_ms: 500
   lateness_days: 1
-  horizon_days: 14
+  horizon_days: 7
   wall_clock: false
   window_days: 400
-  dedup_capacity: 4000000
+  dedup_capacity: 8000000
   metrics: 127.0.0.1:${port[analyzer]}
 transport: {endpoint: "ipc://$dir/events.ipc", curve: false}
 alerts:
@@ -270,7 +275,7 @@ sample_all() {
         case $name in
         s*)
             rec=$(metric "$name" sentinel_collector_spool_depth)
-            bytes=$(du -sb "spool-$name" | cut -f1)
+            bytes=$(du -sb "spool-$name" 2>/dev/null | cut -f1)
             ;;
         analyzer)
             rec=$(metric analyzer sentinel_analyzer_events_in_total)
@@ -278,7 +283,7 @@ sample_all() {
             # (in the inboxes, the spools or on the way).
             echo "$now,backlog,0,NA,NA,$(($(cat fed) - ${rec:-0} + in0)),NA" \
                 >>soak.csv
-            rec=NA bytes=$(du -sb outbox | cut -f1)
+            rec=NA bytes=$(du -sb outbox 2>/dev/null | cut -f1)
             ;;
         alerting)
             rec=$(metric alerting sentinel_alerting_outbox_pending)
@@ -303,8 +308,12 @@ mean=$(awk -v p="$per_tick" -v n="$n_burst" -v b="$burst" \
     'BEGIN { printf "%d", p / 3 * (b / n) * 100 / 93 }')
 echo "soak: target $rate events/s: one simulated day of ~$((per_tick / 3))" \
     "events per site every $tick s; preparing $ahead days ahead"
+# The generator runs at a slightly higher priority than the daemons (nice
+# -5; it needs a small part of one core), so that on a machine busy with
+# other work the feed still follows its schedule.
 generate 20 "$mean" >generate.log 2>&1 &
 gen_pid=$!
+renice -n -5 -p "$gen_pid" >/dev/null 2>&1 || true
 for _ in $(seq 6000); do
     [ "$(ls ready 2>/dev/null | wc -l)" -ge "$ahead" ] && break
     sleep 0.2
@@ -376,6 +385,10 @@ echo "soak: rates (events/s): maximum $max, target $rate ($fraction of" \
     "feeder underruns $underruns"
 echo "soak: acknowledged by the analyzer: $acked of $fed fed events" \
     "($drain_s s after the feed stopped); daemons alive $alive of ${#pids[@]}"
+echo "soak: analyzer counters: $(curl -s --max-time 5 \
+    "http://127.0.0.1:${port[analyzer]}/metrics" |
+    awk '/^sentinel_analyzer_events/ { sub("sentinel_analyzer_", "", $1);
+        printf "%s %s ", $1, $2 }')"
 echo "soak: samples in $dir/soak.csv"
 awk -F, -v half=$((minutes * 30)) -v dur=$((minutes * 60)) \
     -v drop=$((per_tick / nsites)) -v tickn="$per_tick" -v alive="$alive" -v all="${#pids[@]}" \

@@ -58,4 +58,9 @@ void cli_signals_block(void);
  *  its handler is installed (a pending stop is delivered then). */
 void cli_signals_release(void);
 
+/** Install `fn` for SIGTERM and SIGINT (with SA_RESTART, so file reads are
+ *  not cut short), ignore SIGPIPE, then cli_signals_release(): a stop that
+ *  came while the command started is delivered to `fn` at once. */
+void cli_signals_catch(void (*fn)(int));
+
 #endif

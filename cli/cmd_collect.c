@@ -112,22 +112,6 @@ s_on_signal(int sig)
     s_stop = 1;
 }
 
-/* Catch SIGTERM and SIGINT, then unblock them: main() blocked them before
- * anything else, so a stop that came while the process started is taken
- * here (SA_RESTART: the file reads of a run are not cut short by it). */
-static void
-s_catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    cli_signals_release();
-}
-
 /* -- checkpoints -------------------------------------------------------- */
 
 static char *
@@ -447,8 +431,6 @@ s_publish_file(collect_t *c, const char *path, sn_err_t *err)
     }
     return rc;
 }
-
-/* -- publishing --------------------------------------------------------- */
 
 /* -- metrics ------------------------------------------------------------ */
 
@@ -776,7 +758,7 @@ s_run(collect_t *c, int nfiles, char **files)
 int
 cli_collect(int argc, char **argv)
 {
-    s_catch_signals();
+    cli_signals_catch(s_on_signal); /* a stop during the start is taken now */
     if (cli_wants_help(argc, argv)) {
         fputs(s_usage, stdout);
         return CLI_EXIT_OK;

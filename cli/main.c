@@ -112,6 +112,19 @@ cli_signals_release(void)
     sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
+void
+cli_signals_catch(void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    cli_signals_release();
+}
+
 static bool
 s_is_daemon(const char *name)
 {
