@@ -188,12 +188,21 @@ s_weights(const det_glm_t *glm, const det_farr_data_t *d, double phi,
     const double *mu = glm->mu, *y23 = d->y23;
     det_glm_hat(glm, hat);
     det_glm_mu_pow(glm, -1.0 / 6.0, omega); /* omega[i] is mu_i^(-1/6) */
-    double sum = 0.0;
+    double sum = 0.0, thr2 = thr * thr;
     for (size_t i = 0; i < m; i++) {
-        double a = 1.5 * (y23[i] * omega[i] - sqrt(mu[i]));
-        double s = a / sqrt(phi * (1.0 - hat[i]));
-        omega[i] = s > thr ? 1.0 / (s * s) : 1.0;
-        sum += isnan(s) ? NAN : omega[i];
+        /* mu^(1/2) = mu (mu^(-1/6))^3; with v = phi (1 - h) > 0 and a
+         * finite, s = a / sqrt(v) > thr is a > 0 and a^2 > thr^2 v, and
+         * 1 / s^2 is v / a^2: no square root or division on most rows. */
+        double mp = omega[i], a = 1.5 * (y23[i] * mp - mu[i] * mp * mp * mp);
+        double v = phi * (1.0 - hat[i]);
+        if (v > 0.0 && isfinite(a) && thr >= 0.0) {
+            omega[i] = a > 0.0 && a * a > thr2 * v ? v / (a * a) : 1.0;
+            sum += omega[i];
+        } else {
+            double s = a / sqrt(v);
+            omega[i] = s > thr ? 1.0 / (s * s) : 1.0;
+            sum += isnan(s) ? NAN : omega[i];
+        }
     }
     double gamma = (double)m / sum;
     bool bad = false;

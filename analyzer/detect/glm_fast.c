@@ -81,23 +81,27 @@ s_runs(det_glm_t *self, s_fit_t *f)
 {
     const double *t = f->d->t, *pr = f->pr;
     const int *lv = f->lv;
-    int n = 0, len = 0, maxn = 1;
-    for (size_t i = 0; i < f->d->m; i++) {
-        bool step = i > 0 && t[i] - t[i - 1] == 1.0;
-        if (step && len < S_RUN && lv[i] == lv[i - 1] && pr[i] == pr[i - 1]) {
-            len++;
-            maxn = len > maxn ? len : maxn;
-            continue;
-        }
-        if (n > 0) {
-            self->rlen[n - 1] = len;
-        }
-        self->rlink[n] = step && n % S_ANCHOR != 0 ? len : 0;
+    int n = 1, len = 1, maxn = 1;
+    self->runs[0] = 0;
+    self->rlink[0] = 0;
+    self->rt0[0] = t[0] - f->tc;
+    self->rg[0] = pr[0];
+    self->rlev[0] = lv[0];
+    /* Branch-free: row i is written as the start of run n, which counts
+     * only where the run before it ends (runs end at unpredictable rows). */
+    for (size_t i = 1; i < f->d->m; i++) {
+        int step = t[i] - t[i - 1] == 1.0;
+        int cont =
+            step & (len < S_RUN) & (lv[i] == lv[i - 1]) & (pr[i] == pr[i - 1]);
+        self->rlen[n - 1] = len;
+        self->rlink[n] = step & (n % S_ANCHOR != 0) ? len : 0;
         self->rt0[n] = t[i] - f->tc;
         self->rg[n] = pr[i];
         self->rlev[n] = lv[i];
-        self->runs[n++] = (int)i;
-        len = 1;
+        self->runs[n] = (int)i;
+        n += !cont;
+        len = cont ? len + 1 : 1;
+        maxn = len > maxn ? len : maxn;
     }
     self->rlen[n - 1] = len;
     self->runs[n] = (int)f->d->m;
@@ -209,19 +213,16 @@ s_exceptions(det_glm_t *self, const s_fit_t *f, double *g)
 {
     const double *pr = f->pr;
     size_t m = f->d->m, n = 0;
-    *g = pr[0];
+    double w = pr[0];
     if (m > 2 && pr[0] != pr[1] && pr[1] == pr[2]) {
-        *g = pr[1];
+        w = pr[1];
     }
     for (size_t i = 0; i < m; i++) {
-        if (pr[i] != *g) {
-            if (n >= m / 8) {
-                return -1;
-            }
-            self->exc[n++] = (int)i;
-        }
+        self->exc[n] = (int)i; /* kept only where pr[i] != w */
+        n += pr[i] != w;
     }
-    return (long)n;
+    *g = w;
+    return n > m / 8 ? -1 : (long)n;
 }
 
 /* The start from the cached plain sums: g times them, plus (pr - g) times
@@ -366,12 +367,10 @@ s_chain(const det_glm_t *self, const s_fit_t *f, double b, double *e)
 {
     const int *link = self->rlink;
     const double *qp = f->qp, *t0 = self->rt0;
+    double v = 0.0; /* e[r - 1], kept in a register */
     for (int r = 0; r < f->nrun; r++) {
-        if (link[r] > 0) {
-            e[r] = e[r - 1] * qp[link[r]];
-        } else {
-            e[r] = exp(b * t0[r]);
-        }
+        v = link[r] > 0 ? v * qp[link[r]] : exp(b * t0[r]);
+        e[r] = v;
     }
 }
 
