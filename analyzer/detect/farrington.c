@@ -196,8 +196,12 @@ s_weights(const det_glm_t *glm, const det_farr_data_t *d, double phi,
         double mp = omega[i], a = 1.5 * (y23[i] * mp - mu[i] * mp * mp * mp);
         double v = phi * (1.0 - hat[i]);
         if (v > 0.0 && isfinite(a) && thr >= 0.0) {
-            omega[i] = a > 0.0 && a * a > thr2 * v ? v / (a * a) : 1.0;
-            sum += omega[i];
+            double o = 1.0;
+            if (a > 0.0 && a * a > thr2 * v) {
+                o = v / (a * a); /* rare: a branch, not a division a row */
+            }
+            omega[i] = o;
+            sum += o;
         } else {
             double s = a / sqrt(v);
             omega[i] = s > thr ? 1.0 / (s * s) : 1.0;
