@@ -25,14 +25,8 @@
  *  runs and before any checkpoint, so an alert is durable before it leaves
  *  and before any event that caused it is acknowledged.
  */
-#include "analyzer.h"
+#include "analyzer_int.h"
 
-#include "ana_config.h"
-#include "ana_metrics.h"
-#include "archive.h"
-#include "ingest.h"
-#include "journal.h"
-#include "sentinel/alert.h"
 #include "sentinel/log.h"
 #include "sentinel/mem.h"
 #include "sentinel/transport.h"
@@ -54,164 +48,6 @@
  * for an ack while the checkpoint interval runs. */
 #define S_CKPT_RECORDS 32768
 #define S_COMPACT_MIN (64ull << 20) /* journal bytes before a snapshot */
-
-/* The position of one sender: the highest sequence ingested. */
-typedef struct s_pos {
-    char id[SN_SENDER_ID_MAX + 1]; /* sender id */
-    uint64_t seq;                  /* highest sequence ingested */
-} s_pos_t;
-
-struct ana_analyzer {
-    sn_config_t *file;      /* the loaded file */
-    ana_config_t cfg;       /* what it says */
-    char *state_path;       /* state_dir/analyzer.state */
-    ana_ingest_t *in;       /* the pipeline */
-    ana_archive_t *archive; /* the archive, or NULL */
-    size_t *rows;           /* series id -> archive row (SIZE_MAX) */
-    size_t n_rows;
-    ana_archive_row_t *arows; /* scratch rows for put_day */
-    sn_receiver_t *recv;      /* case events in */
-    sn_spool_t *outbox;       /* alerts out, durable */
-    sn_sender_t *sender;      /* delivers the outbox */
-    s_pos_t *pos;             /* transport positions */
-    size_t n_pos, cap_pos;
-    char *journal_path;     /* state_dir/analyzer.journal */
-    ana_journal_t *journal; /* checkpoints between snapshots */
-    uint64_t gen;           /* generation of the snapshot */
-    uint64_t snap_bytes;    /* size of the last snapshot */
-    size_t since_ckpt;      /* records since the last checkpoint */
-    bool archive_dirty;     /* archive written since the last flush */
-    bool outbox_dirty;      /* alerts appended but not synced */
-    bool dirty;             /* something since the last checkpoint */
-    int64_t last_ckpt;      /* monotonic ns of the last checkpoint */
-    ana_metrics_t *metrics; /* counters */
-};
-
-/* ---- sinks -------------------------------------------------------------- */
-
-static void
-s_archive_alert(ana_analyzer_t *self, const sn_alert_t *a)
-{
-    if (self->archive == NULL) {
-        return;
-    }
-    char key[SN_ALERT_KEY_MAX];
-    const sn_evidence_t *ev = a->n_evidence ? &a->evidence[0] : NULL;
-    ana_archive_alert_t rec = {.time = a->raised,
-                               .day = a->day,
-                               .id = sn_alert_key(a, key),
-                               .rule = a->rule,
-                               .level = sn_level_name(a->level),
-                               .state = "open",
-                               .condition = a->condition,
-                               .region = a->region,
-                               .series = ev ? ev->series_key : NULL,
-                               .observed = ev ? ev->observed : NAN,
-                               .expected = ev ? ev->expected : NAN,
-                               .upperbound = ev ? ev->upperbound : NAN,
-                               .message = a->summary};
-    sn_err_t err;
-    self->archive_dirty = true;
-    if (ana_archive_alert(self->archive, &rec, &err) != SN_OK) {
-        sn_log(SN_LOG_ERROR, "analyzer", "archive_alert", "reason=\"%s\"",
-               sn_err_text(&err));
-    }
-}
-
-static void
-s_on_alert(const sn_alert_t *a, void *arg)
-{
-    ana_analyzer_t *self = arg;
-    char day[SN_DAY_STR_MAX], q[600];
-    sn_log(SN_LOG_INFO, "analyzer", "alert",
-           "level=%s rule=%s condition=%s region=%s day=%s evidence=%zu "
-           "summary=%s",
-           sn_level_name(a->level), a->rule, a->condition, a->region,
-           sn_day_format(a->day, day), a->n_evidence,
-           sn_log_quote(q, sizeof q, a->summary));
-    s_archive_alert(self, a);
-    if (self->outbox == NULL) {
-        return;
-    }
-    size_t len = sn_alert_encoded_size(a);
-    uint8_t *buf = sn_malloc(len + 1);
-    sn_err_t err;
-    int n = sn_alert_encode(a, buf, len + 1);
-    if (n < 0 ||
-        sn_spool_append(self->outbox, buf, (size_t)n, NULL, &err) != SN_OK) {
-        sn_log(SN_LOG_ERROR, "analyzer", "outbox", "reason=\"%s\"",
-               n < 0 ? "encode" : sn_err_text(&err));
-    }
-    free(buf);
-    self->outbox_dirty = true; /* synced before the sender or an ack */
-}
-
-/* The archive row of series `id`, registering it on first use. */
-static size_t
-s_row(ana_analyzer_t *self, uint32_t id)
-{
-    if (id >= self->n_rows) {
-        size_t n = self->n_rows ? self->n_rows : 1024;
-        while (n <= id) {
-            n *= 2;
-        }
-        self->rows = sn_reallocarray(self->rows, n, sizeof *self->rows);
-        for (size_t i = self->n_rows; i < n; i++) {
-            self->rows[i] = SIZE_MAX;
-        }
-        self->n_rows = n;
-    }
-    if (self->rows[id] == SIZE_MAX) {
-        const ana_series_key_t *k =
-            ana_series_key(ana_ingest_series(self->in), id);
-        ana_archive_key_t ak = {k->condition, k->region,
-                                sn_source_name((sn_source_t)k->source),
-                                k->site[0] ? k->site : "*"};
-        sn_err_t err;
-        size_t row;
-        if (ana_archive_series(self->archive, &ak, &row, &err) == SN_OK) {
-            self->rows[id] = row;
-        } else {
-            sn_log(SN_LOG_ERROR, "analyzer", "archive_series", "reason=\"%s\"",
-                   sn_err_text(&err));
-        }
-    }
-    return self->rows[id];
-}
-
-static void
-s_on_rows(sn_day_t day, const ana_engine_row_t *rows, size_t n, bool correction,
-          void *arg)
-{
-    ana_analyzer_t *self = arg;
-    if (self->archive == NULL) {
-        return;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t row = s_row(self, rows[i].series);
-        if (row != SIZE_MAX) {
-            self->arows[k++] =
-                (ana_archive_row_t){row, rows[i].observed, rows[i].det};
-        }
-    }
-    sn_err_t err;
-    self->archive_dirty = true;
-    /* A correction may reach back into a sealed block: the archive
-     * rewrites it in place and records what changed. */
-    int rc =
-        correction
-            ? ana_archive_correct_day(self->archive, day, self->arows, k,
-                                      sn_time_now(), &err)
-            : ana_archive_put_day(self->archive, day, self->arows, k, &err);
-    if (rc != SN_OK) {
-        char d[SN_DAY_STR_MAX];
-        sn_log(SN_LOG_ERROR, "analyzer",
-               correction ? "archive_correction" : "archive_day",
-               "day=%s reason=\"%s\"", sn_day_format(day, d),
-               sn_err_text(&err));
-    }
-}
 
 /* ---- state file --------------------------------------------------------- */
 
@@ -333,7 +169,8 @@ s_state_read(ana_analyzer_t *self, sn_err_t *err)
 
 /* ---- journal ------------------------------------------------------------ */
 
-/* One journal frame at start: the redo log, then the positions. */
+/* One plain journal frame at start (handoff.c hands them over): the redo
+ * log, then the positions. */
 static int
 s_on_frame(const uint8_t *p, size_t len, void *arg)
 {
@@ -371,8 +208,9 @@ s_open_journal(ana_analyzer_t *self, sn_err_t *err)
 {
     self->journal_path =
         sn_strdup_printf("%s/analyzer.journal", self->cfg.state_dir);
-    int rc = ana_journal_open(self->journal_path, self->gen, s_on_frame, self,
-                              &self->journal, err);
+    self->hand = ana_handoff_new(s_on_frame, self);
+    int rc = ana_journal_open(self->journal_path, self->gen, ana_handoff_read,
+                              self->hand, &self->journal, err);
     if (rc != SN_OK) {
         sn_err_prefix(err, "state '%s'", self->state_path);
         return rc;
@@ -384,7 +222,8 @@ s_open_journal(ana_analyzer_t *self, sn_err_t *err)
 /* Append the redo log since the last checkpoint and the positions as one
  * durable frame. */
 static int
-s_journal_write(ana_analyzer_t *self, sn_err_t *err)
+s_journal_write(ana_analyzer_t *self, const uint8_t *mark, size_t mark_len,
+                sn_err_t *err)
 {
     char *pos = NULL;
     size_t n_pos = 0;
@@ -401,7 +240,10 @@ s_journal_write(ana_analyzer_t *self, sn_err_t *err)
      * a copy into fresh memory would cost a page fault per 4 KiB. */
     size_t n_frame;
     const uint8_t *frame = ana_ingest_delta_frame(self->in, &n_frame);
-    if (rc == SN_OK) {
+    if (rc == SN_OK && mark != NULL) {
+        rc = ana_handoff_write(self->journal, mark, mark_len, self->day_first,
+                               self->day_last, frame, n_frame, pos, n_pos, err);
+    } else if (rc == SN_OK) {
         rc = ana_journal_append(self->journal, frame, n_frame, pos, n_pos, err);
     } else {
         sn_err_set(err, rc, "journal: cannot encode the positions");
@@ -546,7 +388,8 @@ s_setup(ana_analyzer_t *self, const char *path, sn_err_t *err)
     }
     self->state_path =
         sn_strdup_printf("%s/analyzer.state", self->cfg.state_dir);
-    ana_ingest_sinks_t sinks = {s_on_alert, self, s_on_rows, self};
+    ana_ingest_sinks_t sinks = {ana_analyzer_on_alert, self,
+                                ana_analyzer_on_rows, self};
     rc = ana_ingest_new(&self->cfg, &sinks, &self->in, err);
     if (rc == SN_OK) {
         char *dl =
@@ -557,6 +400,25 @@ s_setup(ana_analyzer_t *self, const char *path, sn_err_t *err)
         free(dl);
     }
     return rc;
+}
+
+/* A Kafka checkpoint whose commit was never confirmed (a kill between its
+ * journal frame and the commit's answer): ask the group whether the
+ * commit landed. If not, the state stays at the last confirmed checkpoint,
+ * the next owner of those partitions has counted those events, and the
+ * archive days the dropped checkpoint wrote go back to this state. */
+static int
+s_settle(ana_analyzer_t *self, sn_err_t *err)
+{
+    int rc = ana_handoff_resolve(self->hand, self->recv, self->journal, err);
+    sn_day_t first, last;
+    if (rc == 1 && ana_handoff_dropped_days(self->hand, &first, &last)) {
+        rc = ana_analyzer_repair_days(self, first, last, err);
+        if (rc == SN_OK && self->archive != NULL) {
+            rc = ana_archive_flush(self->archive, err);
+        }
+    }
+    return rc < 0 ? rc : SN_OK;
 }
 
 int
@@ -580,6 +442,9 @@ ana_analyzer_new(const char *path, ana_analyzer_t **out, sn_err_t *err)
     if (rc == SN_OK) {
         rc = s_open_receiver(self, err);
     }
+    if (rc == SN_OK) {
+        rc = s_settle(self, err);
+    }
     if (rc == SN_OK && self->cfg.metrics != NULL) {
         rc = sn_metrics_serve(ana_metrics_registry(self->metrics),
                               self->cfg.metrics, 10000, err);
@@ -590,6 +455,8 @@ ana_analyzer_new(const char *path, ana_analyzer_t **out, sn_err_t *err)
         return rc;
     }
     self->last_ckpt = sn_clock_ns();
+    self->day_first = 1; /* no archive day written since the checkpoint */
+    self->day_last = 0;
     *out = self;
     return SN_OK;
 }
@@ -601,7 +468,7 @@ ana_analyzer_destroy(ana_analyzer_t **self_p)
         return;
     }
     ana_analyzer_t *self = *self_p;
-    if (self->dirty) {
+    if (self->dirty && !self->unresolved) {
         sn_err_t err;
         if (ana_analyzer_checkpoint(self, &err) != SN_OK) {
             sn_log(SN_LOG_ERROR, "analyzer", "checkpoint", "reason=\"%s\"",
@@ -612,6 +479,7 @@ ana_analyzer_destroy(ana_analyzer_t **self_p)
         sn_receiver_on_revoke(self->recv, NULL, NULL); /* checkpointed */
     }
     ana_journal_destroy(&self->journal);
+    ana_handoff_destroy(&self->hand);
     sn_receiver_destroy(&self->recv);
     sn_sender_destroy(&self->sender);
     sn_spool_destroy(&self->outbox);
@@ -645,7 +513,7 @@ s_position(ana_analyzer_t *self, const char *sender, uint64_t seq)
         self->pos =
             sn_reallocarray(self->pos, self->cap_pos, sizeof *self->pos);
     }
-    s_pos_t *p = &self->pos[self->n_pos++];
+    ana_pos_t *p = &self->pos[self->n_pos++];
     memset(p, 0, sizeof *p);
     snprintf(p->id, sizeof p->id, "%s", sender);
     p->seq = seq;
@@ -667,10 +535,10 @@ s_on_records(const sn_record_t *recs, size_t n, void *arg)
 
 /* ---- checkpoints and the loop ------------------------------------------- */
 
-/* Make the state durable (a journal frame, or a snapshot when `full` or
- * when the journal has outgrown the snapshot), then acknowledge. */
+/* What a checkpoint covers must be on disk before its frame: the archive
+ * flushed and the alerts synced. */
 static int
-s_checkpoint(ana_analyzer_t *self, bool full, sn_err_t *err)
+s_sync_outputs(ana_analyzer_t *self, sn_err_t *err)
 {
     int rc = SN_OK;
     if (self->archive != NULL && self->archive_dirty) {
@@ -681,22 +549,89 @@ s_checkpoint(ana_analyzer_t *self, bool full, sn_err_t *err)
         rc = sn_spool_sync(self->outbox, err);
         self->outbox_dirty = rc != SN_OK;
     }
+    return rc;
+}
+
+/* Kafka: the mark of the commit this checkpoint makes; NULL with ZeroMQ
+ * (its acknowledgements are idempotent) or when nothing is to commit. */
+static int
+s_mark(ana_analyzer_t *self, uint8_t **mark, size_t *len, sn_err_t *err)
+{
+    *mark = NULL;
+    *len = 0;
+    int rc = self->recv != NULL ? sn_receiver_mark(self->recv, mark, len, err)
+                                : SN_OK;
+    return rc == SN_ENODATA || rc == SN_EUNSUPPORTED ? SN_OK : rc;
+}
+
+/* Test hook, compiled only with SENTINEL_TEST_HOOKS (a CMake option for
+ * test builds): when the environment names a file in
+ * SENTINEL_TEST_EXIT_BEFORE_COMMIT and that file exists, the process ends
+ * right after a pending Kafka checkpoint is on disk and before its commit,
+ * the crash the two-phase checkpoint is for (tests/e2e/test_kafka_group.c).
+ */
+static void
+s_test_exit_before_commit(void)
+{
+#ifdef SENTINEL_TEST_HOOKS
+    const char *flag = getenv("SENTINEL_TEST_EXIT_BEFORE_COMMIT");
+    if (flag != NULL && access(flag, F_OK) == 0) {
+        sn_log(SN_LOG_WARN, "analyzer", "test_exit_before_commit",
+               "reason=\"test hook: pending checkpoint written, no commit\"");
+        _exit(99);
+    }
+#endif
+}
+
+/* Make the state durable (a journal frame, or a snapshot when `full` or
+ * when the journal has outgrown the snapshot), then acknowledge. With
+ * Kafka the frame is pending until the commit returns (handoff.h): a
+ * commit that fails after it leaves the daemon unable to go on, since only
+ * the group knows whether it took effect; the next start settles it. The
+ * snapshot of a Kafka checkpoint is written after its commit. */
+static int
+s_checkpoint(ana_analyzer_t *self, bool full, sn_err_t *err)
+{
+    if (self->unresolved) {
+        return sn_err_set(err, SN_ESTATE,
+                          "kafka: a checkpoint's commit failed after its "
+                          "journal frame; restart to settle it");
+    }
+    uint8_t *mark = NULL;
+    size_t n_mark = 0;
+    int rc = s_sync_outputs(self, err);
+    if (rc == SN_OK) {
+        rc = s_mark(self, &mark, &n_mark, err);
+    }
     uint64_t jb = self->journal ? ana_journal_bytes(self->journal) : 0;
+    bool compact = full || (jb > S_COMPACT_MIN && jb > self->snap_bytes);
     if (rc == SN_OK && self->journal == NULL) {
         rc = s_state_write(self, err);
-    } else if (rc == SN_OK &&
-               (full || (jb > S_COMPACT_MIN && jb > self->snap_bytes))) {
+    } else if (rc == SN_OK && compact && mark == NULL) {
         rc = s_compact(self, err);
     } else if (rc == SN_OK) {
-        rc = s_journal_write(self, err);
+        rc = s_journal_write(self, mark, n_mark, err);
+    }
+    if (rc == SN_OK && mark != NULL) {
+        s_test_exit_before_commit();
     }
     if (rc == SN_OK && self->recv != NULL) {
         rc = sn_receiver_commit(self->recv, err);
+        self->unresolved = rc != SN_OK && mark != NULL;
     }
+    if (rc == SN_OK && mark != NULL) {
+        rc = ana_handoff_verdict(self->journal, mark, n_mark, true, false, err);
+        if (rc == SN_OK && compact) {
+            rc = s_compact(self, err);
+        }
+    }
+    free(mark);
     if (rc == SN_OK) {
         self->dirty = false;
         self->since_ckpt = 0;
         self->last_ckpt = sn_clock_ns();
+        self->day_first = 1;
+        self->day_last = 0;
     }
     return rc;
 }
@@ -716,6 +651,9 @@ s_turn(ana_analyzer_t *self, sn_err_t *err)
     int wait = self->sender != NULL && !sn_sender_drained(self->sender)
                    ? 1
                    : S_POLL_MS;
+    if (self->unresolved) { /* a commit failed in the revoke hook */
+        return s_checkpoint(self, false, err);
+    }
     if (self->recv != NULL) {
         int n =
             sn_receiver_poll_batch(self->recv, wait, s_on_records, self, err);

@@ -12,6 +12,7 @@
 
 #include "sentinel/mem.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -162,20 +163,34 @@ int
 ana_journal_append(ana_journal_t *self, const void *a, size_t alen,
                    const void *b, size_t blen, sn_err_t *err)
 {
-    size_t len = alen + blen;
+    struct iovec iov[2] = {{(void *)a, alen}, {(void *)b, blen}};
+    return ana_journal_appendv(self, iov, 2, true, err);
+}
+
+int
+ana_journal_appendv(ana_journal_t *self, const struct iovec *parts, int n,
+                    bool sync, sn_err_t *err)
+{
+    struct iovec iov[ANA_JOURNAL_MAX_PARTS + 1];
+    assert(n >= 1 && n <= ANA_JOURNAL_MAX_PARTS);
+    size_t len = 0;
+    uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
+    for (int i = 0; i < n; i++) {
+        len += parts[i].iov_len;
+        crc = (uint32_t)crc32(crc, parts[i].iov_base, (uInt)parts[i].iov_len);
+        iov[i + 1] = parts[i];
+    }
     if (len > S_FRAME_MAX) {
         return sn_err_set(err, SN_EIO,
                           "journal '%s': a frame of %zu bytes "
                           "is too large",
                           self->path, len);
     }
-    uint32_t crc = (uint32_t)crc32(0L, a, (uInt)alen);
-    crc = (uint32_t)crc32(crc, b, (uInt)blen);
     uint32_t h[3] = {S_FRAME_MAGIC, (uint32_t)len, crc};
-    struct iovec iov[3] = {{h, sizeof h}, {(void *)a, alen}, {(void *)b, blen}};
+    iov[0] = (struct iovec){h, sizeof h};
     ssize_t want = (ssize_t)(sizeof h + len);
-    if (pwritev(self->fd, iov, 3, (off_t)self->size) != want ||
-        fdatasync(self->fd) != 0) {
+    if (pwritev(self->fd, iov, n + 1, (off_t)self->size) != want ||
+        (sync && fdatasync(self->fd) != 0)) {
         int e = errno;
         if (ftruncate(self->fd, (off_t)self->size) != 0) {
             e = errno;

@@ -15,8 +15,10 @@
 #ifndef SENTINEL_ANALYZER_JOURNAL_H
 #define SENTINEL_ANALYZER_JOURNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "sentinel/error.h"
 
@@ -42,6 +44,15 @@ void ana_journal_destroy(ana_journal_t **self_p);
  *  @return SN_OK or SN_EIO (the file is cut back to its last good frame). */
 int ana_journal_append(ana_journal_t *self, const void *a, size_t alen,
                        const void *b, size_t blen, sn_err_t *err);
+
+#define ANA_JOURNAL_MAX_PARTS 8 /* pieces of one frame */
+
+/** Append one frame made of the `n` (1..ANA_JOURNAL_MAX_PARTS) pieces of
+ *  `parts`, in order, with one write; with `sync`, durable (fdatasync)
+ *  before returning, otherwise durable with the next synced append.
+ *  @return SN_OK or SN_EIO (the file is cut back to its last good frame). */
+int ana_journal_appendv(ana_journal_t *self, const struct iovec *parts, int n,
+                        bool sync, sn_err_t *err);
 
 /** Empty the journal and start generation `gen` (durable on return).
  *  @return SN_OK or SN_EIO. */

@@ -18,6 +18,7 @@ struct sn_sender {
     sn_transport_kind_t kind; /* which of the two below is set */
     sn_zsender_t *z;          /* ZeroMQ */
     sn_ksender_t *k;          /* Kafka */
+    const sn_spool_t *spool;  /* borrowed: what it publishes */
 };
 
 struct sn_receiver {
@@ -91,6 +92,7 @@ sn_sender_new(const sn_transport_opts_t *opts, sn_spool_t *spool,
     }
     sn_sender_t *self = sn_calloc(1, sizeof *self);
     self->kind = opts->kind;
+    self->spool = spool;
     if (opts->kind == SN_TRANSPORT_KAFKA) {
         rc = sn_ksender_new(opts, spool, key_fn, key_arg, &self->k, err);
     } else {
@@ -134,6 +136,15 @@ sn_sender_connected(const sn_sender_t *self)
 {
     return self->z ? sn_zsender_connected(self->z)
                    : sn_ksender_connected(self->k);
+}
+
+/* Both kinds free the spool up to what the receiver acknowledged (ZeroMQ)
+ * or the brokers reported delivered (Kafka), so the spool's acknowledged
+ * sequence is the sender's. */
+uint64_t
+sn_sender_acked(const sn_sender_t *self)
+{
+    return sn_spool_acked_seq(self->spool);
 }
 
 /* -- receiver ----------------------------------------------------------- */
@@ -240,6 +251,28 @@ sn_receiver_on_revoke(sn_receiver_t *self, sn_receiver_revoke_fn fn, void *arg)
     if (self->k != NULL) {
         sn_kreceiver_on_revoke(self->k, fn, arg);
     }
+}
+
+int
+sn_receiver_mark(sn_receiver_t *self, uint8_t **out, size_t *len,
+                 sn_err_t *err)
+{
+    if (self->k == NULL) {
+        return sn_err_set(err, SN_EUNSUPPORTED,
+                          "transport: commit marks are for kafka");
+    }
+    return sn_kreceiver_mark(self->k, out, len, err);
+}
+
+int
+sn_receiver_landed(sn_receiver_t *self, const uint8_t *mark, size_t len,
+                   sn_err_t *err)
+{
+    if (self->k == NULL) {
+        return sn_err_set(err, SN_EUNSUPPORTED,
+                          "transport: commit marks are for kafka");
+    }
+    return sn_kreceiver_landed(self->k, mark, len, err);
 }
 
 int

@@ -141,5 +141,30 @@ int sn_kreceiver_commit(sn_kreceiver_t *self, sn_err_t *err);
 sn_positions_t *sn_kreceiver_positions(sn_kreceiver_t *self);
 void sn_kreceiver_on_revoke(sn_kreceiver_t *self, sn_receiver_revoke_fn fn,
                             void *arg);
+/* -- Kafka commit metadata (transport_kmeta.c) -------------------------- */
+
+#define SN_KMETA_HANDOFFS 8 /* earlier owners' tokens kept per partition */
+#define SN_KMETA_HANDOFFS_LEN (SN_KMETA_HANDOFFS * 17 + 1) /* "hex16,..." */
+
+/** @return a random non-zero 64-bit value (tokens, consumer ids). */
+uint64_t sn_kmeta_random(void);
+/** Read committed metadata "sn1 t=T i=I h=H" (`n` bytes, not terminated)
+ *  into *t, *i and `h`. @return false when it is not Sentinel's. */
+bool sn_kmeta_parse(const void *md, size_t n, uint64_t *t, uint64_t *i,
+                    char *h, size_t hcap);
+/** @return whether `token` is one of the comma-separated tokens of `h`. */
+bool sn_kmeta_has(const char *h, uint64_t token);
+/** The handoff list a consumer `instance` assigned a partition carries on,
+ *  from the partition's committed metadata: another consumer's token goes
+ *  in front (the oldest falls off past SN_KMETA_HANDOFFS). */
+void sn_kmeta_carry(const void *md, size_t n, uint64_t instance, char *out,
+                    size_t cap);
+/** @return the metadata of a commit; caller owns it (free()). */
+char *sn_kmeta_format(uint64_t token, uint64_t instance, const char *h);
+
+int sn_kreceiver_mark(sn_kreceiver_t *self, uint8_t **out, size_t *len,
+                      sn_err_t *err);
+int sn_kreceiver_landed(sn_kreceiver_t *self, const uint8_t *mark, size_t len,
+                        sn_err_t *err);
 
 #endif

@@ -32,7 +32,9 @@
 
 #define KAFKA_HDR_SENDER "sn-sender"
 #define KAFKA_HDR_SEQ "sn-seq"
-#define KAFKA_BURST 1000 /* messages handled per receiver poll */
+#define KAFKA_BURST 1000             /* messages handled per receiver poll */
+#define KAFKA_MARK_MAGIC 0x314b4e53u /* "SNK1": a commit mark */
+#define KAFKA_TIMEOUT_MS 10000       /* committed() asks the coordinator */
 
 struct sn_ksender {
     sn_transport_opts_t opts;  /* options; strings borrowed */
@@ -51,6 +53,13 @@ struct sn_ksender {
     size_t held_len, held_cap; /* their length and the buffer's size */
 };
 
+/* The commit tokens of a partition's earlier owners, newest first, as the
+ * committed metadata said when it was assigned here ("h=" below). */
+typedef struct s_handoff {
+    int32_t partition;             /* of opts.topic */
+    char h[SN_KMETA_HANDOFFS_LEN]; /* "hex16,hex16,..." */
+} s_handoff_t;
+
 struct sn_kreceiver {
     sn_transport_opts_t opts;                 /* strings borrowed */
     rd_kafka_t *rk;                           /* the consumer */
@@ -58,6 +67,10 @@ struct sn_kreceiver {
     rd_kafka_topic_partition_list_t *offsets; /* delivered, to commit */
     sn_receiver_revoke_fn revoke_fn;          /* the application's hook */
     void *revoke_arg;                         /* its argument */
+    uint64_t instance;                        /* random id of this consumer */
+    uint64_t token;                           /* next commit's, 0: fresh */
+    s_handoff_t *hand;                        /* per assigned partition */
+    size_t n_hand, cap_hand;                  /* their number, room */
 };
 
 /* -- helpers ------------------------------------------------------------ */
@@ -330,6 +343,66 @@ sn_ksender_connected(const sn_ksender_t *self)
 
 /* -- receiver ----------------------------------------------------------- */
 
+/* -- commit metadata (transport_kmeta.c) ------------------------------- */
+
+static s_handoff_t *
+s_handoff(sn_kreceiver_t *self, int32_t partition, bool create)
+{
+    for (size_t k = 0; k < self->n_hand; k++) {
+        if (self->hand[k].partition == partition) {
+            return &self->hand[k];
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    if (self->n_hand == self->cap_hand) {
+        self->cap_hand = self->cap_hand ? 2 * self->cap_hand : 16;
+        self->hand =
+            sn_reallocarray(self->hand, self->cap_hand, sizeof *self->hand);
+    }
+    s_handoff_t *o = &self->hand[self->n_hand++];
+    o->partition = partition;
+    o->h[0] = '\0';
+    return o;
+}
+
+/* On an assignment: the committed metadata of each partition gives the
+ * earlier owners' tokens to carry on. */
+static void
+s_note_handoffs(sn_kreceiver_t *self,
+                const rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *c =
+        rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_resp_err_t e = rd_kafka_committed(self->rk, c, KAFKA_TIMEOUT_MS);
+    for (int k = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && k < c->cnt; k++) {
+        s_handoff_t *o = s_handoff(self, c->elems[k].partition, true);
+        sn_kmeta_carry(c->elems[k].metadata, c->elems[k].metadata_size,
+                       self->instance, o->h, sizeof o->h);
+    }
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        sn_log(SN_LOG_WARN, "transport", "kafka_handoff",
+               "topic=%s reason=\"committed offsets: %s\"", self->opts.topic,
+               rd_kafka_err2str(e));
+    }
+    rd_kafka_topic_partition_list_destroy(c);
+}
+
+/* Put this commit's metadata on every partition of self->offsets. */
+static void
+s_meta_set(sn_kreceiver_t *self, uint64_t token)
+{
+    for (int k = 0; k < self->offsets->cnt; k++) {
+        rd_kafka_topic_partition_t *tp = &self->offsets->elems[k];
+        const s_handoff_t *o = s_handoff(self, tp->partition, false);
+        char *md = sn_kmeta_format(token, self->instance, o ? o->h : NULL);
+        free(tp->metadata); /* the list frees it with free() */
+        tp->metadata = md;
+        tp->metadata_size = strlen(md);
+    }
+}
+
 /* Write "0,2,3" (the partitions of `parts`) into buf. */
 static void
 s_partition_names(const rd_kafka_topic_partition_list_t *parts, char *buf,
@@ -371,6 +444,7 @@ s_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         sn_log(SN_LOG_INFO, "transport", "kafka_assign",
                "topic=%s group=%s partitions=%s", self->opts.topic,
                self->opts.group, names);
+        s_note_handoffs(self, parts);
         rd_kafka_assign(rk, parts);
         return;
     }
@@ -440,6 +514,7 @@ sn_kreceiver_new(const sn_transport_opts_t *opts, sn_kreceiver_t **out,
     self->opts = *opts;
     self->pos = sn_positions_new(opts->state_dir);
     self->offsets = rd_kafka_topic_partition_list_new(16);
+    self->instance = sn_kmeta_random();
     int rc = sn_positions_load(self->pos, err);
     if (rc == SN_OK) {
         rc = s_consumer(self, err);
@@ -465,6 +540,7 @@ sn_kreceiver_destroy(sn_kreceiver_t **self_p)
     }
     rd_kafka_topic_partition_list_destroy(self->offsets);
     sn_positions_destroy(&self->pos);
+    free(self->hand);
     free(self);
     *self_p = NULL;
 }
@@ -615,12 +691,98 @@ sn_kreceiver_commit(sn_kreceiver_t *self, sn_err_t *err)
     if (rc != SN_OK) {
         return rc;
     }
+    s_meta_set(self, self->token != 0 ? self->token : sn_kmeta_random());
     rd_kafka_resp_err_t e = rd_kafka_commit(self->rk, self->offsets, 0);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return sn_err_set(err, SN_ETRANSPORT, "kafka commit on %s: %s",
                           self->opts.topic, rd_kafka_err2str(e));
     }
+    self->token = 0;
     rd_kafka_topic_partition_list_destroy(self->offsets);
     self->offsets = rd_kafka_topic_partition_list_new(16);
     return SN_OK;
+}
+
+int
+sn_kreceiver_mark(sn_kreceiver_t *self, uint8_t **out, size_t *len,
+                  sn_err_t *err)
+{
+    (void)err;
+    if (self->offsets->cnt == 0) {
+        return SN_ENODATA;
+    }
+    if (self->token == 0) {
+        self->token = sn_kmeta_random();
+    }
+    uint32_t n = (uint32_t)self->offsets->cnt, magic = KAFKA_MARK_MAGIC;
+    size_t size = 16 + (size_t)n * 12;
+    uint8_t *m = sn_malloc(size);
+    memcpy(m, &magic, 4);
+    memcpy(m + 4, &n, 4);
+    memcpy(m + 8, &self->token, 8);
+    for (uint32_t k = 0; k < n; k++) {
+        int32_t part = self->offsets->elems[k].partition;
+        int64_t off = self->offsets->elems[k].offset;
+        memcpy(m + 16 + 12 * k, &part, 4);
+        memcpy(m + 20 + 12 * k, &off, 8);
+    }
+    *out = m;
+    *len = size;
+    return SN_OK;
+}
+
+/* @return whether the committed metadata of `tp` shows `token` landed. */
+static bool
+s_landed_one(const rd_kafka_topic_partition_t *tp, uint64_t token)
+{
+    uint64_t t, i;
+    char h[SN_KMETA_HANDOFFS_LEN];
+    if (!sn_kmeta_parse(tp->metadata, tp->metadata_size, &t, &i, h, sizeof h)) {
+        return false;
+    }
+    return t == token || sn_kmeta_has(h, token);
+}
+
+int
+sn_kreceiver_landed(sn_kreceiver_t *self, const uint8_t *mark, size_t len,
+                    sn_err_t *err)
+{
+    uint32_t magic = 0, n = 0;
+    uint64_t token = 0;
+    if (len >= 16) {
+        memcpy(&magic, mark, 4);
+        memcpy(&n, mark + 4, 4);
+        memcpy(&token, mark + 8, 8);
+    }
+    if (len < 16 || magic != KAFKA_MARK_MAGIC || len != 16 + (size_t)n * 12) {
+        return sn_err_set(err, SN_ECORRUPT,
+                          "kafka commit mark: %zu bytes, "
+                          "not a mark",
+                          len);
+    }
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new((int)n);
+    for (uint32_t k = 0; k < n; k++) {
+        int32_t part;
+        memcpy(&part, mark + 16 + 12 * k, 4);
+        rd_kafka_topic_partition_list_add(l, self->opts.topic, part);
+    }
+    rd_kafka_resp_err_t e = rd_kafka_committed(self->rk, l, KAFKA_TIMEOUT_MS);
+    uint32_t yes = 0;
+    for (int k = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && k < l->cnt; k++) {
+        yes += s_landed_one(&l->elems[k], token) ? 1 : 0;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return sn_err_set(
+            err, SN_ETRANSPORT, "kafka %s: committed offsets of group %s: %s",
+            self->opts.topic, self->opts.group, rd_kafka_err2str(e));
+    }
+    if (yes != 0 && yes != n) {
+        return sn_err_set(err, SN_ESTATE,
+                          "kafka %s: commit %016" PRIx64 " reached %u of its "
+                          "%u partitions",
+                          self->opts.topic, token, yes, n);
+    }
+    return yes == n ? 1 : 0;
 }

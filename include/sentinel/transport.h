@@ -234,6 +234,27 @@ typedef int (*sn_receiver_revoke_fn)(void *arg);
 void sn_receiver_on_revoke(sn_receiver_t *self, sn_receiver_revoke_fn fn,
                            void *arg);
 
+/** Kafka: fix the token the next sn_receiver_commit() writes into the
+ *  group's commit metadata and describe that commit (token, partitions,
+ *  offsets) in *out (`*len` bytes; caller owns it, free()). Store the mark
+ *  with the state before committing; after a crash, sn_receiver_landed()
+ *  tells whether the commit reached the group.
+ *  @return SN_OK; SN_ENODATA (nothing to commit); SN_EUNSUPPORTED (ZeroMQ:
+ *  its acknowledgements are idempotent and need no mark). */
+int sn_receiver_mark(sn_receiver_t *self, uint8_t **out, size_t *len,
+                     sn_err_t *err);
+
+/** Kafka: ask the group coordinator whether the commit described by `mark`
+ *  (from sn_receiver_mark(), in this process or an earlier one) took
+ *  effect: its token is in the committed metadata, or in the list of
+ *  earlier owners' tokens that the partitions' next owners carry on (the
+ *  last 8 handoffs per partition). Call it before the first poll.
+ *  @return 1 (committed), 0 (not committed); SN_ECORRUPT (not a mark);
+ *  SN_ESTATE (committed on some of its partitions only); SN_ETRANSPORT;
+ *  SN_EUNSUPPORTED (ZeroMQ). */
+int sn_receiver_landed(sn_receiver_t *self, const uint8_t *mark, size_t len,
+                       sn_err_t *err);
+
 /** Restore `sender_id`'s position from the application's own state, before
  *  the first poll. @return SN_OK or SN_EINVAL (empty or too long id). */
 int sn_receiver_set_position(sn_receiver_t *self, const char *sender_id,

@@ -154,6 +154,7 @@ START_TEST(test_transport_zmq_usage)
     ck_assert_int_eq(g.out_of_order, 0);
     ck_assert_int_eq(g.bad_content, 0);
     ck_assert_uint_eq(sn_spool_acked_seq(sp), 5000);
+    ck_assert_uint_eq(sn_sender_acked(tx), 5000);
     ck_assert_uint_eq(sn_spool_segments(sp), 1);
     ck_assert_uint_eq(sn_receiver_position(rx, "site-a"), 5000);
     sn_sender_destroy(&tx);
@@ -207,13 +208,16 @@ START_TEST(test_transport_zmq_ack_only_after_commit)
     s_run(tx, rx, &g, false, 400);
     ck_assert_uint_eq(g.n, 500);
     ck_assert_uint_eq(sn_spool_acked_seq(sp), 0);
+    ck_assert_uint_eq(sn_sender_acked(tx), 0); /* delivered, not acked */
     ck_assert(!sn_sender_drained(tx));
     sn_err_t err;
     ck_assert_int_eq(sn_receiver_ack(rx, "site-a", 120, &err), SN_OK);
     s_run(tx, rx, &g, false, 100);
     ck_assert_uint_eq(sn_spool_acked_seq(sp), 120);
+    ck_assert_uint_eq(sn_sender_acked(tx), 120);
     s_run(tx, rx, &g, true, 20000);
     ck_assert(sn_sender_drained(tx));
+    ck_assert_uint_eq(sn_sender_acked(tx), 500);
     ck_assert_uint_eq(g.n, 500); /* resends after the timeout were dropped */
     sn_sender_destroy(&tx);
     sn_receiver_destroy(&rx);

@@ -10,9 +10,20 @@
  *  end the two durable states together hold every case exactly once: the
  *  killed one's last checkpoint (its offsets were committed with it) and
  *  the survivor's everything after.
+ *
+ *  The second case kills one at the worst moment, deterministically: the
+ *  analyzer's test hook (SENTINEL_TEST_EXIT_BEFORE_COMMIT, compiled with
+ *  SENTINEL_TEST_HOOKS) ends it right after a Kafka checkpoint is written
+ *  as pending and before its offsets are committed. The survivor re-reads
+ *  those events from the older committed offsets; the killed one, started
+ *  again, asks the group, learns that its commit never landed, drops the
+ *  pending checkpoint and puts the archive days it wrote back. Then the
+ *  states add up to the events sent, and each archive holds exactly its
+ *  state's closed days.
  */
 #define _GNU_SOURCE /* pipe2 */
 #include "ana_config.h"
+#include "archive_read.h"
 #include "ingest.h"
 
 #include "sentinel/event.h"
@@ -25,6 +36,7 @@
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,7 +186,8 @@ s_config(const env_t *e, const char *name, bool kafka)
  * once the child has exec'd (the close-on-exec pipe reads end-of-file), so
  * a signal sent next reaches the daemon, not the copy of this test. */
 static pid_t
-s_start(const env_t *e, const char *name, const char *config)
+s_start_hook(const env_t *e, const char *name, const char *config,
+             const char *exit_flag)
 {
     char *log = sn_strdup_printf("%s/%s.log", e->dir, name);
     const char *bin = ts_sentinel_bin();
@@ -187,6 +200,9 @@ s_start(const env_t *e, const char *name, const char *config)
         if (freopen(log, "a", stderr) == NULL) {
             _exit(126);
         }
+        if (exit_flag != NULL) {
+            setenv("SENTINEL_TEST_EXIT_BEFORE_COMMIT", exit_flag, 1);
+        }
         execl(bin, "sentinel", "analyze", "-c", config, "--log-level", "info",
               (char *)NULL);
         _exit(127);
@@ -198,6 +214,12 @@ s_start(const env_t *e, const char *name, const char *config)
     close(fds[0]);
     free(log);
     return pid;
+}
+
+static pid_t
+s_start(const env_t *e, const char *name, const char *config)
+{
+    return s_start_hook(e, name, config, NULL);
 }
 
 static int
@@ -271,9 +293,10 @@ s_wait_all_committed(const env_t *e, int seconds)
     return false;
 }
 
-/* The cases in `name`'s state file (written at its clean stop). */
+/* The cases in `name`'s state file (written at its clean stop); with
+ * `closed`, only those of the days the state has closed. */
 static uint64_t
-s_counted(const env_t *e, const char *name)
+s_counted_days(const env_t *e, const char *name, bool closed)
 {
     char *cfgpath = sn_strdup_printf("%s/%s-offline.yaml", e->dir, name);
     sn_config_t *cfg = NULL;
@@ -292,10 +315,12 @@ s_counted(const env_t *e, const char *name)
     fclose(f);
     uint64_t total = 0;
     ana_series_t *s = ana_ingest_series(in);
+    sn_day_t last = closed ? ana_ingest_closed(in) : INT32_MAX;
     for (uint32_t id = 0; id < ana_series_size(s); id++) {
         ana_window_t *w = ana_series_window(s, id);
+        sn_day_t d0 = ana_window_today(w) - (sn_day_t)ana_window_span(w) + 1;
         for (size_t i = 0; i < ana_window_span(w); i++) {
-            total += ana_window_counts(w)[i];
+            total += d0 + (sn_day_t)i <= last ? ana_window_counts(w)[i] : 0;
         }
     }
     ana_ingest_destroy(&in);
@@ -304,6 +329,38 @@ s_counted(const env_t *e, const char *name)
     free(path);
     free(cfgpath);
     return total;
+}
+
+static uint64_t
+s_counted(const env_t *e, const char *name)
+{
+    return s_counted_days(e, name, false);
+}
+
+/* The sum of the observed counts in `name`'s archive (missing days
+ * skipped). */
+static uint64_t
+s_archived(const env_t *e, const char *name)
+{
+    char *path = sn_strdup_printf("%s/%s.h5", e->dir, name);
+    ana_archive_read_t *ar = NULL;
+    sn_err_t err;
+    ck_assert_msg(ana_archive_read_open(path, &ar, &err) == SN_OK, "%s",
+                  err.msg);
+    size_t days = ana_archive_read_days(ar);
+    double *v = sn_calloc(days + 1, sizeof *v);
+    double total = 0;
+    for (size_t r = 0; r < ana_archive_read_series_count(ar); r++) {
+        ck_assert_int_eq(ana_archive_read_values(ar, r, 0, 0, days, v, &err),
+                         SN_OK);
+        for (size_t d = 0; d < days; d++) {
+            total += isnan(v[d]) ? 0 : v[d];
+        }
+    }
+    free(v);
+    ana_archive_read_destroy(&ar);
+    free(path);
+    return (uint64_t)total;
 }
 
 /* Wait until `name` has logged `what`. */
@@ -361,7 +418,9 @@ START_TEST(test_kafka_group_takeover_after_kill9)
     ck_assert_int_eq(s_assigned(&e, "b"), N_PART); /* b took a's over */
     ck_assert_msg(s_wait_all_committed(&e, 120), "second batch not committed");
     ck_assert_int_eq(s_stop(b, SIGTERM), 0);
-    a = s_start(&e, "a-offline", oa); /* folds a's journal into its state */
+    /* Started again (with the group, so a checkpoint the kill left
+     * pending can be settled), a folds its journal into its state. */
+    a = s_start(&e, "a-offline", ca);
     s_wait_log(&e, "a-offline", "event=start");
     ck_assert_int_eq(s_stop(a, SIGTERM), 0);
     uint64_t na = s_counted(&e, "a"), nb = s_counted(&e, "b");
@@ -384,6 +443,102 @@ START_TEST(test_kafka_group_takeover_after_kill9)
 }
 END_TEST
 
+static void
+s_env_open(env_t *e)
+{
+    e->dir = ts_tmpdir();
+    s_cluster(e);
+    s_site(e);
+}
+
+static void
+s_env_close(env_t *e)
+{
+    sn_sender_destroy(&e->tx);
+    sn_spool_destroy(&e->spool);
+    rd_kafka_destroy(e->watch);
+    rd_kafka_mock_cluster_destroy(e->cluster);
+    rd_kafka_destroy(e->owner);
+    ts_rmtree(e->dir);
+    free(e->dir);
+}
+
+/* `name`'s archive holds exactly the counts of the days its state has
+ * closed; @return those. */
+static uint64_t
+s_archive_matches_state(const env_t *e, const char *name)
+{
+    uint64_t archived = s_archived(e, name);
+    uint64_t closed = s_counted_days(e, name, true);
+    printf("kafka_group: %s archived %llu, its state's closed days %llu\n",
+           name, (unsigned long long)archived, (unsigned long long)closed);
+    ck_assert_uint_eq(archived, closed);
+    return archived;
+}
+
+/* a dies (test hook) between a pending checkpoint and its commit, during
+ * the second batch; b takes over. */
+static void
+s_kill_before_commit(env_t *e, const char *ca, const char *cb)
+{
+    char *flag = sn_strdup_printf("%s/exit-before-commit", e->dir);
+    pid_t a = s_start_hook(e, "a", ca, flag);
+    pid_t b = s_start(e, "b", cb);
+    s_wait_split(e);
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 3);
+    s_produce(e, N_FIRST, d0);
+    ck_assert_msg(s_wait_all_committed(e, 120), "first batch not committed");
+    free(ts_write_file(e->dir, "exit-before-commit", "now\n"));
+    s_produce(e, N_SECOND, d0 + 40);
+    int status = 0;
+    ck_assert_int_eq(waitpid(a, &status, 0), a);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 99,
+                  "a did not stop at the test hook (status %d): built "
+                  "without SENTINEL_TEST_HOOKS?",
+                  status);
+    s_wait_log(e, "a", "event=test_exit_before_commit");
+    for (int t = 0; t < 600 && s_assigned(e, "b") != N_PART; t++) {
+        usleep(100000);
+    }
+    ck_assert_int_eq(s_assigned(e, "b"), N_PART);
+    ck_assert_msg(s_wait_all_committed(e, 120), "second batch not committed");
+    ck_assert_int_eq(s_stop(b, SIGTERM), 0);
+    unlink(flag);
+    free(flag);
+}
+
+START_TEST(test_kafka_group_kill_before_commit)
+{
+    env_t e = {0};
+    s_env_open(&e);
+    char *ca = s_config(&e, "a", true), *cb = s_config(&e, "b", true);
+    char *oa = s_config(&e, "a", false), *ob = s_config(&e, "b", false);
+    s_kill_before_commit(&e, ca, cb);
+    /* Started again, a settles its pending checkpoint with the group. */
+    pid_t a = s_start(&e, "a-again", ca);
+    s_wait_log(&e, "a-again", "event=start");
+    ck_assert_int_eq(s_stop(a, SIGTERM), 0);
+    uint64_t na = s_counted(&e, "a"), nb = s_counted(&e, "b");
+    printf("kafka_group: kill before commit: a counted %llu, b %llu, of %d\n",
+           (unsigned long long)na, (unsigned long long)nb, N_FIRST + N_SECOND);
+    ck_assert_uint_gt(na, 0);
+    ck_assert_uint_gt(nb, 0);
+    ck_assert_uint_eq(na + nb, (uint64_t)N_FIRST + N_SECOND);
+    s_wait_log(&e, "a-again", "commit=lost");
+    uint64_t aa = s_archive_matches_state(&e, "a");
+    uint64_t ab = s_archive_matches_state(&e, "b");
+    uint64_t open =
+        na - s_counted_days(&e, "a", true) + nb - s_counted_days(&e, "b", true);
+    ck_assert_uint_gt(aa, 0);
+    ck_assert_uint_eq(aa + ab + open, (uint64_t)N_FIRST + N_SECOND);
+    s_env_close(&e);
+    free(ca);
+    free(cb);
+    free(oa);
+    free(ob);
+}
+END_TEST
+
 static Suite *
 kafka_group_suite(void)
 {
@@ -391,6 +546,7 @@ kafka_group_suite(void)
     TCase *usage = tcase_create("usage");
     tcase_set_timeout(usage, 400);
     tcase_add_test(usage, test_kafka_group_takeover_after_kill9);
+    tcase_add_test(usage, test_kafka_group_kill_before_commit);
     suite_add_tcase(s, usage);
     return s;
 }
