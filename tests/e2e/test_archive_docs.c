@@ -5,8 +5,9 @@
  *  file name is swapped for the test archive), runs each with the real
  *  interpreter (Debian's /usr/bin/python3 with python3-h5py and
  *  python3-pandas, /usr/bin/Rscript with r-cran-hdf5r) and checks the
- *  values they print. A missing interpreter or package fails the test with
- *  the package to install: these examples are a promise to analysts.
+ *  values they print (the corrections example after a correction the test
+ *  makes through the writer). A missing interpreter or package fails the test
+ * with the package to install: these examples are a promise to analysts.
  */
 #include "archive_fixture.h"
 #include "support.h"
@@ -139,6 +140,43 @@ START_TEST(test_archive_docs_pandas_example)
 }
 END_TEST
 
+/* Correct day 2 (2024-10-06) of the second series from 102 to 110 with
+ * the writer's correction path, as the analyzer does for a late event. */
+static void
+s_correct_one_day(void)
+{
+    static const char *const dets[] = {"ears-c2", "cusum"};
+    ana_archive_opts_t o;
+    ana_archive_opts_default(&o);
+    o.path = s_path;
+    o.detectors = dets;
+    o.n_detectors = 2;
+    ana_archive_t *a = NULL;
+    sn_err_t err;
+    ck_assert_msg(ana_archive_open(&o, &a, &err) == SN_OK, "%s", err.msg);
+    ana_archive_key_t k = {"ILI", s_regions[1], "fever_clinic", NULL};
+    size_t row = 0;
+    ck_assert_int_eq(ana_archive_series(a, &k, &row, NULL), SN_OK);
+    ana_archive_row_t r = {row, 110, NULL};
+    ck_assert_int_eq(
+        ana_archive_correct_day(a, AF_DAY0 + 2, &r, 1, sn_time_now(), &err),
+        SN_OK);
+    ana_archive_destroy(&a);
+}
+
+START_TEST(test_archive_docs_corrections_example)
+{
+    s_correct_one_day();
+    char *code = s_example("python", 2);
+    char *out = s_run(PYTHON, code, "corrections_example.py");
+    ck_assert_msg(s_line_has(out, "2024-10-06", "ILI/440103/fever_clinic/*"),
+                  "%s", out);
+    ck_assert_msg(s_line_has(out, "102.0", "110.0"), "%s", out);
+    free(out);
+    free(code);
+}
+END_TEST
+
 START_TEST(test_archive_docs_r_example)
 {
     char *argv[] = {RSCRIPT, "-e", "library(hdf5r)", NULL};
@@ -166,6 +204,7 @@ archive_docs_suite(void)
     tcase_set_timeout(usage, 180);
     tcase_add_test(usage, test_archive_docs_h5py_example);
     tcase_add_test(usage, test_archive_docs_pandas_example);
+    tcase_add_test(usage, test_archive_docs_corrections_example);
     tcase_add_test(usage, test_archive_docs_r_example);
     suite_add_tcase(s, usage);
     return s;
