@@ -1,8 +1,9 @@
 /*  analyzer/analyzer.c - the analyzer daemon: transport in, alerts out
  *
- *  Reading order: state, lifecycle (configuration, state file, archive,
- *  outbox, receiver, metrics), the sinks the pipeline calls, the record
- *  callback, checkpoints, and the loop.
+ *  Reading order: state file, journal, lifecycle (configuration, archive,
+ *  outbox, receiver, metrics), the record callback, checkpoints, and the
+ *  loop; the struct is in analyzer_int.h, the sinks the pipeline calls in
+ *  analyzer_sinks.c.
  *
  *  Durable state is a snapshot plus a journal (group commit). The snapshot
  *  (analyzer.state) is the pipeline's saved state, the transport positions
@@ -19,6 +20,11 @@
  *  the last good frame win. A checkpoint is due every `checkpoint_ms` or
  *  after S_CKPT_RECORDS records, whichever comes first, and acknowledges
  *  everything it covers at once.
+ *
+ *  With Kafka a checkpoint is two-phase (handoff.h): its journal frame is
+ *  pending until the group has the offsets, then a verdict confirms it; at
+ *  start a pending frame is settled with the group before the first poll,
+ *  and a dropped one's archive days are put back (analyzer_sinks.c).
  *
  *  Alerts are not held back for the checkpoint: each loop turn that raised
  *  alerts syncs the outbox (one fsync for all of them) before the sender

@@ -17,7 +17,10 @@
  *  durable (sn_receiver_commit()). When the group moves partitions away
  *  (a consumer joins, leaves or is declared dead), the application's revoke
  *  hook makes its state durable and commits first, so the next owner
- *  starts at the first record not counted here.
+ *  starts at the first record not counted here. Each commit carries a
+ *  token in the group's commit metadata (transport_kmeta.c), so an
+ *  application killed between writing its state and the commit's answer
+ *  can ask later whether that commit landed (sn_receiver_landed()).
  */
 #include "transport_int.h"
 
