@@ -53,7 +53,8 @@ s_setup(void)
     free(ts_write_file(s_dir, "collector.yaml", text));
     free(text);
     text = sn_strdup_printf(
-        "analyzer: {state_dir: %s/state, dead_letter: %s/adead.jsonl}\n"
+        "analyzer: {state_dir: %s/state, dead_letter: %s/adead.jsonl,\n"
+        "           dedup_capacity: 1024}\n"
         "transport: {endpoint: \"ipc://%s/events.ipc\", curve: false}\n"
         "alerts:\n"
         "  transport: {endpoint: \"ipc://%s/alerts.ipc\", curve: false,\n"
