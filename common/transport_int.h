@@ -145,6 +145,7 @@ void sn_kreceiver_on_revoke(sn_kreceiver_t *self, sn_receiver_revoke_fn fn,
 
 #define SN_KMETA_HANDOFFS 8 /* earlier owners' tokens kept per partition */
 #define SN_KMETA_HANDOFFS_LEN (SN_KMETA_HANDOFFS * 17 + 1) /* "hex16,..." */
+#define SN_KMETA_UNKNOWN "?" /* a handoff whose metadata could not be read */
 
 /** @return a random non-zero 64-bit value (tokens, consumer ids). */
 uint64_t sn_kmeta_random(void);
@@ -161,6 +162,17 @@ void sn_kmeta_carry(const void *md, size_t n, uint64_t instance, char *out,
                     size_t cap);
 /** @return the metadata of a commit; caller owns it (free()). */
 char *sn_kmeta_format(uint64_t token, uint64_t instance, const char *h);
+/** @return a commit mark of `token` with room for `n` partitions (set
+ *  each with sn_kmeta_mark_set()), `*len` bytes; caller owns it (free()). */
+uint8_t *sn_kmeta_mark_new(uint64_t token, uint32_t n, size_t *len);
+void sn_kmeta_mark_set(uint8_t *mark, uint32_t k, int32_t partition,
+                       int64_t offset);
+/** Check a mark's framing and read its token and partition count.
+ *  @return false when `len` bytes at `mark` are not a mark. */
+bool sn_kmeta_mark_parse(const uint8_t *mark, size_t len, uint64_t *token,
+                         uint32_t *n);
+/** @return the partition of entry `k` of a parsed mark. */
+int32_t sn_kmeta_mark_partition(const uint8_t *mark, uint32_t k);
 
 int sn_kreceiver_mark(sn_kreceiver_t *self, uint8_t **out, size_t *len,
                       sn_err_t *err);

@@ -35,9 +35,8 @@
 
 #define KAFKA_HDR_SENDER "sn-sender"
 #define KAFKA_HDR_SEQ "sn-seq"
-#define KAFKA_BURST 1000             /* messages handled per receiver poll */
-#define KAFKA_MARK_MAGIC 0x314b4e53u /* "SNK1": a commit mark */
-#define KAFKA_TIMEOUT_MS 10000       /* committed() asks the coordinator */
+#define KAFKA_BURST 1000       /* messages handled per receiver poll */
+#define KAFKA_TIMEOUT_MS 10000 /* committed() asks the coordinator */
 
 struct sn_ksender {
     sn_transport_opts_t opts;  /* options; strings borrowed */
@@ -384,6 +383,12 @@ s_note_handoffs(sn_kreceiver_t *self,
         sn_kmeta_carry(c->elems[k].metadata, c->elems[k].metadata_size,
                        self->instance, o->h, sizeof o->h);
     }
+    /* Unread, the handoff is marked unknown: a consumer asking later
+     * learns that the group cannot tell, rather than a wrong answer. */
+    for (int k = 0; e != RD_KAFKA_RESP_ERR_NO_ERROR && k < parts->cnt; k++) {
+        s_handoff_t *o = s_handoff(self, parts->elems[k].partition, true);
+        snprintf(o->h, sizeof o->h, "%s", SN_KMETA_UNKNOWN);
+    }
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         sn_log(SN_LOG_WARN, "transport", "kafka_handoff",
                "topic=%s reason=\"committed offsets: %s\"", self->opts.topic,
@@ -717,69 +722,66 @@ sn_kreceiver_mark(sn_kreceiver_t *self, uint8_t **out, size_t *len,
     if (self->token == 0) {
         self->token = sn_kmeta_random();
     }
-    uint32_t n = (uint32_t)self->offsets->cnt, magic = KAFKA_MARK_MAGIC;
-    size_t size = 16 + (size_t)n * 12;
-    uint8_t *m = sn_malloc(size);
-    memcpy(m, &magic, 4);
-    memcpy(m + 4, &n, 4);
-    memcpy(m + 8, &self->token, 8);
+    uint32_t n = (uint32_t)self->offsets->cnt;
+    *out = sn_kmeta_mark_new(self->token, n, len);
     for (uint32_t k = 0; k < n; k++) {
-        int32_t part = self->offsets->elems[k].partition;
-        int64_t off = self->offsets->elems[k].offset;
-        memcpy(m + 16 + 12 * k, &part, 4);
-        memcpy(m + 20 + 12 * k, &off, 8);
+        sn_kmeta_mark_set(*out, k, self->offsets->elems[k].partition,
+                          self->offsets->elems[k].offset);
     }
-    *out = m;
-    *len = size;
     return SN_OK;
 }
 
-/* @return whether the committed metadata of `tp` shows `token` landed. */
-static bool
+/* @return 1 when the committed metadata of `tp` shows `token` landed, 0
+ * when it shows it did not, -1 when a handoff on the way went unrecorded. */
+static int
 s_landed_one(const rd_kafka_topic_partition_t *tp, uint64_t token)
 {
     uint64_t t, i;
     char h[SN_KMETA_HANDOFFS_LEN];
     if (!sn_kmeta_parse(tp->metadata, tp->metadata_size, &t, &i, h, sizeof h)) {
-        return false;
+        return 0; /* no Sentinel commit since: ours never landed */
     }
-    return t == token || sn_kmeta_has(h, token);
+    if (t == token || sn_kmeta_has(h, token)) {
+        return 1;
+    }
+    return strstr(h, SN_KMETA_UNKNOWN) != NULL ? -1 : 0;
 }
 
 int
 sn_kreceiver_landed(sn_kreceiver_t *self, const uint8_t *mark, size_t len,
                     sn_err_t *err)
 {
-    uint32_t magic = 0, n = 0;
+    uint32_t n = 0;
     uint64_t token = 0;
-    if (len >= 16) {
-        memcpy(&magic, mark, 4);
-        memcpy(&n, mark + 4, 4);
-        memcpy(&token, mark + 8, 8);
-    }
-    if (len < 16 || magic != KAFKA_MARK_MAGIC || len != 16 + (size_t)n * 12) {
+    if (!sn_kmeta_mark_parse(mark, len, &token, &n)) {
         return sn_err_set(err, SN_ECORRUPT,
-                          "kafka commit mark: %zu bytes, "
-                          "not a mark",
-                          len);
+                          "kafka commit mark: %zu bytes, not a mark", len);
     }
     rd_kafka_topic_partition_list_t *l =
         rd_kafka_topic_partition_list_new((int)n);
     for (uint32_t k = 0; k < n; k++) {
-        int32_t part;
-        memcpy(&part, mark + 16 + 12 * k, 4);
-        rd_kafka_topic_partition_list_add(l, self->opts.topic, part);
+        rd_kafka_topic_partition_list_add(l, self->opts.topic,
+                                          sn_kmeta_mark_partition(mark, k));
     }
     rd_kafka_resp_err_t e = rd_kafka_committed(self->rk, l, KAFKA_TIMEOUT_MS);
-    uint32_t yes = 0;
+    uint32_t yes = 0, unknown = 0;
     for (int k = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && k < l->cnt; k++) {
-        yes += s_landed_one(&l->elems[k], token) ? 1 : 0;
+        int one = s_landed_one(&l->elems[k], token);
+        yes += one == 1 ? 1 : 0;
+        unknown += one < 0 ? 1 : 0;
     }
     rd_kafka_topic_partition_list_destroy(l);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return sn_err_set(
             err, SN_ETRANSPORT, "kafka %s: committed offsets of group %s: %s",
             self->opts.topic, self->opts.group, rd_kafka_err2str(e));
+    }
+    if (yes == 0 && unknown > 0) {
+        return sn_err_set(err, SN_ESTATE,
+                          "kafka %s: commit %016" PRIx64 ": a later owner of "
+                          "%u of its partitions could not read the group's "
+                          "offsets when it took them: cannot tell",
+                          self->opts.topic, token, unknown);
     }
     if (yes != 0 && yes != n) {
         return sn_err_set(err, SN_ESTATE,

@@ -14,8 +14,13 @@
 
 #include "sentinel/mem.h"
 
+#define S_MARK_MAGIC 0x314b4e53u /* "SNK1": a commit mark */
+#define S_MARK_HDR 16            /* magic, count, token */
+#define S_MARK_PART 12           /* partition (4), offset (8) */
+
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -100,4 +105,53 @@ sn_kmeta_format(uint64_t token, uint64_t instance, const char *h)
 {
     return sn_strdup_printf("sn1 t=%016" PRIx64 " i=%016" PRIx64 " h=%s", token,
                             instance, h != NULL ? h : "");
+}
+
+/* A commit mark: [u32 magic][u32 n][u64 token], then n times
+ * [i32 partition][i64 offset], in the host's byte order (it is read back
+ * by the same machine's analyzer). */
+uint8_t *
+sn_kmeta_mark_new(uint64_t token, uint32_t n, size_t *len)
+{
+    uint32_t magic = S_MARK_MAGIC;
+    *len = S_MARK_HDR + (size_t)n * S_MARK_PART;
+    uint8_t *m = sn_calloc(1, *len);
+    memcpy(m, &magic, 4);
+    memcpy(m + 4, &n, 4);
+    memcpy(m + 8, &token, 8);
+    return m;
+}
+
+void
+sn_kmeta_mark_set(uint8_t *mark, uint32_t k, int32_t partition, int64_t offset)
+{
+    memcpy(mark + S_MARK_HDR + S_MARK_PART * k, &partition, 4);
+    memcpy(mark + S_MARK_HDR + S_MARK_PART * k + 4, &offset, 8);
+}
+
+bool
+sn_kmeta_mark_parse(const uint8_t *mark, size_t len, uint64_t *token,
+                    uint32_t *n)
+{
+    uint32_t magic = 0, count = 0;
+    if (len < S_MARK_HDR) {
+        return false;
+    }
+    memcpy(&magic, mark, 4);
+    memcpy(&count, mark + 4, 4);
+    if (magic != S_MARK_MAGIC ||
+        len != S_MARK_HDR + (size_t)count * S_MARK_PART) {
+        return false;
+    }
+    memcpy(token, mark + 8, 8);
+    *n = count;
+    return true;
+}
+
+int32_t
+sn_kmeta_mark_partition(const uint8_t *mark, uint32_t k)
+{
+    int32_t part;
+    memcpy(&part, mark + S_MARK_HDR + S_MARK_PART * k, 4);
+    return part;
 }

@@ -250,7 +250,9 @@ int sn_receiver_mark(sn_receiver_t *self, uint8_t **out, size_t *len,
  *  earlier owners' tokens that the partitions' next owners carry on (the
  *  last 8 handoffs per partition). Call it before the first poll.
  *  @return 1 (committed), 0 (not committed); SN_ECORRUPT (not a mark);
- *  SN_ESTATE (committed on some of its partitions only); SN_ETRANSPORT;
+ *  SN_ESTATE (committed on some of its partitions only, or a later owner
+ *  could not read the group's offsets when it took them: cannot tell);
+ *  SN_ETRANSPORT;
  *  SN_EUNSUPPORTED (ZeroMQ). */
 int sn_receiver_landed(sn_receiver_t *self, const uint8_t *mark, size_t len,
                        sn_err_t *err);

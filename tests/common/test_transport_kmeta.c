@@ -79,6 +79,7 @@ s_produce(const char *name, int from, int to)
     so.fsync = SN_SPOOL_FSYNC_NEVER;
     sn_spool_t *sp = NULL;
     ck_assert_int_eq(sn_spool_open(&so, &sp, NULL), SN_OK);
+    free(dir);
     for (int i = from; i <= to; i++) {
         char rec[32];
         int len = snprintf(rec, sizeof rec, "rec-%d", i);
