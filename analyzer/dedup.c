@@ -4,12 +4,14 @@
  *  empty when both fingerprint words are zero (the key function never makes
  *  that). The table is kept at most 7/8 full. Moving the horizon is O(1):
  *  an expired entry is treated as absent and its slot reused by the same
- *  key. Expired entries are reclaimed only when the table fills up or the
- *  owner purges it (the analyzer does at a day close when it is over 3/4
- *  full), by one sequential sweep that deletes them in place with backward
- *  shifting (Knuth's Algorithm R for linear probing): no tombstones, no
- *  second table, no re-hashing of the live entries. Nothing on the offer
- *  path allocates.
+ *  key. Expired entries are reclaimed only when the table fills up after
+ *  the horizon has moved (a full table whose horizon has not moved since
+ *  its last sweep refuses new keys at once) or the owner purges it (the
+ *  analyzer does at a day close when it is over 3/4 full), by one
+ *  sequential sweep that deletes them in place with backward shifting
+ *  (Knuth's Algorithm R for linear probing): no tombstones, no second
+ *  table, no re-hashing of the live entries. Nothing on the offer path
+ *  allocates.
  *
  *  The table is tens of megabytes and every offer lands on a random slot,
  *  so an offer costs one cache miss (two slots share a 64-byte line, and a
@@ -50,6 +52,8 @@ struct ana_dedup {
     size_t capacity;  /* live entries accepted */
     size_t size;      /* live entries */
     sn_day_t horizon; /* oldest day accepted */
+    sn_day_t swept;   /* horizon of the last sweep: none expired since */
+    uint64_t sweeps;  /* sweeps done (a figure for tests and metrics) */
     bool mapped;      /* slots from mmap() (else malloc()) */
 };
 
@@ -106,6 +110,7 @@ ana_dedup_new(size_t capacity)
     self->mask = n - 1;
     self->capacity = capacity;
     self->horizon = INT32_MIN;
+    self->swept = INT32_MIN;
     return self;
 }
 
@@ -222,7 +227,12 @@ ana_dedup_offer(ana_dedup_t *self, ana_dedup_key_t key,
         return ANA_DEDUP_NEW;
     }
     if (self->size >= self->capacity) {
-        s_sweep(self);
+        /* Sweep only when the horizon has moved since the last sweep:
+         * otherwise nothing has expired and a full table refuses at once
+         * (a sweep per offer would stall the analyzer). */
+        if (self->horizon > self->swept) {
+            s_sweep(self);
+        }
         if (self->size >= self->capacity) {
             return SN_EFULL;
         }
@@ -291,6 +301,8 @@ s_delete_at(ana_dedup_t *self, size_t hole)
 static void
 s_sweep(ana_dedup_t *self)
 {
+    self->swept = self->horizon;
+    self->sweeps++;
     size_t i = 0;
     while (i <= self->mask) {
         const s_slot_t *s = &self->slots[i];
@@ -314,6 +326,12 @@ void
 ana_dedup_purge(ana_dedup_t *self)
 {
     s_sweep(self);
+}
+
+uint64_t
+ana_dedup_sweeps(const ana_dedup_t *self)
+{
+    return self->sweeps;
 }
 
 sn_day_t

@@ -70,6 +70,11 @@ int ana_dedup_offer(ana_dedup_t *self, ana_dedup_key_t key,
  *  few events ahead of the one they offer. */
 void ana_dedup_prefetch(const ana_dedup_t *self, ana_dedup_key_t key);
 
+/** @return how many sweeps have reclaimed expired entries so far. A full
+ *  table sweeps only when the horizon has moved since its last sweep;
+ *  otherwise it refuses a new key at once. */
+uint64_t ana_dedup_sweeps(const ana_dedup_t *self);
+
 /** Look up a key. @return SN_OK with the entry in *out, or SN_ENOTFOUND. */
 int ana_dedup_find(const ana_dedup_t *self, ana_dedup_key_t key,
                    ana_dedup_entry_t *out);

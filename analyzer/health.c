@@ -227,7 +227,7 @@ ana_health_save(const ana_health_t *self, FILE *f)
     uint32_t magic = S_MAGIC;
     uint64_t n = self->n_feeds;
     if (fwrite(&magic, 4, 1, f) != 1 || fwrite(&n, 8, 1, f) != 1 ||
-        fwrite(self->feeds, sizeof *self->feeds, n, f) != n) {
+        (n > 0 && fwrite(self->feeds, sizeof *self->feeds, n, f) != n)) {
         return SN_EIO;
     }
     return SN_OK;

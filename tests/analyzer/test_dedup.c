@@ -208,12 +208,21 @@ START_TEST(test_dedup_full_table)
     /* Known keys are still answered when full. */
     ck_assert_int_eq(ana_dedup_offer(d, ana_dedup_key("s", "3"), &e, &old),
                      SN_EDUP);
+    /* With the horizon where it was, nothing can have expired: a full
+     * table refuses new keys without sweeping (a sweep per offer stalls). */
+    for (int i = 0; i < 1000; i++) {
+        snprintf(id, sizeof id, "x%d", i);
+        ck_assert_int_eq(ana_dedup_offer(d, ana_dedup_key("s", id), &e, &old),
+                         SN_EFULL);
+    }
+    ck_assert_uint_eq(ana_dedup_sweeps(d), 0);
     /* Once the horizon passes them, a full table makes room by itself. */
     ana_dedup_set_horizon(d, 2);
     ana_dedup_entry_t e2 = s_at(0, 2, 1, 0);
     ck_assert_int_eq(ana_dedup_offer(d, ana_dedup_key("s", "new"), &e2, &old),
                      ANA_DEDUP_NEW);
     ck_assert_uint_eq(ana_dedup_size(d), 1);
+    ck_assert_uint_eq(ana_dedup_sweeps(d), 1);
     ana_dedup_destroy(&d);
 }
 END_TEST
