@@ -32,7 +32,7 @@
 #define DET_GLM_EPS 1e-8  /* glm.control()$epsilon */
 #define DET_GLM_TOL 1e-11 /* min(1e-7, epsilon / 1000), Cdqrls' tolerance */
 
-/* The start sums of a fast fit without prior weights (glm_fast.c), kept
+/* The start sums of a fast fit without prior weights (glm_start.c), kept
  * for the next fits of the same rows (det_glm_design_t.rows_id). */
 typedef struct det_glm_start {
     unsigned long id;           /* rows id; 0: empty */

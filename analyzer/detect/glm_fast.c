@@ -22,62 +22,24 @@
  *  DBL_EPSILON floor, a non-finite step) the fit is handed to the exact
  *  dense path in glm.c instead.
  */
-#include "glm.h"
+#include "glm_int.h"
 
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
-#define S_MAXL DET_GLM_MAX_P /* most levels a design may have */
-#define S_PIVOT 1e-6         /* least squared relative Cholesky pivot */
-#define S_RUN 16             /* most rows in one run */
-#define S_ANCHOR 32          /* runs between exact exp() anchors */
-
-/* The sums of one fit and the state of its iterates. Time is centred:
- * tt = t - tc. Level sums: p* of the prior weights and counts, w* of the
- * working weights of the next WLS step, wz* of its working responses. */
-typedef struct s_fit {
-    const det_glm_design_t *d;
-    const double *y;                  /* counts */
-    const double *prior;              /* the caller's prior, or NULL */
-    const double *pr;                 /* prior weights, or m ones */
-    const int *lv;                    /* d->lev, or m zeros */
-    size_t p, nl;                     /* columns; levels */
-    bool tr;                          /* the design has a trend */
-    double tc;                        /* the centre of t */
-    double c1;                        /* sum(prior * (y log y - y)) */
-    double py[S_MAXL], pyt[S_MAXL];   /* sum(prior y), sum(prior y tt) */
-    double pw[S_MAXL];                /* sum(prior) */
-    double w[S_MAXL], wt[S_MAXL];     /* sum(w), sum(w tt) */
-    double wtt[S_MAXL];               /* sum(w tt^2) */
-    double wz[S_MAXL], wzt[S_MAXL];   /* sum(w z), sum(w z tt) */
-    double c[S_MAXL], b;              /* eta = c[level] + b tt */
-    double cw[S_MAXL], bw;            /* c and b at the last WLS */
-    double mul[S_MAXL], mulw[S_MAXL]; /* exp(c), exp(cw) */
-    double iw[S_MAXL], h[S_MAXL], is; /* 1/w, wt/w, 1/S of the last WLS */
-    double g0[S_RUN + 1], g1[S_RUN + 1], g2[S_RUN + 1]; /* geometric sums */
-    double qp[S_RUN + 1];                               /* q^j */
-    int nrun, maxn;                                     /* runs; the longest */
-    double tlo, thi; /* the least and the greatest tt */
-    int mode;        /* how the means are held: S_START.. */
-    int modew;       /* ditto at the last WLS */
-} s_fit_t;
-
-enum {
-    S_START, /* mu = y + 0.1 (before the first WLS) */
-    S_LEVEL, /* by level in mul (no trend) */
-    S_TREND  /* by c and b */
-};
+#define S_PIVOT 1e-6 /* least squared relative Cholesky pivot */
+#define S_ANCHOR 32  /* runs between exact exp() anchors */
 
 /* ------------------------------------------------------------- set-up */
 
 /* Cut the rows into runs of one level, one prior weight and consecutive
- * t, at most S_RUN long: self->runs gets each run's first row, then m;
+ * t, at most DET_GLM_RUN long: self->runs gets each run's first row, then m;
  * self->rlink[r] the length of run r - 1 when run r starts where it ends
  * (its exp(b t) follows by a product), 0 where s_chain() takes an exact
  * exp() (after a gap, and every S_ANCHOR-th run). */
 static void
-s_runs(det_glm_t *self, s_fit_t *f)
+s_runs(det_glm_t *self, det_glm_fast_t *f)
 {
     const double *t = f->d->t, *pr = f->pr;
     const int *lv = f->lv;
@@ -91,8 +53,8 @@ s_runs(det_glm_t *self, s_fit_t *f)
      * only where the run before it ends (runs end at unpredictable rows). */
     for (size_t i = 1; i < f->d->m; i++) {
         int step = t[i] - t[i - 1] == 1.0;
-        int cont =
-            step & (len < S_RUN) & (lv[i] == lv[i - 1]) & (pr[i] == pr[i - 1]);
+        int cont = step & (len < DET_GLM_RUN) & (lv[i] == lv[i - 1]) &
+                   (pr[i] == pr[i - 1]);
         self->rlen[n - 1] = len;
         self->rlink[n] = step & (n % S_ANCHOR != 0) ? len : 0;
         self->rt0[n] = t[i] - f->tc;
@@ -115,233 +77,12 @@ s_runs(det_glm_t *self, s_fit_t *f)
     }
 }
 
-/* Level sums of the start over one level's stretch of rows. */
-typedef struct s_acc {
-    double py, pyt, pw, w, wt, wtt, wz, wzt; /* as in s_fit_t */
-    double c1, syeta;                        /* the deviance's pieces */
-    size_t ngood;                            /* rows with prior > 0 */
-} s_acc_t;
-
-/* The sums of the start over rows i0 .. i1-1 with prior weights. */
-static void
-s_start_prior(const s_fit_t *f, const double *yly, const double *et, size_t i0,
-              size_t i1, s_acc_t *a)
-{
-    const double *y = f->y, *pr = f->pr, *t = f->d->t;
-    double spy = 0, spyt = 0, spw = 0, sw = 0, swt = 0, swtt = 0, swz = 0;
-    double swzt = 0, c1 = 0, syeta = 0, tc = f->tc;
-    size_t ngood = 0;
-    for (size_t i = i0; i < i1; i++) {
-        double p = pr[i], yi = y[i], mu = yi + 0.1, eta = et[i];
-        double tt = t ? t[i] - tc : 0.0;
-        double py = p * yi, w = p * mu, wz = w * eta + p * (yi - mu);
-        ngood += p > 0.0;
-        c1 += p * yly[i];
-        syeta += py * eta;
-        spy += py;
-        spyt += py * tt;
-        spw += p;
-        sw += w;
-        swt += w * tt;
-        swtt += w * tt * tt;
-        swz += wz;
-        swzt += wz * tt;
-    }
-    *a = (s_acc_t){spy, spyt, spw, sw, swt, swtt, swz, swzt, c1, syeta, ngood};
-}
-
-/* The same without prior weights (all 1: the products by 1 dropped). */
-static void
-s_start_plain(const s_fit_t *f, const double *yly, const double *et, size_t i0,
-              size_t i1, s_acc_t *a)
-{
-    const double *y = f->y, *t = f->d->t;
-    double spy = 0, spyt = 0, sw = 0, swt = 0, swtt = 0, swz = 0;
-    double swzt = 0, c1 = 0, syeta = 0, tc = f->tc;
-    for (size_t i = i0; i < i1; i++) {
-        double yi = y[i], mu = yi + 0.1, eta = et[i];
-        double tt = t ? t[i] - tc : 0.0;
-        double wz = mu * eta + (yi - mu);
-        c1 += yly[i];
-        syeta += yi * eta;
-        spy += yi;
-        spyt += yi * tt;
-        sw += mu;
-        swt += mu * tt;
-        swtt += mu * tt * tt;
-        swz += wz;
-        swzt += wz * tt;
-    }
-    double n = (double)(i1 - i0);
-    *a = (s_acc_t){spy, spyt, n, sw, swt, swtt, swz, swzt, c1, syeta, i1 - i0};
-}
-
-/* Whether self->start holds the plain start sums of these rows. */
-static bool
-s_cached(const det_glm_t *self, const s_fit_t *f)
-{
-    const det_glm_start_t *c = &self->start;
-    return f->d->rows_id != 0 && c->id == f->d->rows_id && c->y == f->y &&
-           c->m == f->d->m && c->nl == f->nl &&
-           (!f->tr || (c->tr && c->tc == f->tc));
-}
-
-/* Keep the plain start sums just made (no prior weights) in self->start. */
-static void
-s_cache(det_glm_t *self, s_fit_t *f, double c1, double syeta)
-{
-    det_glm_start_t *c = &self->start;
-    c->id = f->d->rows_id;
-    c->y = f->y;
-    c->m = f->d->m;
-    c->nl = f->nl;
-    c->tr = f->tr;
-    c->tc = f->tc;
-    c->c1 = c1;
-    c->syeta = syeta;
-    const double *src[8] = {f->py, f->pyt, f->pw, f->w,
-                            f->wt, f->wtt, f->wz, f->wzt};
-    for (int k = 0; k < 8; k++) {
-        memcpy(c->s[k], src[k], f->nl * sizeof(double));
-    }
-}
-
-/* The prior weights as g * 1 plus a few exceptions: self->exc gets the
- * rows whose weight is not g. @return how many, or -1 when too many. */
-static long
-s_exceptions(det_glm_t *self, const s_fit_t *f, double *g)
-{
-    const double *pr = f->pr;
-    size_t m = f->d->m, n = 0;
-    double w = pr[0];
-    if (m > 2 && pr[0] != pr[1] && pr[1] == pr[2]) {
-        w = pr[1];
-    }
-    for (size_t i = 0; i < m; i++) {
-        self->exc[n] = (int)i; /* kept only where pr[i] != w */
-        n += pr[i] != w;
-    }
-    *g = w;
-    return n > m / 8 ? -1 : (long)n;
-}
-
-/* The start from the cached plain sums: g times them, plus (pr - g) times
- * each exception row's terms. @return false where it does not apply. */
-static bool
-s_start_cached(det_glm_t *self, s_fit_t *f, const double *yly, const double *et,
-               double dv[3])
-{
-    double g = 1.0;
-    long nexc = 0;
-    if (!s_cached(self, f) ||
-        (f->prior && (nexc = s_exceptions(self, f, &g)) < 0)) {
-        return false;
-    }
-    const det_glm_start_t *c = &self->start;
-    for (size_t l = 0; l < f->nl; l++) {
-        f->py[l] = g * c->s[0][l];
-        f->pw[l] = g * c->s[2][l];
-        f->w[l] = g * c->s[3][l];
-        f->wz[l] = g * c->s[6][l];
-        if (f->tr) {
-            f->pyt[l] = g * c->s[1][l];
-            f->wt[l] = g * c->s[4][l];
-            f->wtt[l] = g * c->s[5][l];
-            f->wzt[l] = g * c->s[7][l];
-        }
-    }
-    dv[0] = g * c->c1;
-    dv[1] = g * c->syeta;
-    size_t ngood = g > 0.0 ? f->d->m : 0;
-    for (long e = 0; e < nexc; e++) {
-        size_t i = (size_t)self->exc[e];
-        int l = f->lv[i];
-        double p = f->pr[i], dp = p - g, yi = f->y[i], mu = yi + 0.1;
-        double tt = f->tr ? f->d->t[i] - f->tc : 0.0, eta = et[i];
-        double py = dp * yi, w = dp * mu, wz = w * eta + dp * (yi - mu);
-        f->py[l] += py;
-        f->pyt[l] += py * tt;
-        f->pw[l] += dp;
-        f->w[l] += w;
-        f->wt[l] += w * tt;
-        f->wtt[l] += w * tt * tt;
-        f->wz[l] += wz;
-        f->wzt[l] += wz * tt;
-        dv[0] += dp * yly[i];
-        dv[1] += py * eta;
-        ngood = ngood + (p > 0.0) - (g > 0.0);
-    }
-    dv[2] = 0.0;
-    for (size_t l = 0; l < f->nl; l++) {
-        dv[2] += f->w[l];
-    }
-    self->ngood = ngood;
-    return true;
-}
-
-/* The per-fit constants and the sums of the first WLS step, at the start
- * mu = y + 0.1: from the cached sums of the same rows where they apply,
- * else in one pass over the rows, a level's stretch at a time.
- * @return the deviance D0 of the start. */
-static double
-s_start(det_glm_t *self, s_fit_t *f)
-{
-    const det_glm_design_t *d = f->d;
-    const double *yly = d->yly, *et = d->eta0;
-    size_t m = d->m, ngood = 0;
-    if (yly == NULL || et == NULL) {
-        double *wyly = self->work, *wet = self->work + self->cap;
-        for (size_t i = 0; i < m; i++) {
-            double y = f->y[i];
-            wyly[i] = y > 0.0 ? y * log(y) - y : 0.0;
-            wet[i] = log(y + 0.1);
-        }
-        yly = yly ? yly : wyly;
-        et = et ? et : wet;
-    }
-    double dv[3] = {0.0, 0.0, 0.0}; /* c1, sum(pr y eta), sum(pr mu) */
-    f->mode = S_START;
-    if (s_start_cached(self, f, yly, et, dv)) {
-        f->c1 = dv[0];
-        return 2.0 * (dv[0] - dv[1] + dv[2]);
-    }
-    for (size_t i0 = 0, i1; i0 < m; i0 = i1) {
-        int l = f->lv[i0];
-        s_acc_t a;
-        for (i1 = i0 + 1; i1 < m && f->lv[i1] == l; i1++) {
-        }
-        if (f->prior) {
-            s_start_prior(f, yly, et, i0, i1, &a);
-        } else {
-            s_start_plain(f, yly, et, i0, i1, &a);
-        }
-        f->py[l] += a.py;
-        f->pyt[l] += a.pyt;
-        f->pw[l] += a.pw;
-        f->w[l] += a.w;
-        f->wt[l] += a.wt;
-        f->wtt[l] += a.wtt;
-        f->wz[l] += a.wz;
-        f->wzt[l] += a.wzt;
-        dv[0] += a.c1;
-        dv[1] += a.syeta;
-        dv[2] += a.w;
-        ngood += a.ngood;
-    }
-    if (f->prior == NULL && d->rows_id != 0) {
-        s_cache(self, f, dv[0], dv[1]);
-    }
-    self->ngood = ngood;
-    f->c1 = dv[0];
-    return 2.0 * (dv[0] - dv[1] + dv[2]);
-}
-
 /* ---------------------------------------------------------- the means */
 
 /* q^j and the geometric sums sum_{j<n} q^j j^k (k = 0, 1, 2) for the
  * run lengths n = 1 .. maxn. */
 static void
-s_tables(s_fit_t *f, double q)
+s_tables(det_glm_fast_t *f, double q)
 {
     double qj = 1.0, s0 = 0.0, s1 = 0.0, s2 = 0.0;
     f->g0[0] = f->g1[0] = f->g2[0] = 0.0;
@@ -363,7 +104,7 @@ s_tables(s_fit_t *f, double q)
  * that run's value times q^n, the others an exact exp(), so a value
  * stays within a few dozen ulps. */
 static void
-s_chain(const det_glm_t *self, const s_fit_t *f, double b, double *e)
+s_chain(const det_glm_t *self, const det_glm_fast_t *f, double b, double *e)
 {
     const int *link = self->rlink;
     const double *qp = f->qp, *t0 = self->rt0;
@@ -381,9 +122,10 @@ s_chain(const det_glm_t *self, const s_fit_t *f, double b, double *e)
  * DBL_EPSILON or not finite (R might floor a mean: the exact path
  * decides). */
 static bool
-s_means(const det_glm_t *self, s_fit_t *f, const double *c, double b)
+s_means(const det_glm_t *self, det_glm_fast_t *f, const double *c, double b)
 {
-    double a0[S_MAXL] = {0}, a1[S_MAXL] = {0}, a2[S_MAXL] = {0};
+    double a0[DET_GLM_MAX_P] = {0}, a1[DET_GLM_MAX_P] = {0},
+           a2[DET_GLM_MAX_P] = {0};
     double *e = self->work + self->cap;
     const double *t0 = self->rt0, *rg = self->rg;
     const double *g0 = f->g0, *g1 = f->g1, *g2 = f->g2;
@@ -419,7 +161,7 @@ s_means(const det_glm_t *self, s_fit_t *f, const double *c, double b)
 /* The working responses' sums from the weights' sums when
  * eta = c[level] + b tt. */
 static void
-s_sum_trend(s_fit_t *f)
+s_sum_trend(det_glm_fast_t *f)
 {
     for (size_t l = 0; l < f->nl; l++) {
         double c = f->c[l] - 1.0;
@@ -433,7 +175,7 @@ s_sum_trend(s_fit_t *f)
 
 /* The same sums when every row of a level has the level's mean. */
 static void
-s_sum_levels(s_fit_t *f)
+s_sum_levels(det_glm_fast_t *f)
 {
     for (size_t l = 0; l < f->nl; l++) {
         double mu = f->mul[l];
@@ -452,7 +194,7 @@ s_sum_levels(s_fit_t *f)
  * @return 0, or 1 where a squared relative pivot is below S_PIVOT (R's
  * QR might see the column as aliased) or not finite. */
 static int
-s_pivots(const s_fit_t *f)
+s_pivots(const det_glm_fast_t *f)
 {
     size_t nl = f->nl;
     double rw = 0.0, rt = 0.0, rtt = 0.0, inner = 0.0;
@@ -494,11 +236,11 @@ s_pivots(const s_fit_t *f)
 /* One WLS step at the current means: the new c and b, with 1/w, the
  * level means h of tt and 1/S kept for the covariance. @return 0 or 1. */
 static int
-s_wls(s_fit_t *f)
+s_wls(det_glm_fast_t *f)
 {
-    if (f->mode == S_LEVEL) {
+    if (f->mode == DET_GLM_MU_LEVEL) {
         s_sum_levels(f);
-    } else if (f->mode == S_TREND) {
+    } else if (f->mode == DET_GLM_MU_TREND) {
         s_sum_trend(f);
     }
     f->modew = f->mode;
@@ -527,14 +269,14 @@ s_wls(s_fit_t *f)
  * path must decide (a mean floored or not finite). With a trend, the
  * weights' sums of the next WLS are made on the way. */
 static double
-s_update(const det_glm_t *self, s_fit_t *f)
+s_update(const det_glm_t *self, det_glm_fast_t *f)
 {
     double syeta = 0.0, smu = 0.0;
     for (size_t l = 0; l < f->nl; l++) {
         syeta += f->c[l] * f->py[l] + f->b * f->pyt[l];
     }
     if (!f->tr) {
-        f->mode = S_LEVEL;
+        f->mode = DET_GLM_MU_LEVEL;
         for (size_t l = 0; l < f->nl; l++) {
             f->mul[l] = exp(f->c[l]);
             if (!(f->mul[l] >= DBL_EPSILON) || isinf(f->mul[l])) {
@@ -544,7 +286,7 @@ s_update(const det_glm_t *self, s_fit_t *f)
         }
         return 2.0 * (f->c1 - syeta + smu);
     }
-    f->mode = S_TREND;
+    f->mode = DET_GLM_MU_TREND;
     if (!s_means(self, f, f->c, f->b)) {
         return NAN;
     }
@@ -562,11 +304,11 @@ s_update(const det_glm_t *self, s_fit_t *f)
  * H_0 (H_j - H_0)/S, V1j = -(H_j - H_0)/S and Vjk = [j = k]/w_j + 1/w_0 +
  * (H_j - H_0)(H_k - H_0)/S. */
 static void
-s_inverse(det_glm_t *self, const s_fit_t *f)
+s_inverse(det_glm_t *self, const det_glm_fast_t *f)
 {
     size_t p = f->p, off = f->tr ? 2 : 1;
     double *v = self->vinv, is = f->is, h0 = f->h[0] + f->tc;
-    double dh[S_MAXL];
+    double dh[DET_GLM_MAX_P];
     for (size_t j = off; j < p; j++) {
         dh[j] = f->h[j - off + 1] - f->h[0];
     }
@@ -592,7 +334,7 @@ s_inverse(det_glm_t *self, const s_fit_t *f)
  * the working residual, and the two dispersion sums onto ds (eta is left
  * to dense fits: glm.h). */
 static inline void
-s_row(det_glm_t *self, const s_fit_t *f, size_t i, double mu, double mw,
+s_row(det_glm_t *self, const det_glm_fast_t *f, size_t i, double mu, double mw,
       double ds[2])
 {
     double pr = f->pr[i], res = (f->y[i] - mu) / mu, wt = pr * mw;
@@ -607,7 +349,8 @@ s_row(det_glm_t *self, const s_fit_t *f, size_t i, double mu, double mw,
 
 /* The dispersion sums alone (det_glm_design_t.sums_only) of row i. */
 static inline void
-s_row_sums(const s_fit_t *f, size_t i, double mu, double mw, double ds[2])
+s_row_sums(const det_glm_fast_t *f, size_t i, double mu, double mw,
+           double ds[2])
 {
     double pr = f->pr[i], res = (f->y[i] - mu) / mu;
     if (pr > 0.0) {
@@ -619,10 +362,11 @@ s_row_sums(const s_fit_t *f, size_t i, double mu, double mw, double ds[2])
 /* The rows of a trend fit whose last WLS was at a trend model too: the
  * means along each run as products by exp(b). */
 static void
-s_rows_trend(det_glm_t *self, s_fit_t *f)
+s_rows_trend(det_glm_t *self, det_glm_fast_t *f)
 {
     double *ew = self->work, *e = self->work + self->cap;
-    double q = exp(f->b), qw = exp(f->bw), ec[S_MAXL], ecw[S_MAXL];
+    double q = exp(f->b), qw = exp(f->bw), ec[DET_GLM_MAX_P],
+           ecw[DET_GLM_MAX_P];
     double ds[2] = {0.0, 0.0};
     s_tables(f, qw);
     s_chain(self, f, f->bw, ew);
@@ -653,16 +397,16 @@ s_rows_trend(det_glm_t *self, s_fit_t *f)
 /* The final means, the working weights of the last WLS, the working
  * residuals and the dispersion sums, row by row. */
 static void
-s_rows_out(det_glm_t *self, s_fit_t *f)
+s_rows_out(det_glm_t *self, det_glm_fast_t *f)
 {
     size_t m = f->d->m;
-    if (f->mode == S_TREND && f->modew == S_TREND) {
+    if (f->mode == DET_GLM_MU_TREND && f->modew == DET_GLM_MU_TREND) {
         s_rows_trend(self, f);
         return;
     }
     double *mu = self->work + 3 * self->cap; /* trend, first step only */
     double ds[2] = {0.0, 0.0};
-    if (f->mode == S_TREND) {
+    if (f->mode == DET_GLM_MU_TREND) {
         double *e = self->work + self->cap, q = exp(f->b);
         s_tables(f, q);
         s_chain(self, f, f->b, e);
@@ -677,10 +421,11 @@ s_rows_out(det_glm_t *self, s_fit_t *f)
     }
     for (size_t i = 0; i < m; i++) {
         int l = f->lv[i];
-        double mw = f->modew == S_START ? f->y[i] + 0.1 : f->mulw[l];
+        double mw = f->modew == DET_GLM_MU_START ? f->y[i] + 0.1 : f->mulw[l];
         if (f->d->sums_only) {
-            s_row_sums(f, i, f->mode == S_TREND ? mu[i] : f->mul[l], mw, ds);
-        } else if (f->mode == S_TREND) {
+            s_row_sums(f, i, f->mode == DET_GLM_MU_TREND ? mu[i] : f->mul[l],
+                       mw, ds);
+        } else if (f->mode == DET_GLM_MU_TREND) {
             s_row(self, f, i, mu[i], mw, ds);
         } else {
             s_row(self, f, i, f->mul[l], mw, ds);
@@ -692,7 +437,7 @@ s_rows_out(det_glm_t *self, s_fit_t *f)
 
 /* What the fit keeps, as s_fit() in glm.c leaves it. */
 static void
-s_finish(det_glm_t *self, s_fit_t *f, double dev)
+s_finish(det_glm_t *self, det_glm_fast_t *f, double dev)
 {
     s_rows_out(self, f);
     self->deviance = dev;
@@ -737,7 +482,7 @@ static int
 s_fast(det_glm_t *self, const det_glm_design_t *d, const double *y,
        const double *prior)
 {
-    s_fit_t f;
+    det_glm_fast_t f;
     memset(&f, 0, sizeof(f));
     f.d = d;
     f.y = y;
@@ -763,7 +508,7 @@ s_fast(det_glm_t *self, const det_glm_design_t *d, const double *y,
         f.tc = floor((d->t[0] + d->t[d->m - 1]) / 2.0);
         s_runs(self, &f);
     }
-    double devold = s_start(self, &f), dev = devold;
+    double devold = det_glm_start_sums(self, &f), dev = devold;
     self->converged = false;
     for (int it = 1; it <= DET_GLM_MAXIT; it++) {
         self->iter = it;
@@ -819,7 +564,7 @@ det_glm_mu_pow(const det_glm_t *self, double e, double *out)
     }
     const int *lev = self->flev;
     if (!self->xtrend) {
-        double pl[S_MAXL];
+        double pl[DET_GLM_MAX_P];
         for (size_t l = 0; l < self->fnlev; l++) {
             pl[l] = exp(e * self->fc[l]);
         }
@@ -828,7 +573,8 @@ det_glm_mu_pow(const det_glm_t *self, double e, double *out)
         }
         return;
     }
-    double eb = exp(e * self->fb), pl[S_MAXL], qp[S_RUN + 1], ev = 0.0;
+    double eb = exp(e * self->fb), pl[DET_GLM_MAX_P], qp[DET_GLM_RUN + 1],
+           ev = 0.0;
     qp[0] = 1.0;
     for (int j = 1; j <= self->fmaxn; j++) {
         qp[j] = qp[j - 1] * eb;
