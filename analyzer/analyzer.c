@@ -364,6 +364,7 @@ s_open_receiver(ana_analyzer_t *self, sn_err_t *err)
         return rc;
     }
     o.state_dir = NULL; /* the positions live in our own state file */
+    self->kafka = o.kind == SN_TRANSPORT_KAFKA;
     rc = sn_receiver_new(&o, &self->recv, err);
     if (rc == SN_OK) {
         sn_receiver_on_revoke(self->recv, s_on_revoke, self);
@@ -420,9 +421,23 @@ s_settle(ana_analyzer_t *self, sn_err_t *err)
     sn_day_t first, last;
     if (rc == 1 && ana_handoff_dropped_days(self->hand, &first, &last)) {
         rc = ana_analyzer_repair_days(self, first, last, err);
-        if (rc == SN_OK && self->archive != NULL) {
-            rc = ana_archive_flush(self->archive, err);
+    }
+    /* After a kill, days the archive flushed on its own interval past the
+     * state's last closed day hold events another analyzer now counts. */
+    if (rc >= 0 && self->kafka && self->archive != NULL &&
+        ana_archive_recovered(self->archive)) {
+        sn_day_t closed = ana_ingest_closed(self->in);
+        last = ana_archive_last_day(self->archive);
+        if (last != INT32_MIN && last > closed) {
+            rc = ana_analyzer_repair_days(
+                self,
+                closed == INT32_MIN ? ana_archive_first_day(self->archive)
+                                    : closed + 1,
+                last, err);
         }
+    }
+    if (rc >= 0 && self->archive != NULL) {
+        rc = ana_archive_flush(self->archive, err);
     }
     return rc < 0 ? rc : SN_OK;
 }

@@ -57,6 +57,7 @@ struct ana_analyzer {
     ana_metrics_t *metrics; /* counters */
     ana_handoff_t *hand;    /* reads the journal's Kafka checkpoints */
     bool unresolved;        /* a Kafka commit failed after its frame */
+    bool kafka;             /* the receiver is a Kafka consumer */
     sn_day_t day_first;     /* archive days put since the checkpoint */
     sn_day_t day_last;      /* (first > last: none) */
 };

@@ -134,6 +134,9 @@ bool ana_archive_recovered(const ana_archive_t *self);
  *  when none was; borrowed until destroy. */
 const char *ana_archive_moved_aside(const ana_archive_t *self);
 
+/** @return the first day of the time axis, or INT32_MIN when it has none. */
+sn_day_t ana_archive_first_day(const ana_archive_t *self);
+
 /** @return the number of series rows in the file. */
 size_t ana_archive_series_count(const ana_archive_t *self);
 

@@ -394,3 +394,9 @@ ana_archive_correct_day(ana_archive_t *self, sn_day_t day,
     free(before);
     return rc == SN_OK ? ana_archive_tick(self, err) : rc;
 }
+
+sn_day_t
+ana_archive_first_day(const ana_archive_t *self)
+{
+    return self->time0;
+}
