@@ -37,6 +37,7 @@ det_glm_new(size_t cap)
     self->runs = sn_calloc(cap + 1, sizeof(int));
     self->rlink = sn_calloc(cap + 1, sizeof(int));
     self->exc = sn_calloc(cap, sizeof(int));
+    self->brk = sn_calloc(2 * (cap + 1), sizeof(int));
     self->rlev = sn_calloc(cap + 1, sizeof(int));
     self->rlen = sn_calloc(cap + 1, sizeof(int));
     self->rt0 = sn_calloc(cap + 1, sizeof(double));
@@ -62,6 +63,7 @@ det_glm_destroy(det_glm_t **self_p)
     free(self->runs);
     free(self->rlink);
     free(self->exc);
+    free(self->brk);
     free(self->rlev);
     free(self->rlen);
     free(self->rt0);

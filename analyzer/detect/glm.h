@@ -77,6 +77,11 @@ typedef struct det_glm {
     int *rlev, *rlen;          /* cap + 1 runs' levels and lengths */
     double *rt0, *rg;          /* cap + 1 runs' first t - tc, weights */
     int *exc;                  /* cap rows (fast fit scratch) */
+    int *brk;                  /* 2 (cap + 1) rows where runs must start:
+                                  the first half kept for the rows id
+                                  brk_id, the second scratch */
+    unsigned long brk_id;      /* rows id of the kept breaks; 0: none */
+    size_t brk_m, nbrk;        /* their rows; how many breaks */
     det_glm_start_t start;     /* fast fit: start sums of the last rows */
     int fnrun;                 /* fast fit: runs in `runs` */
     int fmaxn;                 /* fast fit: the longest run */

@@ -33,40 +33,113 @@
 
 /* ------------------------------------------------------------- set-up */
 
+/* The rows i in 1 .. m-1 where a run must start (t does not step by 1,
+ * the level changes, or with `withp` the prior weight changes) into brk.
+ * Branch-free: row i is written and counts only where it breaks.
+ * @return how many. */
+static size_t
+s_breaks(const det_glm_fast_t *f, bool withp, int *brk)
+{
+    const double *t = f->d->t, *pr = f->pr;
+    const int *lv = f->lv;
+    size_t n = 0;
+    if (withp) {
+        for (size_t i = 1; i < f->d->m; i++) {
+            brk[n] = (int)i;
+            n += (t[i] - t[i - 1] != 1.0) | (lv[i] != lv[i - 1]) |
+                 (pr[i] != pr[i - 1]);
+        }
+        return n;
+    }
+    for (size_t i = 1; i < f->d->m; i++) {
+        brk[n] = (int)i;
+        n += (t[i] - t[i - 1] != 1.0) | (lv[i] != lv[i - 1]);
+    }
+    return n;
+}
+
+/* The breaks of the rows kept in self->brk (without prior weights) merged
+ * with the changes of the prior weight, which are all next to one of the
+ * f->nexc exception rows in self->exc, into out. @return how many. */
+static size_t
+s_merge(const det_glm_t *self, const det_glm_fast_t *f, int *out)
+{
+    const double *pr = f->pr;
+    const int *kb = self->brk;
+    size_t nk = self->nbrk, k = 0, n = 0, m = f->d->m;
+    int last = 0;
+    for (long e = 0; e < 2 * f->nexc; e++) {
+        int i = self->exc[e / 2] + (int)(e % 2); /* e's row, then the next */
+        if (i <= last || (size_t)i >= m || pr[i] == pr[i - 1]) {
+            continue;
+        }
+        for (; k < nk && kb[k] < i; k++) {
+            out[n++] = kb[k];
+        }
+        k += k < nk && kb[k] == i;
+        out[n++] = i;
+        last = i;
+    }
+    for (; k < nk; k++) {
+        out[n++] = kb[k];
+    }
+    return n;
+}
+
+/* The breaks of this fit: from the kept ones where they apply (a fit of
+ * the same rows without prior weights made them), else by a pass over
+ * the rows. @return how many, in *brk. */
+static size_t
+s_fit_breaks(det_glm_t *self, const det_glm_fast_t *f, int **brk)
+{
+    unsigned long id = f->d->rows_id;
+    bool kept = id != 0 && self->brk_id == id && self->brk_m == f->d->m;
+    if (f->prior == NULL && id != 0) {
+        if (!kept) {
+            self->nbrk = s_breaks(f, false, self->brk);
+            self->brk_id = id;
+            self->brk_m = f->d->m;
+        }
+        *brk = self->brk;
+        return self->nbrk;
+    }
+    *brk = self->brk + self->cap + 1;
+    if (kept && f->nexc >= 0) {
+        return s_merge(self, f, *brk);
+    }
+    return s_breaks(f, f->prior != NULL, *brk);
+}
+
 /* Cut the rows into runs of one level, one prior weight and consecutive
  * t, at most DET_GLM_RUN long: self->runs gets each run's first row, then m;
  * self->rlink[r] the length of run r - 1 when run r starts where it ends
  * (its exp(b t) follows by a product), 0 where s_chain() takes an exact
- * exp() (after a gap, and every S_ANCHOR-th run). */
+ * exp() (after a gap, and every S_ANCHOR-th run). O(runs) after the
+ * breaks. */
 static void
 s_runs(det_glm_t *self, det_glm_fast_t *f)
 {
     const double *t = f->d->t, *pr = f->pr;
     const int *lv = f->lv;
-    int n = 1, len = 1, maxn = 1;
-    self->runs[0] = 0;
-    self->rlink[0] = 0;
-    self->rt0[0] = t[0] - f->tc;
-    self->rg[0] = pr[0];
-    self->rlev[0] = lv[0];
-    /* Branch-free: row i is written as the start of run n, which counts
-     * only where the run before it ends (runs end at unpredictable rows). */
-    for (size_t i = 1; i < f->d->m; i++) {
-        int step = t[i] - t[i - 1] == 1.0;
-        int cont = step & (len < DET_GLM_RUN) & (lv[i] == lv[i - 1]) &
-                   (pr[i] == pr[i - 1]);
-        self->rlen[n - 1] = len;
-        self->rlink[n] = step & (n % S_ANCHOR != 0) ? len : 0;
-        self->rt0[n] = t[i] - f->tc;
-        self->rg[n] = pr[i];
-        self->rlev[n] = lv[i];
-        self->runs[n] = (int)i;
-        n += !cont;
-        len = cont ? len + 1 : 1;
-        maxn = len > maxn ? len : maxn;
+    int *brk, n = 0, maxn = 1;
+    size_t nb = s_fit_breaks(self, f, &brk), m = f->d->m, i0 = 0;
+    for (size_t k = 0; k <= nb; k++) {
+        size_t i1 = k < nb ? (size_t)brk[k] : m;
+        for (size_t i = i0; i < i1; i += DET_GLM_RUN) {
+            int len = i1 - i < DET_GLM_RUN ? (int)(i1 - i) : DET_GLM_RUN;
+            bool link = n > 0 && n % S_ANCHOR != 0 && t[i] - t[i - 1] == 1.0;
+            self->rlink[n] = link ? self->rlen[n - 1] : 0;
+            self->runs[n] = (int)i;
+            self->rlen[n] = len;
+            self->rt0[n] = t[i] - f->tc;
+            self->rg[n] = pr[i];
+            self->rlev[n] = lv[i];
+            maxn = len > maxn ? len : maxn;
+            n++;
+        }
+        i0 = i1;
     }
-    self->rlen[n - 1] = len;
-    self->runs[n] = (int)f->d->m;
+    self->runs[n] = (int)m;
     f->nrun = n;
     f->maxn = maxn;
     f->tlo = f->thi = self->rt0[0];
@@ -504,11 +577,14 @@ s_fast(det_glm_t *self, const det_glm_design_t *d, const double *y,
     f.prior = prior;
     f.pr = prior ? prior : self->work + 2 * self->cap;
     f.lv = d->lev ? d->lev : self->good;
+    f.nexc = -1;
     if (f.tr) {
         f.tc = floor((d->t[0] + d->t[d->m - 1]) / 2.0);
-        s_runs(self, &f);
     }
     double devold = det_glm_start_sums(self, &f), dev = devold;
+    if (f.tr) {
+        s_runs(self, &f);
+    }
     self->converged = false;
     for (int it = 1; it <= DET_GLM_MAXIT; it++) {
         self->iter = it;

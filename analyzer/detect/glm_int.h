@@ -44,6 +44,8 @@ typedef struct det_glm_fast {
     double qp[DET_GLM_RUN + 1]; /* q^j */
     int nrun, maxn;             /* runs; the longest */
     double tlo, thi;            /* the least and the greatest tt */
+    long nexc;                  /* exception rows in exc (weights g but
+                                   for these), or -1: not found */
     int mode;                   /* how the means are held: DET_GLM_MU_START.. */
     int modew;                  /* ditto at the last WLS */
 } det_glm_fast_t;

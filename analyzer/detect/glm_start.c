@@ -170,6 +170,7 @@ s_start_cached(det_glm_t *self, det_glm_fast_t *f, const double *yly,
         dv[1] += py * eta;
         ngood = ngood + (p > 0.0) - (g > 0.0);
     }
+    f->nexc = nexc;
     dv[2] = 0.0;
     for (size_t l = 0; l < f->nl; l++) {
         dv[2] += f->w[l];
