@@ -49,17 +49,36 @@ s_start_prior(const det_glm_fast_t *f, const double *yly, const double *et,
     *a = (s_acc_t){spy, spyt, spw, sw, swt, swtt, swz, swzt, c1, syeta, ngood};
 }
 
-/* The same without prior weights (all 1: the products by 1 dropped). */
+/* The same without prior weights (all 1: the products by 1 dropped). The
+ * trend's sums are left to s_start_plain_t(). */
 static void
 s_start_plain(const det_glm_fast_t *f, const double *yly, const double *et,
               size_t i0, size_t i1, s_acc_t *a)
+{
+    const double *y = f->y;
+    double spy = 0, sw = 0, swz = 0, c1 = 0, syeta = 0;
+    for (size_t i = i0; i < i1; i++) {
+        double yi = y[i], mu = yi + 0.1, eta = et[i];
+        c1 += yly[i];
+        syeta += yi * eta;
+        spy += yi;
+        sw += mu;
+        swz += mu * eta + (yi - mu);
+    }
+    double n = (double)(i1 - i0);
+    *a = (s_acc_t){spy, 0, n, sw, 0, 0, swz, 0, c1, syeta, i1 - i0};
+}
+
+/* s_start_plain() with the trend's sums (f->d->t set). */
+static void
+s_start_plain_t(const det_glm_fast_t *f, const double *yly, const double *et,
+                size_t i0, size_t i1, s_acc_t *a)
 {
     const double *y = f->y, *t = f->d->t;
     double spy = 0, spyt = 0, sw = 0, swt = 0, swtt = 0, swz = 0;
     double swzt = 0, c1 = 0, syeta = 0, tc = f->tc;
     for (size_t i = i0; i < i1; i++) {
-        double yi = y[i], mu = yi + 0.1, eta = et[i];
-        double tt = t ? t[i] - tc : 0.0;
+        double yi = y[i], mu = yi + 0.1, eta = et[i], tt = t[i] - tc;
         double wz = mu * eta + (yi - mu);
         c1 += yly[i];
         syeta += yi * eta;
@@ -212,6 +231,8 @@ det_glm_start_sums(det_glm_t *self, det_glm_fast_t *f)
         }
         if (f->prior) {
             s_start_prior(f, yly, et, i0, i1, &a);
+        } else if (f->tr) {
+            s_start_plain_t(f, yly, et, i0, i1, &a);
         } else {
             s_start_plain(f, yly, et, i0, i1, &a);
         }
