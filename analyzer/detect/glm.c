@@ -38,6 +38,11 @@ det_glm_new(size_t cap)
     self->rlink = sn_calloc(cap + 1, sizeof(int));
     self->exc = sn_calloc(cap, sizeof(int));
     self->brk = sn_calloc(2 * (cap + 1), sizeof(int));
+    self->ones = sn_calloc(cap, sizeof(double));
+    self->zeros = sn_calloc(cap, sizeof(int));
+    for (size_t i = 0; i < cap; i++) {
+        self->ones[i] = 1.0;
+    }
     self->rlev = sn_calloc(cap + 1, sizeof(int));
     self->rlen = sn_calloc(cap + 1, sizeof(int));
     self->rt0 = sn_calloc(cap + 1, sizeof(double));
@@ -64,6 +69,8 @@ det_glm_destroy(det_glm_t **self_p)
     free(self->rlink);
     free(self->exc);
     free(self->brk);
+    free(self->ones);
+    free(self->zeros);
     free(self->rlev);
     free(self->rlen);
     free(self->rt0);

@@ -80,6 +80,8 @@ typedef struct det_glm {
     int *brk;                  /* 2 (cap + 1) rows where runs must start:
                                   the first half kept for the rows id
                                   brk_id, the second scratch */
+    double *ones;              /* cap ones, never written after new */
+    int *zeros;                /* cap zeros, never written */
     unsigned long brk_id;      /* rows id of the kept breaks; 0: none */
     size_t brk_m, nbrk;        /* their rows; how many breaks */
     det_glm_start_t start;     /* fast fit: start sums of the last rows */

@@ -568,15 +568,9 @@ s_fast(det_glm_t *self, const det_glm_design_t *d, const double *y,
     self->m = d->m;
     self->p = f.p;
     self->theta = 0.0;
-    if (prior == NULL || d->lev == NULL) {
-        for (size_t i = 0; i < d->m; i++) {
-            self->work[2 * self->cap + i] = 1.0;
-            self->good[i] = 0;
-        }
-    }
     f.prior = prior;
-    f.pr = prior ? prior : self->work + 2 * self->cap;
-    f.lv = d->lev ? d->lev : self->good;
+    f.pr = prior ? prior : self->ones;
+    f.lv = d->lev ? d->lev : self->zeros;
     f.nexc = -1;
     if (f.tr) {
         f.tc = floor((d->t[0] + d->t[d->m - 1]) / 2.0);
