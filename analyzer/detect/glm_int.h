@@ -59,7 +59,8 @@ enum {
 /* The per-fit constants (f->c1, self->ngood) and the level sums of the
  * first WLS step at the start mu = y + 0.1, added into f's zeroed sums;
  * f->mode becomes DET_GLM_MU_START. The plain sums of rows with a rows id
- * are kept in self->start for the next fits of the same rows.
+ * are kept in self->start for the next fits of the same rows, and with
+ * a trend their run breaks in self->brk (glm_fast.c cuts the runs).
  * @return the deviance D0 of the start. */
 double det_glm_start_sums(det_glm_t *self, det_glm_fast_t *f);
 

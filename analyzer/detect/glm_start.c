@@ -198,6 +198,24 @@ s_start_cached(det_glm_t *self, det_glm_fast_t *f, const double *yly,
     return true;
 }
 
+/* The run breaks (glm_fast.c) of the stretch of one level i0 .. i1-1
+ * appended to brk[n ..]: i0 itself (a new level) unless it is row 0, then
+ * the rows where t does not step by 1. @return the new count. */
+static size_t
+s_stretch_breaks(const det_glm_fast_t *f, size_t i0, size_t i1, int *brk,
+                 size_t n)
+{
+    const double *t = f->d->t;
+    if (i0 > 0) {
+        brk[n++] = (int)i0;
+    }
+    for (size_t i = i0 + 1; i < i1; i++) {
+        brk[n] = (int)i;
+        n += t[i] - t[i - 1] != 1.0;
+    }
+    return n;
+}
+
 /* The per-fit constants and the sums of the first WLS step, at the start
  * mu = y + 0.1: from the cached sums of the same rows where they apply,
  * else in one pass over the rows, a level's stretch at a time.
@@ -224,6 +242,8 @@ det_glm_start_sums(det_glm_t *self, det_glm_fast_t *f)
         f->c1 = dv[0];
         return 2.0 * (dv[0] - dv[1] + dv[2]);
     }
+    bool keep = f->prior == NULL && f->tr && d->rows_id != 0;
+    size_t nb = 0; /* run breaks kept for the rows (keep) */
     for (size_t i0 = 0, i1; i0 < m; i0 = i1) {
         int l = f->lv[i0];
         s_acc_t a;
@@ -233,6 +253,7 @@ det_glm_start_sums(det_glm_t *self, det_glm_fast_t *f)
             s_start_prior(f, yly, et, i0, i1, &a);
         } else if (f->tr) {
             s_start_plain_t(f, yly, et, i0, i1, &a);
+            nb = keep ? s_stretch_breaks(f, i0, i1, self->brk, nb) : nb;
         } else {
             s_start_plain(f, yly, et, i0, i1, &a);
         }
@@ -251,6 +272,11 @@ det_glm_start_sums(det_glm_t *self, det_glm_fast_t *f)
     }
     if (f->prior == NULL && d->rows_id != 0) {
         s_cache(self, f, dv[0], dv[1]);
+    }
+    if (keep) {
+        self->nbrk = nb;
+        self->brk_id = d->rows_id;
+        self->brk_m = m;
     }
     self->ngood = ngood;
     f->c1 = dv[0];
