@@ -409,8 +409,8 @@ s_fix_eoa(int fd)
 }
 
 /* Open `path` read-write without SWMR, clearing a killed writer's flags
- * (our lock is held, so no live writer has them) and growing a file cut
- * short by a kill. */
+ * (our lock is held, so no live writer has them), growing a file cut
+ * short by a kill and covering what it wrote past its recorded end. */
 static hid_t
 s_open_rw(const char *path, int fd, bool *recovered)
 {
@@ -425,6 +425,15 @@ s_open_rw(const char *path, int fd, bool *recovered)
         f = H5Fopen(path, H5F_ACC_RDWR, fapl);
         H5Pclose(fapl);
         *recovered = f >= 0;
+    }
+    /* A killed SWMR writer can also leave objects written past the end of
+     * allocation its superblock last recorded (the file is longer than
+     * that address); a later allocation there would overwrite them. Move
+     * the end of allocation to the end of the file, as `h5clear
+     * --increment=0` does. */
+    if (*recovered && f >= 0 && H5Fincrement_filesize(f, 0) < 0) {
+        H5Fclose(f);
+        f = H5I_INVALID_HID;
     }
     return f;
 }
