@@ -185,49 +185,117 @@ s_bench_hot(uint64_t n, bool per_record)
 
 /* ---- 2. sustained ingest over ZeroMQ -------------------------------- */
 
-/* The raw figure: a ROUTER child receives `msgs` messages of `size` bytes
- * from a DEALER and answers once; events/s counts BATCH events a message. */
+/* The raw figure: a ROUTER in a child process (the daemon is one too)
+ * receives messages of `size` bytes from a DEALER here, each standing for
+ * BATCH events. Each round the DEALER sends passes of `msgs` messages (the
+ * daemon run's message set) until RAW_MIN_NS have gone by, then an empty
+ * message; the child answers it with the count it received. The clock runs
+ * only once the child has bound (a pipe says so) and one untimed round trip
+ * has made the connection, so start-up and ZeroMQ's reconnect interval are
+ * not part of it. The figure is the best of RAW_ROUNDS rounds. */
+#define RAW_ROUNDS 3         /* timed rounds; the best one counts */
+#define RAW_MIN_NS 500000000 /* each timed round sends for at least this */
+
+/* The child: bind, say so on `ready`, then answer RAW_ROUNDS + 1 rounds
+ * (the first is the warm-up) with the count of messages each held. */
+static void
+s_raw_child(const char *endpoint, int ready)
+{
+    void *ctx = zmq_ctx_new(), *r = zmq_socket(ctx, ZMQ_ROUTER);
+    if (zmq_bind(r, endpoint) != 0) {
+        _exit(1); /* the parent reads end of file */
+    }
+    (void)!write(ready, "r", 1);
+    close(ready);
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    for (int round = 0; round <= RAW_ROUNDS; round++) {
+        char id[256];
+        int idlen;
+        uint64_t got = 0;
+        for (;;) {
+            idlen = zmq_recv(r, id, sizeof id, 0); /* routing id */
+            if (zmq_msg_recv(&m, r, 0) <= 0) {
+                break; /* the empty message ends the round */
+            }
+            got++;
+        }
+        zmq_send(r, id, (size_t)idlen, ZMQ_SNDMORE);
+        zmq_send(r, &got, sizeof got, 0);
+    }
+    zmq_msg_close(&m);
+    zmq_close(r);
+    zmq_ctx_term(ctx);
+    _exit(0);
+}
+
+/* One round on `d`: passes of `msgs` messages of `payload` until `min_ns`
+ * have gone by, then the end of the round; the messages sent are in *sent,
+ * and the result is the nanoseconds from the first send to the answer (-1
+ * when the child counted another number). */
+static int64_t
+s_raw_round(void *d, const char *payload, size_t size, size_t msgs,
+            int64_t min_ns, uint64_t *sent)
+{
+    uint64_t n = 0, got = 0;
+    int64_t t0 = sn_clock_ns();
+    do {
+        for (size_t i = 0; i < msgs; i++) {
+            zmq_send(d, payload, size, 0);
+        }
+        n += msgs;
+    } while (sn_clock_ns() - t0 < min_ns);
+    zmq_send(d, "", 0, 0);
+    int rc = zmq_recv(d, &got, sizeof got, 0);
+    int64_t t1 = sn_clock_ns();
+    *sent = n;
+    return rc == (int)sizeof got && got == n ? t1 - t0 : -1;
+}
+
 static double
 s_bench_raw_zmq(const char *endpoint, size_t msgs, size_t size)
 {
+    int ready[2];
+    if (pipe(ready) != 0) {
+        return 0;
+    }
     pid_t pid = fork();
     if (pid == 0) {
-        void *ctx = zmq_ctx_new(), *r = zmq_socket(ctx, ZMQ_ROUTER);
-        int hwm = 0;
-        zmq_setsockopt(r, ZMQ_RCVHWM, &hwm, sizeof hwm);
-        zmq_bind(r, endpoint);
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        char id[256];
-        int idlen = 0;
-        for (size_t i = 0; i < msgs; i++) {
-            idlen = zmq_recv(r, id, sizeof id, 0); /* identity frame */
-            zmq_msg_recv(&m, r, 0);
-        }
-        zmq_send(r, id, (size_t)idlen, ZMQ_SNDMORE);
-        zmq_send(r, "done", 4, 0);
-        zmq_msg_close(&m);
-        zmq_close(r);
-        zmq_ctx_term(ctx);
-        _exit(0);
+        close(ready[0]);
+        s_raw_child(endpoint, ready[1]);
     }
+    close(ready[1]);
+    char ch;
+    bool bound = read(ready[0], &ch, 1) == 1;
+    close(ready[0]);
     void *ctx = zmq_ctx_new(), *d = zmq_socket(ctx, ZMQ_DEALER);
-    int hwm = 0;
-    zmq_setsockopt(d, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_connect(d, endpoint);
     char *payload = sn_calloc(1, size);
-    char ok[8];
-    int64_t t0 = sn_clock_ns();
-    for (size_t i = 0; i < msgs; i++) {
-        zmq_send(d, payload, size, 0);
+    uint64_t sent = 0;
+    double best = 0;
+    msgs = msgs > 0 ? msgs : 1;
+    /* Round 0, one message, untimed: the connection is up after it. */
+    for (int round = 0; bound && round <= RAW_ROUNDS; round++) {
+        int64_t ns = s_raw_round(d, payload, size, round ? msgs : 1,
+                                 round ? RAW_MIN_NS : 0, &sent);
+        double rate = ns > 0 ? (double)(sent * BATCH) / s_secs(ns) : 0;
+        if (round > 0 && ns < 0) {
+            fprintf(stderr,
+                    "bench_analyzer: raw ZeroMQ round %d lost "
+                    "messages\n",
+                    round);
+        }
+        best = round > 0 && rate > best ? rate : best;
     }
-    zmq_recv(d, ok, sizeof ok, 0);
-    int64_t t1 = sn_clock_ns();
+    if (!bound) {
+        fprintf(stderr, "bench_analyzer: raw ZeroMQ could not bind %s\n",
+                endpoint);
+    }
     free(payload);
     zmq_close(d);
     zmq_ctx_term(ctx);
     waitpid(pid, NULL, 0);
-    return (double)(msgs * BATCH) / s_secs(t1 - t0);
+    return best;
 }
 
 /* The daemon's checkpoint interval: each checkpoint writes the whole state
