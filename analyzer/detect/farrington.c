@@ -134,6 +134,7 @@ det_farr_data_destroy(det_farr_data_t **self_p)
     free(self->syly);
     free(self->seta0);
     free(self->sy23);
+    free(self->snan);
     free(self);
     *self_p = NULL;
 }
@@ -149,6 +150,8 @@ det_farr_data_series(det_farr_data_t *d, const double *count, size_t n)
         d->syly = sn_calloc(n, sizeof(double));
         d->seta0 = sn_calloc(n, sizeof(double));
         d->sy23 = sn_calloc(n, sizeof(double));
+        free(d->snan);
+        d->snan = sn_calloc(n + 1, sizeof(size_t));
     }
     d->count = count;
     d->sn = n;
@@ -157,7 +160,24 @@ det_farr_data_series(det_farr_data_t *d, const double *count, size_t n)
         d->syly[i] = y > 0.0 ? y * log(y) - y : 0.0;
         d->seta0[i] = log(y + 0.1);
         d->sy23[i] = pow(y, 2.0 / 3.0);
+        d->snan[i + 1] = d->snan[i] + (isnan(y) ? 1 : 0);
     }
+}
+
+void
+det_farr_data_span(det_farr_data_t *d, size_t i, size_t n, double t0)
+{
+    size_t r = d->m;
+    memcpy(d->y + r, d->count + i, n * sizeof(double));
+    memcpy(d->yly + r, d->syly + i, n * sizeof(double));
+    memcpy(d->eta0 + r, d->seta0 + i, n * sizeof(double));
+    memcpy(d->y23 + r, d->sy23 + i, n * sizeof(double));
+    for (size_t k = 0; k < n; k++) {
+        d->t[r + k] = t0 + (double)k;
+        d->lev[r + k] = 0;
+    }
+    d->m += n;
+    d->gen += n;
 }
 
 void

@@ -49,6 +49,8 @@ typedef struct det_farr_data {
     const double *count; /* the series of det_farr_data_series() */
     size_t sn, scap;     /* its length; cache entries allocated */
     double *syly, *seta0, *sy23; /* the per-count values by series index */
+    size_t *snan;                /* scap + 1: missing counts before each
+                                    index */
     unsigned long gen; /* rows added so far: an id of the current rows */
 } det_farr_data_t;
 
@@ -76,6 +78,18 @@ det_farr_data_add(det_farr_data_t *d, size_t i, double t, int lev)
     d->y23[r] = d->sy23[i];
     d->t[r] = t;
     d->lev[r] = lev;
+}
+
+/** Append the `n` counts from series index i on as rows with trend
+ *  values t0, t0 + 1, .. and level 0, as n det_farr_data_add() calls
+ *  would. The caller keeps m + n <= cap. */
+void det_farr_data_span(det_farr_data_t *d, size_t i, size_t n, double t0);
+
+/** @return whether counts i .. j (inclusive, j < n) are all present. */
+static inline bool
+det_farr_data_present(const det_farr_data_t *d, size_t i, size_t j)
+{
+    return d->snan[j + 1] == d->snan[i];
 }
 
 /** Set the columns: p = 1 + trend + nlev - 1. */

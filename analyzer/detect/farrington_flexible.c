@@ -93,6 +93,7 @@ typedef struct s_work {
     int nlev;                      /* how many */
     long rel[64];                  /* refs - lo that `level` was made for */
     bool have;                     /* level holds the blocks of rel */
+    unsigned long lev_gen;         /* d->gen whose levels d->lev holds */
 } s_work_t;
 
 /* ------------------------------------------------------ reference rows */
@@ -168,6 +169,30 @@ s_blocks(const double *p, const long *refs, long lo, int *level)
     return 0;
 }
 
+/* The rows of a span by index whose counts are all present: each
+ * stretch of weeks with a level copied at once. */
+static void
+s_rows_span(size_t t, long lo, long tofs, s_work_t *wk, double *wt0)
+{
+    const int *level = wk->level;
+    size_t m = 0;
+    wk->d->m = 0;
+    *wt0 = (double)((long)t + 1 + tofs);
+    for (long i = lo; i <= (long)t;) {
+        long j = i;
+        while (j <= (long)t && level[j - lo] != 0) {
+            j++;
+        }
+        if (j > i) {
+            size_t n = (size_t)(j - i);
+            det_farr_data_span(wk->d, (size_t)i, n, (double)(i + 1 + tofs));
+            memcpy(wk->rowlev + m, level + (i - lo), n * sizeof(int));
+            m += n;
+        }
+        i = j + 1;
+    }
+}
+
 /* Gather the GLM rows of the span (levels set, counts present). */
 static void
 s_rows(const double *p, const sn_det_input_t *in, size_t t, long lo, long tofs,
@@ -180,6 +205,10 @@ s_rows(const double *p, const sn_det_input_t *in, size_t t, long lo, long tofs,
         }
     }
     bool date = s_date_mode(p, in);
+    if (!date && det_farr_data_present(wk->d, (size_t)lo, t)) {
+        s_rows_span(t, lo, tofs, wk, wt0);
+        return;
+    }
     long first = -1;
     size_t m = 0;
     wk->d->m = 0;
@@ -206,14 +235,13 @@ s_rows(const double *p, const sn_det_input_t *in, size_t t, long lo, long tofs,
 
 /* ---------------------------------------------------------------- fit */
 
-/* Build the design (intercept, [wtime], seasgroups by treatment
- * contrasts on the levels present) and the prediction row x0 for level
- * noPeriods at wtime wt0. @return 0, or -1 where R's model fails. */
+/* The levels present in the rows (wk->levels), and each row's level as
+ * the index of its level among them into d->lev. @return 0, or -1 where
+ * level noPeriods is not among them. */
 static int
-s_design(const double *p, s_work_t *wk, bool trend, double wt0, double *x0)
+s_levels_present(int np, s_work_t *wk)
 {
     det_farr_data_t *d = wk->d;
-    int np = (int)p[P_NOPER];
     bool seen[S_MAX_PERIODS + 1] = {false};
     for (size_t i = 0; i < d->m; i++) {
         seen[wk->rowlev[i]] = true;
@@ -225,17 +253,34 @@ s_design(const double *p, s_work_t *wk, bool trend, double wt0, double *x0)
         }
     }
     if (!seen[np]) {
-        return -1; /* R: factor seasgroups has new level */
+        return -1;
     }
     int map[S_MAX_PERIODS + 1] = {0};
     for (int k = 0; k < wk->nlev; k++) {
         map[wk->levels[k]] = k;
     }
-    size_t nf = np > 1 ? (size_t)wk->nlev - 1 : 0, c = 0;
-    det_farr_data_design(d, trend, nf + 1);
     for (size_t i = 0; i < d->m; i++) {
         d->lev[i] = map[wk->rowlev[i]];
     }
+    return 0;
+}
+
+/* Build the design (intercept, [wtime], seasgroups by treatment
+ * contrasts on the levels present) and the prediction row x0 for level
+ * noPeriods at wtime wt0. @return 0, or -1 where R's model fails. */
+static int
+s_design(const double *p, s_work_t *wk, bool trend, double wt0, double *x0)
+{
+    det_farr_data_t *d = wk->d;
+    int np = (int)p[P_NOPER];
+    if (wk->lev_gen != d->gen) { /* else the same rows' levels are set */
+        if (s_levels_present(np, wk) != 0) {
+            return -1; /* R: factor seasgroups has new level */
+        }
+        wk->lev_gen = d->gen;
+    }
+    size_t nf = np > 1 ? (size_t)wk->nlev - 1 : 0, c = 0;
+    det_farr_data_design(d, trend, nf + 1);
     x0[c++] = 1.0;
     if (trend) {
         x0[c++] = wt0;
