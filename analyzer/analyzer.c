@@ -63,7 +63,7 @@ s_positions_save(const ana_analyzer_t *self, FILE *f)
     uint32_t magic = S_POS_MAGIC;
     uint64_t n = self->n_pos;
     if (fwrite(&magic, 4, 1, f) != 1 || fwrite(&n, 8, 1, f) != 1 ||
-        fwrite(self->pos, sizeof *self->pos, self->n_pos, f) != self->n_pos) {
+        (n > 0 && fwrite(self->pos, sizeof *self->pos, n, f) != n)) {
         return SN_EIO;
     }
     return SN_OK;
