@@ -7,7 +7,10 @@
  *  the last occurrence of a field wins) and mapped as sn_event_decode()
  *  maps them (onset_date only with has_onset_date, proto3 defaults of zero
  *  for what is absent), so the two readers agree on everything this one
- *  accepts; tests/analyzer/test_wire.c checks that on mutated records.
+ *  accepts; tests/analyzer/test_wire.c checks that on mutated records and
+ *  against protobuf-c's own unpack. protobuf-c refuses a message with a
+ *  tag or a length prefix longer than five bytes: this reader leaves such
+ *  a message to the codec, which refuses it too.
  */
 #include "wire.h"
 
@@ -19,25 +22,32 @@ enum {
     S_LEN = 2,    /* strings */
 };
 
+/* The longest varints protobuf-c reads: a tag or a length prefix takes at
+ * most five bytes (it refuses the message otherwise), a value ten. */
+enum {
+    S_KEY_MAX = 5,    /* tags and lengths */
+    S_VALUE_MAX = 10, /* field values */
+};
+
 /* The numeric fields as read, before they are mapped into the event. */
 typedef struct s_nums {
     uint64_t v[14]; /* by field number; 0 when absent (proto3) */
 } s_nums_t;
 
-/* The varint at `p` of two bytes or more, before `end`. A tenth byte may
- * only carry bit 63: protobuf-c would see the rest (a bool of them is
- * true), so such a varint is left to it. @return the byte after it, or
- * NULL when it is cut short or too long. */
+/* The varint at `p` of two bytes or more and at most `max`, before `end`.
+ * A tenth byte may only carry bit 63: protobuf-c would see the rest (a
+ * bool of them is true), so such a varint is left to it. @return the byte
+ * after it, or NULL when it is cut short or too long. */
 static const uint8_t *
-s_varint_long(const uint8_t *p, const uint8_t *end, uint64_t *out)
+s_varint_long(const uint8_t *p, const uint8_t *end, unsigned max, uint64_t *out)
 {
     uint64_t v = 0;
-    for (unsigned shift = 0; shift < 70 && p < end; shift += 7) {
+    for (unsigned i = 0; i < max && p < end; i++) {
         uint8_t b = *p++;
-        if (shift == 63 && b > 1) {
+        if (i == 9 && b > 1) {
             return NULL;
         }
-        v |= (uint64_t)(b & 0x7f) << shift;
+        v |= (uint64_t)(b & 0x7f) << (7 * i);
         if ((b & 0x80) == 0) {
             *out = v;
             return p;
@@ -46,16 +56,17 @@ s_varint_long(const uint8_t *p, const uint8_t *end, uint64_t *out)
     return NULL;
 }
 
-/* The varint at `p`: tags, lengths and small numbers take one byte, and
- * that case stays inline. @return the byte after it, or NULL. */
+/* The varint at `p` of at most `max` bytes (S_KEY_MAX or S_VALUE_MAX):
+ * tags, lengths and small numbers take one byte, and that case stays
+ * inline. @return the byte after it, or NULL. */
 static inline const uint8_t *
-s_varint(const uint8_t *p, const uint8_t *end, uint64_t *out)
+s_varint(const uint8_t *p, const uint8_t *end, unsigned max, uint64_t *out)
 {
     if (p < end && *p < 0x80) {
         *out = *p;
         return p + 1;
     }
-    return s_varint_long(p, end, out);
+    return s_varint_long(p, end, max, out);
 }
 
 /* The string field `num` of the event, and its size; NULL for fields
@@ -101,7 +112,7 @@ static const uint8_t *
 s_field(const uint8_t *p, const uint8_t *end, sn_event_t *ev, s_nums_t *nums)
 {
     uint64_t tag, v;
-    p = s_varint(p, end, &tag);
+    p = s_varint(p, end, S_KEY_MAX, &tag);
     if (p == NULL || tag > UINT32_MAX) {
         return NULL;
     }
@@ -109,14 +120,14 @@ s_field(const uint8_t *p, const uint8_t *end, sn_event_t *ev, s_nums_t *nums)
     size_t size;
     char *str = s_string_field(ev, num, &size);
     if (str != NULL) {
-        if (type != S_LEN || (p = s_varint(p, end, &v)) == NULL ||
+        if (type != S_LEN || (p = s_varint(p, end, S_KEY_MAX, &v)) == NULL ||
             v > (uint64_t)(end - p) || !s_string(str, size, p, (size_t)v)) {
             return NULL;
         }
         return p + v;
     }
     if (num == 0 || num >= 14 || type != S_VARINT ||
-        (p = s_varint(p, end, &v)) == NULL) {
+        (p = s_varint(p, end, S_VALUE_MAX, &v)) == NULL) {
         return NULL;
     }
     nums->v[num] = v;

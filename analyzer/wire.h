@@ -6,10 +6,11 @@
  *  This reader walks the wire format of the one message it knows straight
  *  into an sn_event_t, for the encodings collectors produce. Anything it is
  *  not sure of (an unknown field, a wire type other than the schema's, a
- *  string too long or holding a NUL, an unknown enum value, cut-short
- *  bytes) it leaves to sn_event_decode(), which accepts or refuses it with
- *  its usual message: an event read here is the event sn_event_decode()
- *  would give, byte for byte.
+ *  string too long or holding a NUL, an unknown enum value, a tag or
+ *  length of more than five bytes, cut-short bytes) it leaves to
+ *  sn_event_decode(), which accepts or refuses it with its usual message:
+ *  an event read here is the event sn_event_decode() would give, byte for
+ *  byte.
  *
  *  Threading: reentrant; the event belongs to the caller.
  */

@@ -3,11 +3,16 @@
  *  ana_wire_event() must give the event sn_event_decode() gives for every
  *  record it accepts, and leave the rest to it. Besides hand-made records,
  *  the edges case mutates real encodings at random (flipped, cut, inserted
- *  bytes, appended fields) and compares the two readers on each.
+ *  bytes, appended fields) and compares the two readers on each. The codec
+ *  has a fast path of its own, so every comparison is also made with
+ *  protobuf-c's own unpack, which reads a tag or a length prefix in at
+ *  most five bytes and refuses a longer one.
  */
 #include "wire.h"
 
 #include "support.h"
+
+#include "sentinel/v1/event.pb-c.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -50,12 +55,55 @@ s_assert_same(const sn_event_t *a, const sn_event_t *b)
     ck_assert_int_eq(a->lab_confirmed, b->lab_confirmed);
 }
 
+static bool
+s_ref_str(const char *src, char *dst, size_t size)
+{
+    if (strlen(src) >= size) {
+        return false;
+    }
+    strcpy(dst, src);
+    return true;
+}
+
+/* Decoding with protobuf-c's generated unpack and the event model's rules
+ * (as tests/common/test_event.c does), without either fast path.
+ * @return SN_OK or SN_EPARSE. */
+static int
+s_ref_unpack(const uint8_t *buf, size_t len, sn_event_t *ev)
+{
+    Sentinel__V1__CaseEvent *m =
+        sentinel__v1__case_event__unpack(NULL, len, buf);
+    if (m == NULL) {
+        return SN_EPARSE;
+    }
+    sn_event_init(ev);
+    bool ok = (int)m->source >= 0 && (int)m->source < SN_SOURCE_COUNT &&
+              (int)m->sex >= 0 && (int)m->sex <= SN_SEX_OTHER &&
+              (int)m->lab_confirmed >= 0 &&
+              (int)m->lab_confirmed <= SN_LAB_NEGATIVE &&
+              s_ref_str(m->event_id, ev->event_id, sizeof ev->event_id) &&
+              s_ref_str(m->site_id, ev->site_id, sizeof ev->site_id) &&
+              s_ref_str(m->region, ev->region, sizeof ev->region) &&
+              s_ref_str(m->condition, ev->condition, sizeof ev->condition);
+    ev->revision = m->revision;
+    ev->source = (sn_source_t)m->source;
+    ev->onset_date = m->has_onset_date ? m->onset_date : SN_DAY_NONE;
+    ev->report_time = m->report_time_ms;
+    ev->count = m->count;
+    ev->age_years = m->age_years;
+    ev->sex = (sn_sex_t)m->sex;
+    ev->lab_confirmed = (sn_lab_t)m->lab_confirmed;
+    sentinel__v1__case_event__free_unpacked(m, NULL);
+    return ok ? SN_OK : SN_EPARSE;
+}
+
 /* Both readers on `buf`: when the fast one accepts, the codec accepts the
- * same event; the combined decode always gives the codec's result. */
+ * same event; the combined decode always gives the codec's result, and
+ * accepts and refuses what protobuf-c does, with the same event. */
 static bool
 s_compare(const uint8_t *buf, size_t len)
 {
-    sn_event_t fast, slow, both;
+    sn_event_t fast, slow, both, ref;
     sn_err_t e1, e2;
     bool took = ana_wire_event(buf, len, &fast);
     int rc = sn_event_decode(buf, len, &slow, &e1);
@@ -68,6 +116,10 @@ s_compare(const uint8_t *buf, size_t len)
         s_assert_same(&both, &slow);
     } else {
         ck_assert_str_eq(e2.msg, e1.msg);
+    }
+    ck_assert_int_eq(s_ref_unpack(buf, len, &ref), rc);
+    if (rc == SN_OK) {
+        s_assert_same(&both, &ref);
     }
     return took;
 }
@@ -126,6 +178,64 @@ START_TEST(test_wire_repeated_fields_and_nul)
                                0x80, 0x80, 0x80, 0x80, 0x02};
     ck_assert(!ana_wire_event(bool_hi, sizeof bool_hi, &ev));
     s_compare(bool_hi, sizeof bool_hi);
+}
+END_TEST
+
+/* `v` (below 128) as a varint of exactly `k` bytes: k - 1 bytes of
+ * padding (continuation bits over zeros). @return the bytes written. */
+static size_t
+s_put_padded(uint8_t *p, uint8_t v, unsigned k)
+{
+    p[0] = k > 1 ? (uint8_t)(v | 0x80) : v;
+    for (unsigned i = 1; i < k; i++) {
+        p[i] = i + 1 < k ? 0x80 : 0x00;
+    }
+    return k;
+}
+
+/* A record of event_id "abc" (tag and length in `tag_k` and `len_k`
+ * bytes) and count 1 (tag in `count_k` bytes). */
+static size_t
+s_padded_record(uint8_t *buf, unsigned tag_k, unsigned len_k, unsigned count_k)
+{
+    size_t n = s_put_padded(buf, 1 << 3 | 2, tag_k);
+    n += s_put_padded(buf + n, 3, len_k);
+    memcpy(buf + n, "abc", 3);
+    n += 3;
+    n += s_put_padded(buf + n, 10 << 3, count_k);
+    buf[n++] = 1;
+    return n;
+}
+
+/* Tags and length prefixes in 1 to 10 bytes: protobuf-c reads those of up
+ * to five bytes and refuses the message when one is longer; the fast
+ * reader, the codec and the combined decode do the same. */
+START_TEST(test_wire_overlong_tags_and_lengths_as_protobuf_c)
+{
+    for (unsigned k = 1; k <= 10; k++) {
+        const unsigned ks[3][3] = {{k, 1, 1}, {1, k, 1}, {1, 1, k}};
+        for (int which = 0; which < 3; which++) {
+            uint8_t buf[64];
+            size_t n =
+                s_padded_record(buf, ks[which][0], ks[which][1], ks[which][2]);
+            sn_event_t ref, ev;
+            sn_err_t err;
+            int want = k <= 5 ? SN_OK : SN_EPARSE;
+            ck_assert_int_eq(s_ref_unpack(buf, n, &ref), want);
+            ck_assert_msg(ana_wire_decode(buf, n, &ev, &err) == want,
+                          "%u-byte %s: protobuf-c says %d", k,
+                          which == 0   ? "event_id tag"
+                          : which == 1 ? "event_id length"
+                                       : "count tag",
+                          want);
+            ck_assert_int_eq(ana_wire_event(buf, n, &ev), k <= 5);
+            s_compare(buf, n);
+            if (want == SN_OK) {
+                ck_assert_str_eq(ev.event_id, "abc");
+                ck_assert_uint_eq(ev.count, 1);
+            }
+        }
+    }
 }
 END_TEST
 
@@ -210,6 +320,7 @@ wire_suite(void)
     tcase_add_test(edges, test_wire_reads_every_encoding);
     tcase_add_test(edges, test_wire_repeated_fields_and_nul);
     tcase_add_test(edges, test_wire_agrees_on_mutated_records);
+    tcase_add_test(edges, test_wire_overlong_tags_and_lengths_as_protobuf_c);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_test(errors, test_wire_errors_are_the_codecs);
