@@ -34,6 +34,8 @@ struct col_feed {
     uint64_t message;  /* records split so far */
     uint64_t records;  /* records yielded */
     uint64_t rejected; /* rejections yielded */
+    uint8_t *clean;    /* a refused record's bytes, redacted */
+    size_t clean_cap;  /* allocated size of clean */
 };
 
 static const char *const s_kind_names[] = {NULL, "json", "csv", "hl7"};
@@ -72,6 +74,7 @@ col_feed_destroy(col_feed_t **self_p)
     self->ops->destroy(self->impl);
     free(self->name);
     free(self->buf);
+    free(self->clean);
     free(self);
     *self_p = NULL;
 }
@@ -123,14 +126,24 @@ s_record_init(col_feed_t *self, col_record_t *rec, const uint8_t *raw,
     rec->raw_len = len;
 }
 
+/* Count what a call yields; a refused record's bytes are handed out
+ * redacted where the kind says how (ops->redact). */
 static int
-s_count(col_feed_t *self, int r)
+s_count(col_feed_t *self, col_record_t *rec, int r)
 {
     if (r == COL_FEED_EVENT || r == COL_FEED_REJECT) {
         self->records++;
     }
     if (r == COL_FEED_REJECT) {
         self->rejected++;
+    }
+    if (r == COL_FEED_REJECT && self->ops->redact && rec->raw_len > 0) {
+        if (rec->raw_len > self->clean_cap) {
+            self->clean = sn_realloc(self->clean, rec->raw_len);
+            self->clean_cap = rec->raw_len;
+        }
+        rec->raw_len = self->ops->redact(rec->raw, rec->raw_len, self->clean);
+        rec->raw = self->clean;
     }
     return r;
 }
@@ -152,7 +165,7 @@ s_reject_oversize(col_feed_t *self, col_record_t *rec)
     }
     /* Keep a few bytes: an HL7 "MSH" may straddle two pushes. */
     self->off = self->len - (n < 3 ? n : 3);
-    return s_count(self, COL_FEED_REJECT);
+    return s_count(self, rec, COL_FEED_REJECT);
 }
 
 int
@@ -190,7 +203,7 @@ col_feed_next(col_feed_t *self, col_record_t *rec)
         if (rec_len > self->max_record) {
             sn_err_set(&rec->err, SN_EOVERFLOW, "record longer than %zu bytes",
                        self->max_record);
-            return s_count(self, COL_FEED_REJECT);
+            return s_count(self, rec, COL_FEED_REJECT);
         }
         int r = self->ops->parse(self->impl, &self->site, p, rec_len, rec);
         if (r == COL_FEED_AGAIN) {
@@ -199,7 +212,7 @@ col_feed_next(col_feed_t *self, col_record_t *rec)
             }
             continue;
         }
-        return s_count(self, r);
+        return s_count(self, rec, r);
     }
 }
 
@@ -213,14 +226,14 @@ col_feed_parse(col_feed_t *self, const void *data, size_t len,
     if (len > self->max_record) {
         sn_err_set(&rec->err, SN_EOVERFLOW, "record longer than %zu bytes",
                    self->max_record);
-        return s_count(self, COL_FEED_REJECT);
+        return s_count(self, rec, COL_FEED_REJECT);
     }
     int r = self->ops->parse(self->impl, &self->site, p, len, rec);
     if (r == COL_FEED_AGAIN && self->ops->kind == COL_FEED_HL7) {
         sn_err_set(&rec->err, SN_EPROTO, "no MSH segment");
         r = COL_FEED_REJECT;
     }
-    return s_count(self, r);
+    return s_count(self, rec, r);
 }
 
 col_feed_kind_t

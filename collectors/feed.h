@@ -73,7 +73,9 @@ typedef struct col_record {
     sn_err_t err;       /* COL_FEED_REJECT: the code and the reason */
     const char *source; /* the feed's name; valid while the feed lives */
     uint64_t position;  /* 1-based line (JSON, CSV) or message (HL7) */
-    const uint8_t *raw; /* the record's bytes, valid until the next call */
+    const uint8_t *raw; /* the record's bytes, valid until the next call
+                           (of a refused HL7 message: with the fields that
+                           identify a person emptied, hl7_redact.h) */
     size_t raw_len;     /* their length */
 } col_record_t;
 

@@ -5,13 +5,15 @@
  *  table in docs/feeds.md). Only the fields listed there are read: the
  *  patient's name, identifiers, address and phone numbers (PID-3, PID-5,
  *  PID-11, PID-13, PID-14 and their NK1 equivalents) are never looked at,
- *  so they cannot leak into an event. The event id is a keyed hash of
+ *  so they cannot leak into an event, and a refused message's bytes are
+ *  handed out with them emptied (hl7_redact.h). The event id is a keyed hash of
  *  (facility, visit number), or the pair itself when configured; the
  *  revision is the message time, so the newest message of a visit wins
  *  wherever and whenever it arrives (feed_hl7.h says why).
  */
 #include "feed_hl7.h"
 #include "feed_int.h"
+#include "hl7_redact.h"
 #include "hl7msg.h"
 
 #include "sentinel/mem.h"
@@ -489,6 +491,7 @@ static const col_feed_ops_t s_ops = {
     .split = s_split,
     .parse = s_parse,
     .destroy = s_destroy,
+    .redact = col_hl7_redact,
 };
 
 col_feed_t *

@@ -32,6 +32,10 @@ typedef struct col_feed_ops {
     int (*parse)(void *impl, const col_site_t *site, const uint8_t *rec,
                  size_t len, col_record_t *out);
     void (*destroy)(void *impl); /* free impl */
+    /* Or NULL. Copy a refused record's bytes in[0..len) into out (room for
+     * len bytes) without what may identify a person, before anything
+     * keeps them (dead letters). Return the bytes written (<= len). */
+    size_t (*redact)(const uint8_t *in, size_t len, uint8_t *out);
 } col_feed_ops_t;
 
 /** Create a feed over `ops`, taking over `impl` (freed with ops->destroy).
