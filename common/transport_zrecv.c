@@ -10,8 +10,9 @@
  *  second. They are read straight from the wire format (an Envelope whose
  *  only field is one Batch) into views of the ZeroMQ message, so a record
  *  reaches the application without being copied or allocated. Anything
- *  else, or a batch with a field this reader does not expect, goes through
- *  protobuf-c as before, so both readers accept the same messages.
+ *  else, or a batch with a field this reader does not expect (or a tag or
+ *  length prefix longer than the five bytes protobuf-c reads), goes
+ *  through protobuf-c as before, so both readers accept the same messages.
  */
 #include "transport_int.h"
 
@@ -191,16 +192,22 @@ s_reply_heartbeat(sn_zreceiver_t *self, const sn_peer_t *peer, int64_t echo)
 
 /* -- receiver: reading a Batch straight from the wire ------------------ */
 
-/* The varint at `p` of two bytes or more, before `end`.
- * @return the byte after it, or NULL when it is cut short or longer than
- * ten bytes. */
+/* The longest varints protobuf-c reads: a tag or a length prefix takes at
+ * most five bytes (it refuses the message otherwise), a value ten. */
+enum {
+    S_KEY_MAX = 5,    /* tags and lengths */
+    S_VALUE_MAX = 10, /* field values */
+};
+
+/* The varint at `p` of two bytes or more and at most `max`, before `end`.
+ * @return the byte after it, or NULL when it is cut short or longer. */
 static const uint8_t *
-s_varint_long(const uint8_t *p, const uint8_t *end, uint64_t *out)
+s_varint_long(const uint8_t *p, const uint8_t *end, unsigned max, uint64_t *out)
 {
     uint64_t v = 0;
-    for (unsigned shift = 0; shift < 70 && p < end; shift += 7) {
+    for (unsigned i = 0; i < max && p < end; i++) {
         uint8_t b = *p++;
-        v |= (uint64_t)(b & 0x7f) << shift;
+        v |= (uint64_t)(b & 0x7f) << (7 * i);
         if ((b & 0x80) == 0) {
             *out = v;
             return p;
@@ -209,17 +216,17 @@ s_varint_long(const uint8_t *p, const uint8_t *end, uint64_t *out)
     return NULL;
 }
 
-/* The base-128 varint at `p`: tags and the lengths of short records take
- * one byte, and that case stays inline. @return the byte after it, or
- * NULL. */
+/* The base-128 varint at `p` of at most `max` bytes (S_KEY_MAX or
+ * S_VALUE_MAX): tags and the lengths of short records take one byte, and
+ * that case stays inline. @return the byte after it, or NULL. */
 static inline const uint8_t *
-s_varint(const uint8_t *p, const uint8_t *end, uint64_t *out)
+s_varint(const uint8_t *p, const uint8_t *end, unsigned max, uint64_t *out)
 {
     if (p < end && *p < 0x80) {
         *out = *p;
         return p + 1;
     }
-    return s_varint_long(p, end, out);
+    return s_varint_long(p, end, max, out);
 }
 
 /* The length of a length-delimited field at `p`, checked against what is
@@ -228,7 +235,7 @@ static const uint8_t *
 s_length(const uint8_t *p, const uint8_t *end, size_t *out)
 {
     uint64_t n;
-    p = s_varint(p, end, &n);
+    p = s_varint(p, end, S_KEY_MAX, &n);
     if (p == NULL || n > (uint64_t)(end - p)) {
         return NULL;
     }
@@ -264,7 +271,7 @@ s_batch_field(sn_zreceiver_t *self, const uint8_t *p, const uint8_t *end,
 {
     uint64_t tag;
     size_t n;
-    if ((p = s_varint(p, end, &tag)) == NULL) {
+    if ((p = s_varint(p, end, S_KEY_MAX, &tag)) == NULL) {
         return NULL;
     }
     switch (tag) {
@@ -276,7 +283,7 @@ s_batch_field(sn_zreceiver_t *self, const uint8_t *p, const uint8_t *end,
         self->sender[n] = '\0';
         return p + n;
     case (2 << 3) | 0: /* seq_first */
-        return s_varint(p, end, &b->seq_first);
+        return s_varint(p, end, S_VALUE_MAX, &b->seq_first);
     case (3 << 3) | 2: /* records */
         if ((p = s_length(p, end, &n)) == NULL) {
             return NULL;
@@ -284,7 +291,7 @@ s_batch_field(sn_zreceiver_t *self, const uint8_t *p, const uint8_t *end,
         s_view_add(self, b->n_records++, p, n);
         return p + n;
     case (4 << 3) | 0: /* session */
-        return s_varint(p, end, &b->session);
+        return s_varint(p, end, S_VALUE_MAX, &b->session);
     default:
         return NULL;
     }
@@ -300,7 +307,7 @@ s_read_batch(sn_zreceiver_t *self, const uint8_t *data, size_t len,
     const uint8_t *p = data, *end = data + len;
     uint64_t tag;
     size_t n;
-    p = s_varint(p, end, &tag);
+    p = s_varint(p, end, S_KEY_MAX, &tag);
     if (p == NULL || tag != ((1 << 3) | 2) ||
         (p = s_length(p, end, &n)) == NULL || p + n != end) {
         return false;

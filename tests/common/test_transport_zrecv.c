@@ -4,13 +4,16 @@
  *  whole batch to the application (sn_receiver_poll_batch()). A real
  *  sender checks the batch callback; a raw DEALER sends hand-made Envelopes
  *  (fields in another order, a field repeated, an unknown field, a sender
- *  id too long, cut-short bytes) to check that the wire reader accepts and
- *  refuses what protobuf-c does.
+ *  id too long, cut-short bytes, tags and lengths in more bytes than they
+ *  need) to check that the wire reader accepts and refuses what protobuf-c
+ *  does; the last are checked against protobuf-c's own unpack.
  */
 #include "sentinel/transport.h"
 
 #include "sentinel/mem.h"
 #include "support.h"
+
+#include "sentinel/v1/event.pb-c.h"
 
 #include <check.h>
 #include <inttypes.h>
@@ -297,6 +300,117 @@ START_TEST(test_transport_zrecv_refuses_bad_batches)
 }
 END_TEST
 
+/* The tags and lengths of a hand-made Envelope, one of which may be
+ * written in more bytes than it needs. */
+enum {
+    P_ENV_TAG,     /* Envelope.batch */
+    P_ENV_LEN,     /* its length */
+    P_ID_TAG,      /* Batch.sender_id */
+    P_ID_LEN,      /* its length */
+    P_SEQ_TAG,     /* Batch.seq_first */
+    P_REC_TAG,     /* Batch.records */
+    P_REC_LEN,     /* its length */
+    P_SESSION_TAG, /* Batch.session */
+    P_COUNT,
+};
+
+/* `v` (below 128) as a varint of exactly `k` bytes: k - 1 bytes of
+ * padding (continuation bits over zeros). */
+static void
+s_varint_in(msg_t *m, uint8_t v, unsigned k)
+{
+    for (unsigned i = 1; i < k; i++) {
+        m->b[m->n++] = (uint8_t)(v | 0x80);
+        v = 0;
+    }
+    m->b[m->n++] = v;
+}
+
+/* An Envelope from `id` of record 1 ("rec-1"), whose tag or length
+ * `where` takes `k` bytes. */
+static msg_t
+s_padded(const char *id, int where, unsigned k)
+{
+    unsigned w[P_COUNT];
+    for (int i = 0; i < P_COUNT; i++) {
+        w[i] = i == where ? k : 1;
+    }
+    msg_t b = {.n = 0};
+    s_varint_in(&b, 1 << 3 | 2, w[P_ID_TAG]);
+    s_varint_in(&b, (uint8_t)strlen(id), w[P_ID_LEN]);
+    memcpy(b.b + b.n, id, strlen(id));
+    b.n += strlen(id);
+    s_varint_in(&b, 2 << 3, w[P_SEQ_TAG]);
+    s_varint(&b, 1);
+    s_varint_in(&b, 3 << 3 | 2, w[P_REC_TAG]);
+    s_varint_in(&b, 5, w[P_REC_LEN]);
+    memcpy(b.b + b.n, "rec-1", 5);
+    b.n += 5;
+    s_varint_in(&b, 4 << 3, w[P_SESSION_TAG]);
+    s_varint(&b, 7);
+    msg_t e = {.n = 0};
+    ck_assert_uint_lt(b.n, 128);
+    s_varint_in(&e, 1 << 3 | 2, w[P_ENV_TAG]);
+    s_varint_in(&e, (uint8_t)b.n, w[P_ENV_LEN]);
+    memcpy(e.b + e.n, b.b, b.n);
+    e.n += b.n;
+    return e;
+}
+
+/* Whether protobuf-c's own unpack reads `m` as an Envelope with a Batch. */
+static bool
+s_protobuf_reads(const msg_t *m)
+{
+    Sentinel__V1__Envelope *env =
+        sentinel__v1__envelope__unpack(NULL, m->n, m->b);
+    bool ok =
+        env != NULL && env->body_case == SENTINEL__V1__ENVELOPE__BODY_BATCH;
+    sentinel__v1__envelope__free_unpacked(env, NULL);
+    return ok;
+}
+
+/* Every tag and length prefix of a batch in 1 to 10 bytes, each from its
+ * own sender: protobuf-c reads those of up to five bytes and refuses the
+ * message when one is longer, and the receiver delivers exactly what
+ * protobuf-c reads. */
+START_TEST(test_transport_zrecv_overlong_tags_and_lengths_as_protobuf_c)
+{
+    sn_receiver_t *rx = s_receiver();
+    raw_t r = s_raw();
+    got_t g = {0};
+    uint64_t want = 0;
+    for (int where = 0; where < P_COUNT; where++) {
+        for (unsigned k = 1; k <= 10; k++) {
+            char id[32];
+            snprintf(id, sizeof id, "ov-%d-%u", where, k);
+            msg_t e = s_padded(id, where, k);
+            ck_assert_int_eq(s_protobuf_reads(&e), k <= 5);
+            want += k <= 5;
+            ck_assert_int_eq(zmq_send(r.sock, e.b, e.n, 0), (int)e.n);
+        }
+    }
+    msg_t last = s_padded("ov-last", 0, 1); /* sent last, read last */
+    ck_assert_int_eq(zmq_send(r.sock, last.b, last.n, 0), (int)last.n);
+    for (int i = 0; i < 500 && sn_receiver_position(rx, "ov-last") == 0; i++) {
+        ck_assert_int_ge(sn_receiver_poll_batch(rx, 10, s_batch, &g, NULL), 0);
+    }
+    ck_assert_uint_eq(sn_receiver_position(rx, "ov-last"), 1);
+    for (int where = 0; where < P_COUNT; where++) {
+        for (unsigned k = 1; k <= 10; k++) {
+            char id[32];
+            snprintf(id, sizeof id, "ov-%d-%u", where, k);
+            ck_assert_msg(sn_receiver_position(rx, id) == (k <= 5),
+                          "%s: delivered %" PRIu64 ", protobuf-c reads %d", id,
+                          sn_receiver_position(rx, id), k <= 5);
+        }
+    }
+    ck_assert_uint_eq(g.n, want + 1);
+    ck_assert_int_eq(g.bad_content, 0);
+    s_raw_close(&r);
+    sn_receiver_destroy(&rx);
+}
+END_TEST
+
 /* A batch callback's error: none of the batch is delivered, it comes
  * again, and the poll returns the error with the message. */
 START_TEST(test_transport_zrecv_errors)
@@ -345,6 +459,8 @@ transport_zrecv_suite(void)
     tcase_set_timeout(edges, 30);
     tcase_add_test(edges, test_transport_zrecv_reads_what_protobuf_reads);
     tcase_add_test(edges, test_transport_zrecv_refuses_bad_batches);
+    tcase_add_test(
+        edges, test_transport_zrecv_overlong_tags_and_lengths_as_protobuf_c);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
