@@ -4,7 +4,10 @@
  *  an unknown condition, a day before the horizon, a full dedup table) is
  *  appended here as one JSON line: the time, the transport sender and
  *  sequence, the reason, and the event, or the record's first 256 bytes in
- *  hex when it is no event. The file is created 0600 (a refused record is
+ *  hex when it is no event. Strings that are not valid UTF-8 (a sender id
+ *  is not checked) have their bytes above 0x7f written as '?', and the
+ *  sender's bytes are then also given in hex ("sender_hex"), so no refused
+ *  record is left out. The file is created 0600 (a refused record is
  *  still a site's data) and written through at every line. Refused records
  *  are rare, so none of this is on the hot path.
  *

@@ -15,6 +15,7 @@
 
 #include <check.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,60 @@ START_TEST(test_ingest_records_dead_letters_name_the_record)
 }
 END_TEST
 
+/* A sender id that is not UTF-8 (the transport does not check its
+ * characters) and a refusal whose reason quotes bytes that are not UTF-8:
+ * both dead letters are written, as JSON, with '?' for the bad bytes and
+ * the sender's bytes in hex. */
+START_TEST(test_ingest_dead_letters_of_a_sender_that_is_not_utf8)
+{
+    char *dir = ts_tmpdir();
+    char *path = sn_strdup_printf("%s/dead.jsonl", dir);
+    ana_ingest_t *in = s_pipeline();
+    ck_assert_int_eq(ana_ingest_dead_letter(in, path, NULL), SN_OK);
+    sn_event_t ev;
+    sn_event_init(&ev);
+    snprintf(ev.site_id, sizeof ev.site_id, "site-1");
+    snprintf(ev.event_id, sizeof ev.event_id, "ev-1");
+    /* "33", 0xff 0xfe, "01": the reason quotes it */
+    snprintf(ev.region, sizeof ev.region, "33\xff\xfe\x30\x31");
+    snprintf(ev.condition, sizeof ev.condition, "ili");
+    ev.source = SN_SOURCE_LAB;
+    ev.count = 1;
+    ev.report_time = sn_time_now();
+    uint8_t buf[128];
+    int len = sn_event_encode(&ev, buf, sizeof buf);
+    ck_assert_int_gt(len, 0);
+    const uint8_t junk[] = {0x0a, 9, 'x'};
+    sn_record_t r[2] = {{"site-\xff\xc3", 7, junk, sizeof junk},
+                        {"site-ok", 8, buf, (size_t)len}};
+    ck_assert_uint_eq(ana_ingest_records(in, r, 2, sn_time_now()), 0);
+    ck_assert_uint_eq(ana_ingest_stats(in)->rejected, 2);
+    ana_ingest_destroy(&in);
+    char *text = ts_read_file(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    char *second = strchr(text, '\n');
+    ck_assert_ptr_nonnull(second);
+    *second++ = '\0';
+    ck_assert_msg(strstr(text, "\"sender\":\"site-??\",\"sender_hex\":"
+                               "\"736974652dffc3\",\"seq\":7") != NULL,
+                  "%s", text);
+    ck_assert_msg(strstr(second, "\"sender\":\"site-ok\",\"seq\":8") != NULL &&
+                      strstr(second, "'33??01' is not 6 digits") != NULL,
+                  "%s", second);
+    ck_assert_str_eq(second + strlen(second) - 2, "}\n");
+    const char *lines[2] = {text, second};
+    for (int i = 0; i < 2; i++) {
+        json_t *j = json_loads(lines[i], 0, NULL);
+        ck_assert_msg(j != NULL, "not JSON: %s", lines[i]);
+        json_decref(j);
+    }
+    free(text);
+    ts_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 static Suite *
 ingest_suite(void)
 {
@@ -260,6 +315,8 @@ ingest_suite(void)
     TCase *errors = tcase_create("errors");
     tcase_set_timeout(errors, 30);
     tcase_add_test(errors, test_ingest_records_dead_letters_name_the_record);
+    tcase_add_test(errors,
+                   test_ingest_dead_letters_of_a_sender_that_is_not_utf8);
     suite_add_tcase(s, errors);
     return s;
 }
