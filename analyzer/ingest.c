@@ -438,9 +438,9 @@ s_group_decode(ana_ingest_t *self, const sn_record_t *recs, size_t n,
 {
     for (size_t i = 0; i < n; i++) {
         rc[i] = ana_wire_decode(recs[i].data, recs[i].len, &ev[i], &errs[i]);
-        if (rc[i] == SN_OK) {
-            dk[i] = ana_dedup_key(ev[i].site_id, ev[i].event_id);
-        }
+        dk[i] = rc[i] == SN_OK
+                    ? ana_dedup_key(ev[i].site_id, ev[i].event_id)
+                    : (ana_dedup_key_t){0, 0}; /* passed on, not used */
     }
     for (size_t i = 0; i < n; i++) {
         if (rc[i] == SN_OK) {
