@@ -323,7 +323,11 @@ s_put_varint(uint8_t *p, uint64_t v)
 }
 
 /* A string field; empty strings are left out. The fixed-size fields are
- * shorter than 128 bytes, so the length is one byte. */
+ * shorter than 128 bytes, so the length is one byte (s_str_lens() counts
+ * it so too). */
+static_assert(SN_EVENT_ID_MAX < 128 && SN_SITE_ID_MAX < 128 &&
+                  SN_REGION_MAX < 128 && SN_CONDITION_MAX < 128,
+              "s_put_str() writes a string's length in one byte");
 static uint8_t *
 s_put_str(uint8_t *p, uint8_t tag, const char *s, size_t len)
 {
