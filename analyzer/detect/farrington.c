@@ -216,9 +216,10 @@ s_weights(const det_glm_t *glm, const det_farr_data_t *d, double phi,
         double mp = omega[i], a = 1.5 * (y23[i] * mp - mu[i] * mp * mp * mp);
         double v = phi * (1.0 - hat[i]);
         if (v > 0.0 && isfinite(a) && thr >= 0.0) {
-            double o = 1.0;
-            if (a > 0.0 && a * a > thr2 * v) {
-                o = v / (a * a); /* rare: a branch, not a division a row */
+            double o = 1.0, aa = a * a;
+            /* the sign of a is a coin toss: one rare branch, not two */
+            if ((a > 0.0) & (aa > thr2 * v)) {
+                o = v / aa; /* rare: a branch, not a division a row */
             }
             omega[i] = o;
             sum += o;

@@ -550,13 +550,37 @@ s_finish(det_glm_t *self, det_glm_fast_t *f, double dev)
 
 /* ------------------------------------------------------------ the fit */
 
+/* Zero what a fit reads before writing: the scalars and the first `nl`
+ * entries of the level arrays (a memset of the whole state would clear
+ * DET_GLM_MAX_P entries of each, most of them never used). */
+static void
+s_clear(det_glm_fast_t *f, size_t nl)
+{
+    double *levels[] = {f->py, f->pyt, f->pw,  f->w,   f->wt,
+                        f->wtt, f->wz, f->wzt, f->c,   f->cw,
+                        f->mul, f->mulw, f->iw, f->h};
+    size_t n = nl < DET_GLM_MAX_P ? nl : DET_GLM_MAX_P;
+    for (size_t k = 0; k < sizeof levels / sizeof levels[0]; k++) {
+        memset(levels[k], 0, n * sizeof(double));
+    }
+    f->d = NULL;
+    f->y = f->prior = f->pr = NULL;
+    f->lv = NULL;
+    f->p = f->nl = 0;
+    f->tr = false;
+    f->tc = f->c1 = f->b = f->bw = f->is = f->tlo = f->thi = 0.0;
+    f->nrun = f->maxn = 0;
+    f->nexc = 0;
+    f->mode = f->modew = DET_GLM_MU_START;
+}
+
 /* @return 0 on success, 1 where the exact path must fit instead. */
 static int
 s_fast(det_glm_t *self, const det_glm_design_t *d, const double *y,
        const double *prior)
 {
     det_glm_fast_t f;
-    memset(&f, 0, sizeof(f));
+    s_clear(&f, d->nlev);
     f.d = d;
     f.y = y;
     f.nl = d->nlev;
