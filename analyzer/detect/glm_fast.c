@@ -433,22 +433,19 @@ s_row_sums(const det_glm_fast_t *f, size_t i, double mu, double mw,
 }
 
 /* The rows of a trend fit whose last WLS was at a trend model too: the
- * means along each run as products by exp(b). */
+ * means along each run as products by exp(b). The final means are those
+ * the last s_means() made (its exp(c) in mul, its q = exp(b) in qp[1], its
+ * run chain in work + cap), and those of the last WLS step had exp(cw) in
+ * mulw: only the chain of bw is new. */
 static void
 s_rows_trend(det_glm_t *self, det_glm_fast_t *f)
 {
-    double *ew = self->work, *e = self->work + self->cap;
-    double q = exp(f->b), qw = exp(f->bw), ec[DET_GLM_MAX_P],
-           ecw[DET_GLM_MAX_P];
+    double *ew = self->work;
+    const double *e = self->work + self->cap, *ec = f->mul, *ecw = f->mulw;
+    double q = f->qp[1], qw = exp(f->bw);
     double ds[2] = {0.0, 0.0};
     s_tables(f, qw);
     s_chain(self, f, f->bw, ew);
-    s_tables(f, q);
-    s_chain(self, f, f->b, e);
-    for (size_t l = 0; l < f->nl; l++) {
-        ec[l] = exp(f->c[l]);
-        ecw[l] = exp(f->cw[l]);
-    }
     for (int r = 0; r < f->nrun; r++) {
         int i0 = self->runs[r], i1 = self->runs[r + 1], l = f->lv[i0];
         double m = ec[l] * e[r], mw = ecw[l] * ew[r];
