@@ -24,7 +24,9 @@
  *  With Kafka a checkpoint is two-phase (handoff.h): its journal frame is
  *  pending until the group has the offsets, then a verdict confirms it; at
  *  start a pending frame is settled with the group before the first poll,
- *  and a dropped one's archive days are put back (analyzer_sinks.c).
+ *  and a dropped one's archive days are put back (analyzer_sinks.c). A
+ *  checkpoint that fails where the group and this state may disagree
+ *  fences the analyzer (s_fence()): it stops without checkpointing again.
  *
  *  Alerts are not held back for the checkpoint: each loop turn that raised
  *  alerts syncs the outbox (one fsync for all of them) before the sender
@@ -335,9 +337,43 @@ s_open_outbox(ana_analyzer_t *self, sn_err_t *err)
 
 static int s_checkpoint(ana_analyzer_t *self, bool full, sn_err_t *err);
 
+/* The fence: after a checkpoint that may have left the group and this
+ * analyzer disagreeing (a commit failed after its pending frame, or the
+ * revoke hook failed), the events held in memory may be counted by the
+ * partitions' next owner too. No checkpoint is written any more (not even
+ * at destroy) and the daemon stops; the next start falls back to the last
+ * confirmed checkpoint. The marker file tells that start to put the
+ * archive days past its state back, as after a kill: they may hold events
+ * flushed here that the next owner now counts. */
+static void
+s_fence(ana_analyzer_t *self)
+{
+    self->fenced = true;
+    const char *path = self->fence_path;
+    int fd = open(path, O_WRONLY | O_CREAT, 0600);
+    int dfd = fd >= 0 && fsync(fd) == 0
+                  ? open(self->cfg.state_dir, O_RDONLY | O_DIRECTORY)
+                  : -1;
+    if (dfd < 0 || fsync(dfd) != 0) {
+        sn_log(SN_LOG_ERROR, "analyzer", "fence",
+               "path=\"%s\" reason=\"cannot write the marker: %s; check "
+               "the archive's days past the state at the next start\"",
+               path, strerror(errno));
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (dfd >= 0) {
+        close(dfd);
+    }
+}
+
 /* The Kafka group takes partitions away: checkpoint now (flush the
  * archive, journal, commit), so their next owner, another analyzer,
- * starts at the first event not counted here. */
+ * starts at the first event not counted here. On failure the transport
+ * forgets those offsets anyway (they are no longer ours to commit) and
+ * the next owner counts the events again from the last commit, so this
+ * analyzer must never make them durable: it is fenced. */
 static int
 s_on_revoke(void *arg)
 {
@@ -347,6 +383,7 @@ s_on_revoke(void *arg)
     if (rc != SN_OK) {
         sn_log(SN_LOG_ERROR, "analyzer", "checkpoint", "reason=\"%s\"",
                sn_err_text(&err));
+        s_fence(self);
     }
     return rc;
 }
@@ -395,6 +432,8 @@ s_setup(ana_analyzer_t *self, const char *path, sn_err_t *err)
     }
     self->state_path =
         sn_strdup_printf("%s/analyzer.state", self->cfg.state_dir);
+    self->fence_path =
+        sn_strdup_printf("%s/analyzer.fenced", self->cfg.state_dir);
     ana_ingest_sinks_t sinks = {ana_analyzer_on_alert, self,
                                 ana_analyzer_on_rows, self};
     rc = ana_ingest_new(&self->cfg, &sinks, &self->in, err);
@@ -407,39 +446,6 @@ s_setup(ana_analyzer_t *self, const char *path, sn_err_t *err)
         free(dl);
     }
     return rc;
-}
-
-/* A Kafka checkpoint whose commit was never confirmed (a kill between its
- * journal frame and the commit's answer): ask the group whether the
- * commit landed. If not, the state stays at the last confirmed checkpoint,
- * the next owner of those partitions has counted those events, and the
- * archive days the dropped checkpoint wrote go back to this state. */
-static int
-s_settle(ana_analyzer_t *self, sn_err_t *err)
-{
-    int rc = ana_handoff_resolve(self->hand, self->recv, self->journal, err);
-    sn_day_t first, last;
-    if (rc == 1 && ana_handoff_dropped_days(self->hand, &first, &last)) {
-        rc = ana_analyzer_repair_days(self, first, last, err);
-    }
-    /* After a kill, days the archive flushed on its own interval past the
-     * state's last closed day hold events another analyzer now counts. */
-    if (rc >= 0 && self->kafka && self->archive != NULL &&
-        ana_archive_recovered(self->archive)) {
-        sn_day_t closed = ana_ingest_closed(self->in);
-        last = ana_archive_last_day(self->archive);
-        if (last != INT32_MIN && last > closed) {
-            rc = ana_analyzer_repair_days(
-                self,
-                closed == INT32_MIN ? ana_archive_first_day(self->archive)
-                                    : closed + 1,
-                last, err);
-        }
-    }
-    if (rc >= 0 && self->archive != NULL) {
-        rc = ana_archive_flush(self->archive, err);
-    }
-    return rc < 0 ? rc : SN_OK;
 }
 
 int
@@ -464,7 +470,7 @@ ana_analyzer_new(const char *path, ana_analyzer_t **out, sn_err_t *err)
         rc = s_open_receiver(self, err);
     }
     if (rc == SN_OK) {
-        rc = s_settle(self, err);
+        rc = ana_analyzer_settle(self, err);
     }
     if (rc == SN_OK && self->cfg.metrics != NULL) {
         rc = sn_metrics_serve(ana_metrics_registry(self->metrics),
@@ -489,7 +495,7 @@ ana_analyzer_destroy(ana_analyzer_t **self_p)
         return;
     }
     ana_analyzer_t *self = *self_p;
-    if (self->dirty && !self->unresolved) {
+    if (self->dirty && !self->fenced) {
         sn_err_t err;
         if (ana_analyzer_checkpoint(self, &err) != SN_OK) {
             sn_log(SN_LOG_ERROR, "analyzer", "checkpoint", "reason=\"%s\"",
@@ -510,6 +516,7 @@ ana_analyzer_destroy(ana_analyzer_t **self_p)
     sn_config_destroy(&self->file);
     ana_metrics_destroy(&self->metrics);
     free(self->state_path);
+    free(self->fence_path);
     free(self->journal_path);
     free(self->rows);
     free(self->arows);
@@ -604,19 +611,28 @@ s_test_exit_before_commit(void)
 #endif
 }
 
+/* The error of a fenced analyzer (s_fence()). */
+static int
+s_fenced_error(sn_err_t *err)
+{
+    return sn_err_set(err, SN_ESTATE,
+                      "kafka: a checkpoint failed after its journal frame or "
+                      "while the group took partitions away; restart to fall "
+                      "back to the last confirmed checkpoint");
+}
+
 /* Make the state durable (a journal frame, or a snapshot when `full` or
  * when the journal has outgrown the snapshot), then acknowledge. With
  * Kafka the frame is pending until the commit returns (handoff.h): a
  * commit that fails after it leaves the daemon unable to go on, since only
- * the group knows whether it took effect; the next start settles it. The
- * snapshot of a Kafka checkpoint is written after its commit. */
+ * the group knows whether it took effect (it is fenced); the next start
+ * settles it. The snapshot of a Kafka checkpoint is written after its
+ * commit. */
 static int
 s_checkpoint(ana_analyzer_t *self, bool full, sn_err_t *err)
 {
-    if (self->unresolved) {
-        return sn_err_set(err, SN_ESTATE,
-                          "kafka: a checkpoint's commit failed after its "
-                          "journal frame; restart to settle it");
+    if (self->fenced) {
+        return s_fenced_error(err);
     }
     uint8_t *mark = NULL;
     size_t n_mark = 0;
@@ -624,11 +640,9 @@ s_checkpoint(ana_analyzer_t *self, bool full, sn_err_t *err)
     if (rc == SN_OK) {
         rc = s_mark(self, &mark, &n_mark, err);
     }
-    uint64_t jb = self->journal ? ana_journal_bytes(self->journal) : 0;
+    uint64_t jb = ana_journal_bytes(self->journal);
     bool compact = full || (jb > S_COMPACT_MIN && jb > self->snap_bytes);
-    if (rc == SN_OK && self->journal == NULL) {
-        rc = s_state_write(self, err);
-    } else if (rc == SN_OK && compact && mark == NULL) {
+    if (rc == SN_OK && compact && mark == NULL) {
         rc = s_compact(self, err);
     } else if (rc == SN_OK) {
         rc = s_journal_write(self, mark, n_mark, err);
@@ -638,7 +652,9 @@ s_checkpoint(ana_analyzer_t *self, bool full, sn_err_t *err)
     }
     if (rc == SN_OK && self->recv != NULL) {
         rc = sn_receiver_commit(self->recv, err);
-        self->unresolved = rc != SN_OK && mark != NULL;
+        if (rc != SN_OK && mark != NULL) {
+            s_fence(self);
+        }
     }
     if (rc == SN_OK && mark != NULL) {
         rc = ana_handoff_verdict(self->journal, mark, n_mark, true, false, err);
@@ -672,14 +688,14 @@ s_turn(ana_analyzer_t *self, sn_err_t *err)
     int wait = self->sender != NULL && !sn_sender_drained(self->sender)
                    ? 1
                    : S_POLL_MS;
-    if (self->unresolved) { /* a commit failed in the revoke hook */
-        return s_checkpoint(self, false, err);
-    }
     if (self->recv != NULL) {
         int n =
             sn_receiver_poll_batch(self->recv, wait, s_on_records, self, err);
         if (n < 0) {
             return n;
+        }
+        if (self->fenced) { /* the revoke hook failed during the poll */
+            return s_fenced_error(err);
         }
     } else {
         poll(NULL, 0, wait);

@@ -35,6 +35,7 @@ struct ana_analyzer {
     sn_config_t *file;      /* the loaded file */
     ana_config_t cfg;       /* what it says */
     char *state_path;       /* state_dir/analyzer.state */
+    char *fence_path;       /* state_dir/analyzer.fenced */
     ana_ingest_t *in;       /* the pipeline */
     ana_archive_t *archive; /* the archive, or NULL */
     size_t *rows;           /* series id -> archive row (SIZE_MAX) */
@@ -56,7 +57,7 @@ struct ana_analyzer {
     int64_t last_ckpt;      /* monotonic ns of the last checkpoint */
     ana_metrics_t *metrics; /* counters */
     ana_handoff_t *hand;    /* reads the journal's Kafka checkpoints */
-    bool unresolved;        /* a Kafka commit failed after its frame */
+    bool fenced;            /* no more checkpoints: see s_fence() */
     bool kafka;             /* the receiver is a Kafka consumer */
     sn_day_t day_first;     /* archive days put since the checkpoint */
     sn_day_t day_last;      /* (first > last: none) */
@@ -76,10 +77,20 @@ void ana_analyzer_on_rows(sn_day_t day, const ana_engine_row_t *rows, size_t n,
 
 /** Put the archive days [first, last] back to the state's counts: closed
  *  days get the state's count of every series (0 when it has none), days
- *  the state has not closed become missing again. Each changed count is
- *  recorded in the archive's corrections table. @return SN_OK or the
- *  archive's error. */
+ *  the state has not closed become missing again. Only rows whose count
+ *  changes are written (their detector outputs become missing: they were
+ *  computed on the count undone), each change recorded in the archive's
+ *  corrections table; so a repair done twice changes nothing the second
+ *  time. @return SN_OK or the archive's error. */
 int ana_analyzer_repair_days(ana_analyzer_t *self, sn_day_t first,
                              sn_day_t last, sn_err_t *err);
+
+/** At start, before the first poll: settle a Kafka checkpoint left
+ *  unconfirmed (handoff.h) and put back the archive days of a dropped one;
+ *  on Kafka, after a kill or a fenced stop (fence_path exists), put back
+ *  the archive days past the state's last closed day; flush the archive;
+ *  only then write the drop's verdict and remove the fence marker.
+ *  @return SN_OK or the first error (the start fails; nothing is lost). */
+int ana_analyzer_settle(ana_analyzer_t *self, sn_err_t *err);
 
 #endif

@@ -4,17 +4,20 @@
  *  by analyzer.c before they are sent); closed days go into the archive,
  *  corrections of earlier days through its correction path. After a Kafka
  *  checkpoint is dropped at start (its commit never reached the group, see
- *  handoff.h), the archive days it wrote are put back to the state.
+ *  handoff.h), the archive days it wrote are put back to the state, and so
+ *  are the days past the state after a kill or a fenced stop.
  */
 #include "analyzer_int.h"
 
 #include "sentinel/log.h"
 #include "sentinel/mem.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- sinks -------------------------------------------------------------- */
 
@@ -188,10 +191,67 @@ ana_analyzer_repair_days(ana_analyzer_t *self, sn_day_t first, sn_day_t last,
                 rows[r].observed = s_count(self, id, d);
             }
         }
-        rc = ana_archive_correct_day(self->archive, d, rows, n, sn_time_now(),
+        rc = ana_archive_restore_day(self->archive, d, rows, n, sn_time_now(),
                                      err);
     }
     free(rows);
     self->archive_dirty = true;
     return rc;
+}
+
+/* ---- settling at start ------------------------------------------------- */
+
+/* After a kill, or a stop of a fenced analyzer (s_fence()), days the
+ * archive flushed past the state's last closed day hold events another
+ * analyzer now counts: put them back to missing. */
+static int
+s_repair_unconfirmed(ana_analyzer_t *self, bool fenced, sn_err_t *err)
+{
+    if (!self->kafka || self->archive == NULL ||
+        !(fenced || ana_archive_recovered(self->archive))) {
+        return SN_OK;
+    }
+    sn_day_t closed = ana_ingest_closed(self->in);
+    sn_day_t last = ana_archive_last_day(self->archive);
+    if (last == INT32_MIN || last <= closed) {
+        return SN_OK;
+    }
+    return ana_analyzer_repair_days(
+        self,
+        closed == INT32_MIN ? ana_archive_first_day(self->archive) : closed + 1,
+        last, err);
+}
+
+/* A Kafka checkpoint whose commit was never confirmed (a kill between its
+ * journal frame and the commit's answer) is settled with the group
+ * (handoff.h); if it was dropped, the next owner of its partitions has
+ * counted its events, and the archive days it wrote go back to this
+ * state. The drop is written to the journal only once that repair is
+ * flushed: a kill during the repair leaves the frame unsettled, and the
+ * next start asks and repairs again (a repair changes only what differs).
+ */
+int
+ana_analyzer_settle(ana_analyzer_t *self, sn_err_t *err)
+{
+    const char *marker = self->fence_path;
+    bool fenced = access(marker, F_OK) == 0;
+    int rc = ana_handoff_resolve(self->hand, self->recv, self->journal, err);
+    bool dropped = rc == 1;
+    sn_day_t first, last;
+    if (dropped && ana_handoff_dropped_days(self->hand, &first, &last)) {
+        rc = ana_analyzer_repair_days(self, first, last, err);
+    }
+    if (rc >= 0) {
+        rc = s_repair_unconfirmed(self, fenced, err);
+    }
+    if (rc >= 0 && self->archive != NULL) {
+        rc = ana_archive_flush(self->archive, err);
+    }
+    if (rc >= 0 && dropped) {
+        rc = ana_handoff_drop(self->hand, self->journal, err);
+    }
+    if (rc >= 0 && fenced && self->kafka && unlink(marker) != 0) {
+        rc = sn_err_set(err, SN_EIO, "state '%s': %s", marker, strerror(errno));
+    }
+    return rc < 0 ? rc : SN_OK;
 }

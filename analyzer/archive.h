@@ -176,6 +176,17 @@ int ana_archive_correct_day(ana_archive_t *self, sn_day_t day,
                             const ana_archive_row_t *rows, size_t n,
                             sn_time_t now, sn_err_t *err);
 
+/** Put the counts of `rows` on day `day` back to their `observed` values
+ *  (the analyzer undoing a Kafka checkpoint that was dropped): a row whose
+ *  stored count already equals it is left as it is, detector outputs
+ *  included; each other row is written as by ana_archive_correct_day(),
+ *  its detector outputs with it (give det NULL to mark them missing), and
+ *  its change recorded in the corrections table. @return SN_OK; SN_ERANGE
+ *  for a row that was never registered; SN_EARCHIVE on an HDF5 error. */
+int ana_archive_restore_day(ana_archive_t *self, sn_day_t day,
+                            const ana_archive_row_t *rows, size_t n,
+                            sn_time_t now, sn_err_t *err);
+
 /** Append one alert event to the alerts table. Flushes when the flush
  *  interval has passed. @return SN_OK or SN_EARCHIVE. */
 int ana_archive_alert(ana_archive_t *self, const ana_archive_alert_t *alert,

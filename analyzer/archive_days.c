@@ -7,7 +7,8 @@
  *  chunk written once. A correction of a day already sealed (a late or
  *  revised event, or a day put again after a restart) is written in place
  *  into its compressed chunk, and each changed count is appended to the
- *  corrections table (docs/archive.md, Corrections).
+ *  corrections table (docs/archive.md, Corrections). A restore is a
+ *  correction of only the rows whose stored count differs.
  */
 #include "archive.h"
 
@@ -304,8 +305,16 @@ s_put_sealed(ana_archive_t *self, sn_day_t day, const ana_archive_row_t *rows,
     return SN_OK;
 }
 
-/* Append a correction record for each row whose observed count changed
- * (compared as stored, in float32; NaN to NaN is no change). */
+/* @return true when count `a` is stored as `b` already (compared as
+ * stored, in float32; NaN to NaN is no change). */
+static bool
+s_same(double a, float b)
+{
+    float f = (float)a;
+    return (isnan(f) && isnan(b)) || f == b;
+}
+
+/* Append a correction record for each row whose observed count changed. */
 static int
 s_fix_records(ana_archive_t *self, sn_day_t day, const ana_archive_row_t *rows,
               size_t n, const float *before, int sealed, sn_time_t now)
@@ -314,7 +323,7 @@ s_fix_records(ana_archive_t *self, sn_day_t day, const ana_archive_row_t *rows,
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         float a = (float)rows[i].observed, b = before[i];
-        if ((isnan(a) && isnan(b)) || a == b) {
+        if (s_same(rows[i].observed, b)) {
             continue;
         }
         ana_archive_fix_rec_t *r = &recs[k++];
@@ -399,4 +408,70 @@ sn_day_t
 ana_archive_first_day(const ana_archive_t *self)
 {
     return self->time0;
+}
+
+/* ---------------------------------------------------------- restores */
+
+/* Read the observed count stored for each of `rows` on `day` into
+ * `stored`: NaN where the day has no column or was never put. */
+static int
+s_stored(ana_archive_t *self, sn_day_t day, const ana_archive_row_t *rows,
+         size_t n, float *stored)
+{
+    for (size_t i = 0; i < n; i++) {
+        stored[i] = NAN;
+    }
+    if (self->time0 == ANA_AR_NO_DAY || day < self->time0) {
+        return SN_OK;
+    }
+    if (s_before_recent(self, day)) {
+        size_t col = (size_t)(day - self->time0);
+        int rc = ana_ar_sync_rows(self);
+        for (size_t i = 0; i < n && rc == SN_OK; i++) {
+            rc = ana_ar_read_block(self->main[0], rows[i].series, 1, col, 1,
+                                   &stored[i]);
+        }
+        return rc;
+    }
+    size_t c = (size_t)(day - self->time0) - self->sealed;
+    if (c >= self->used) {
+        return SN_OK; /* past the time axis: never put */
+    }
+    s_grow_columns(self);
+    int rc = s_load_column(self, c, true);
+    for (size_t i = 0; i < n && rc == SN_OK; i++) {
+        stored[i] = self->col[c][rows[i].series];
+    }
+    return rc;
+}
+
+int
+ana_archive_restore_day(ana_archive_t *self, sn_day_t day,
+                        const ana_archive_row_t *rows, size_t n, sn_time_t now,
+                        sn_err_t *err)
+{
+    assert(self != NULL);
+    int rc = s_check_rows(self, rows, n, err);
+    if (rc != SN_OK) {
+        return rc;
+    }
+    float *stored = sn_malloc((n + 1) * sizeof(float));
+    ana_archive_row_t *changed = sn_malloc((n + 1) * sizeof *changed);
+    size_t k = 0;
+    if (s_stored(self, day, rows, n, stored) != SN_OK) {
+        char d[SN_DAY_STR_MAX];
+        rc = sn_err_set(err, SN_EARCHIVE, "%s: cannot read day %s", self->path,
+                        sn_day_format(day, d));
+    }
+    for (size_t i = 0; i < n && rc == SN_OK; i++) {
+        if (!s_same(rows[i].observed, stored[i])) {
+            changed[k++] = rows[i];
+        }
+    }
+    if (rc == SN_OK && k > 0) {
+        rc = ana_archive_correct_day(self, day, changed, k, now, err);
+    }
+    free(stored);
+    free(changed);
+    return rc;
 }

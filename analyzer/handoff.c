@@ -6,6 +6,8 @@
  *  verdict names its pending frame by the whole mark (its token is random
  *  and unique). Only the newest pending frame can lack a verdict: the
  *  analyzer writes no checkpoint after a commit that failed (it stops).
+ *  A "dropped" verdict is written last, once the caller has put the
+ *  frame's archive days back (ana_handoff_drop()).
  */
 #include "handoff.h"
 
@@ -21,6 +23,7 @@ struct ana_handoff {
     uint8_t *held;              /* a pending frame awaiting its verdict */
     size_t held_len;            /* its length; 0: none */
     sn_day_t first, last;       /* days a dropped frame archived */
+    bool lost;                  /* held's commit never landed: to drop */
 };
 
 /* The parts of a pending frame. */
@@ -181,26 +184,43 @@ ana_handoff_resolve(ana_handoff_t *self, sn_receiver_t *recv,
         sn_err_prefix(err, "journal: cannot settle the last checkpoint");
         return landed;
     }
-    int rc = ana_handoff_verdict(journal, pf.mark, pf.mark_len, landed == 1,
-                                 true, err);
-    if (rc != SN_OK) {
-        return rc;
-    }
     sn_log(SN_LOG_WARN, "analyzer", "checkpoint_settled",
            "commit=%s first_day=%d last_day=%d reason=\"%s\"",
            landed == 1 ? "landed" : "lost", (int)pf.first, (int)pf.last,
            landed == 1 ? "the group has the last checkpoint's offsets"
                        : "the last checkpoint's offsets never reached the "
                          "group: it is dropped, its events count elsewhere");
-    if (landed == 1) {
-        return s_apply_held(self);
+    if (landed == 0) {
+        /* The verdict waits for ana_handoff_drop(), after the repair. */
+        self->first = pf.first;
+        self->last = pf.last;
+        self->lost = true;
+        return 1;
     }
-    self->first = pf.first;
-    self->last = pf.last;
+    int rc =
+        ana_handoff_verdict(journal, pf.mark, pf.mark_len, true, true, err);
+    return rc != SN_OK ? rc : s_apply_held(self);
+}
+
+int
+ana_handoff_drop(ana_handoff_t *self, ana_journal_t *journal, sn_err_t *err)
+{
+    s_pending_t pf;
+    if (!self->lost || self->held_len == 0 ||
+        !s_parse_pending(self->held, self->held_len, &pf)) {
+        return sn_err_set(err, SN_ESTATE,
+                          "journal: no checkpoint found lost to drop");
+    }
+    int rc =
+        ana_handoff_verdict(journal, pf.mark, pf.mark_len, false, true, err);
+    if (rc != SN_OK) {
+        return rc;
+    }
     free(self->held);
     self->held = NULL;
     self->held_len = 0;
-    return 1;
+    self->lost = false;
+    return SN_OK;
 }
 
 bool

@@ -11,7 +11,8 @@
  *  the group coordinator says whether its commit took effect
  *  (sn_receiver_landed()): if so it is applied, otherwise it is dropped,
  *  the state stays at the last confirmed checkpoint, and the analyzer puts
- *  the archive days the dropped frame wrote back to that state.
+ *  the archive days the dropped frame wrote back to that state before the
+ *  drop itself is written.
  *
  *  Frames: a plain frame (the pipeline's redo log and positions) is handed
  *  to the apply callback as it is read. A pending frame starts with the
@@ -61,16 +62,27 @@ int ana_handoff_read(const uint8_t *frame, size_t len, void *self);
 bool ana_handoff_held(const ana_handoff_t *self);
 
 /** Resolve the held pending frame, if any, by asking `recv` (Kafka)
- *  whether its commit landed; append the verdict to `journal` (durably);
- *  apply the frame when it landed. @return 1 when the frame was dropped
- *  (ana_handoff_dropped_days() gives its days), 0 when there was none or
- *  it was applied; SN_ESTATE (no receiver to ask, or a partial commit),
- *  SN_ETRANSPORT, SN_EIO or the apply callback's error. */
+ *  whether its commit landed. When it landed, append the verdict to
+ *  `journal` (durably) and apply the frame. When it did not, write
+ *  nothing yet: the caller puts the frame's archive days back
+ *  (ana_handoff_dropped_days()), flushes the archive, then calls
+ *  ana_handoff_drop(); a kill before that leaves the frame held, to be
+ *  asked about again at the next start. @return 1 when the frame is to be
+ *  dropped, 0 when there was none or it was applied; SN_ESTATE (no
+ *  receiver to ask, or a partial commit), SN_ETRANSPORT, SN_EIO or the
+ *  apply callback's error. */
 int ana_handoff_resolve(ana_handoff_t *self, sn_receiver_t *recv,
                         ana_journal_t *journal, sn_err_t *err);
 
+/** Append the "dropped" verdict (durably) on the frame that
+ *  ana_handoff_resolve() found lost, and forget the frame. @return SN_OK,
+ *  SN_EIO, or SN_ESTATE when resolve found no frame lost. */
+int ana_handoff_drop(ana_handoff_t *self, ana_journal_t *journal,
+                     sn_err_t *err);
+
 /** The first and last day a dropped frame's checkpoint put into the
- *  archive. @return false when it put none. */
+ *  archive (the frame resolve found lost, or the last one read with a
+ *  "dropped" verdict). @return false when it put none. */
 bool ana_handoff_dropped_days(const ana_handoff_t *self, sn_day_t *first,
                               sn_day_t *last);
 

@@ -448,26 +448,32 @@ s_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     sn_kreceiver_t *self = opaque;
     char names[256];
     s_partition_names(parts, names, sizeof names);
-    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    bool assign = e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+    if (assign) {
         sn_log(SN_LOG_INFO, "transport", "kafka_assign",
                "topic=%s group=%s partitions=%s", self->opts.topic,
                self->opts.group, names);
         s_note_handoffs(self, parts);
-        rd_kafka_assign(rk, parts);
-        return;
-    }
-    if (self->revoke_fn != NULL && self->offsets->cnt > 0) {
+    } else if (self->revoke_fn != NULL && self->offsets->cnt > 0) {
         int rc = self->revoke_fn(self->revoke_arg);
         if (rc != SN_OK) {
             sn_log(SN_LOG_ERROR, "transport", "kafka_revoke_commit",
                    "topic=%s reason=\"%s\"", self->opts.topic, sn_strerror(rc));
         }
     }
-    s_forget_offsets(self, parts);
-    sn_log(SN_LOG_INFO, "transport", "kafka_revoke",
-           "topic=%s group=%s partitions=%s", self->opts.topic,
-           self->opts.group, names);
-    rd_kafka_assign(rk, NULL);
+    if (!assign) {
+        s_forget_offsets(self, parts);
+        sn_log(SN_LOG_INFO, "transport", "kafka_revoke",
+               "topic=%s group=%s partitions=%s", self->opts.topic,
+               self->opts.group, names);
+    }
+    /* A refusal has no one to go back to from here: it is logged. */
+    e = rd_kafka_assign(rk, assign ? parts : NULL);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        sn_log(SN_LOG_ERROR, "transport", "kafka_assign_failed",
+               "topic=%s partitions=%s reason=\"%s\"", self->opts.topic,
+               assign ? names : "none", rd_kafka_err2str(e));
+    }
 }
 
 static int

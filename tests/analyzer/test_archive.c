@@ -6,7 +6,8 @@
  *  flushed before the kill; runs a reader process while a writer appends;
  *  adds a detector to an existing file; moves an unreadable file aside;
  *  corrects days in sealed blocks, in the recent block and before the time
- *  axis, and reads the corrections back.
+ *  axis, and reads the corrections back; restores days, leaving the rows
+ *  whose count does not change as they were.
  */
 #include "archive.h"
 #include "archive_read.h"
@@ -526,6 +527,59 @@ START_TEST(test_archive_corrects_sealed_day_in_place)
 }
 END_TEST
 
+/* Restore day `day` of rows [0, n) to `obs` (NaN: missing), det NULL. */
+static void
+s_restore(ana_archive_t *a, int day, const double *obs, size_t n)
+{
+    ana_archive_row_t rows[4];
+    for (size_t i = 0; i < n; i++) {
+        rows[i] = (ana_archive_row_t){i, obs[i], NULL};
+    }
+    sn_err_t err;
+    int rc = ana_archive_restore_day(a, day, rows, n, 5000, &err);
+    ck_assert_msg(rc == SN_OK, "restore day %d: %s", day, err.msg);
+}
+
+START_TEST(test_archive_restore_leaves_unchanged_rows)
+{
+    ana_archive_t *a = s_open(2, 4, 5);
+    for (int i = 0; i < 3; i++) {
+        char region[24];
+        snprintf(region, sizeof region, "44010%d", i);
+        s_series(a, region, NULL);
+    }
+    for (int d = DAY0; d < DAY0 + 10; d++) {
+        s_put(a, 3, d); /* days 0..7 sealed, 8..9 recent */
+    }
+    double sealed[3] = {s_value(0, DAY0 + 2), 500, s_value(2, DAY0 + 2)};
+    double recent[3] = {s_value(0, DAY0 + 9), s_value(1, DAY0 + 9), NAN};
+    for (int twice = 0; twice < 2; twice++) { /* the second changes nothing */
+        s_restore(a, DAY0 + 2, sealed, 3);
+        s_restore(a, DAY0 + 9, recent, 3);
+    }
+    ana_archive_destroy(&a);
+    ana_archive_read_t *r = s_reader();
+    size_t up = 1 + 4 * 1 + ANA_ARCHIVE_UPPERBOUND; /* "ears-c2" */
+    ck_assert_double_eq(s_read1(r, 1, 0, DAY0 + 2), 500);
+    ck_assert(isnan(s_read1(r, 1, up, DAY0 + 2))); /* computed on the old */
+    ck_assert(isnan(s_read1(r, 2, 0, DAY0 + 9)));
+    ck_assert(isnan(s_read1(r, 2, up, DAY0 + 9)));
+    /* Unchanged rows keep their detector outputs, sealed and recent. */
+    ck_assert_double_eq(s_read1(r, 0, up, DAY0 + 2), s_value(0, DAY0 + 2) + 10);
+    ck_assert_double_eq(s_read1(r, 2, up, DAY0 + 2), s_value(2, DAY0 + 2) + 10);
+    ck_assert_double_eq(s_read1(r, 0, up, DAY0 + 9), s_value(0, DAY0 + 9) + 10);
+    ck_assert_double_eq(s_read1(r, 1, up, DAY0 + 9), s_value(1, DAY0 + 9) + 10);
+    ck_assert_int_eq(s_check(r, 1, DAY0, DAY0 + 10), 0); /* row 0 intact */
+    ana_archive_fix_rec_t fx[2];
+    ck_assert_uint_eq(ana_archive_read_fix_count(r), 2);
+    ck_assert_int_eq(ana_archive_read_fixes(r, 0, 2, fx, NULL), SN_OK);
+    ck_assert_double_eq(fx[0].observed, 500);
+    ck_assert_int_eq(fx[1].day, DAY0 + 9);
+    ck_assert(isnan(fx[1].observed));
+    ana_archive_read_destroy(&r);
+}
+END_TEST
+
 START_TEST(test_archive_corrects_day_before_time_axis)
 {
     ana_archive_t *a = s_open(2, 4, 5);
@@ -603,6 +657,7 @@ archive_suite(void)
     tcase_add_test(edges, test_archive_adds_detector_keeping_values);
     tcase_add_test(edges, test_archive_corrects_sealed_day_in_place);
     tcase_add_test(edges, test_archive_corrects_day_before_time_axis);
+    tcase_add_test(edges, test_archive_restore_leaves_unchanged_rows);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);

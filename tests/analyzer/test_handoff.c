@@ -4,8 +4,11 @@
  *  real journal file, read back through ana_handoff_read() as the analyzer
  *  does at start: a confirmed pending frame is applied in its place, a
  *  dropped one never is (and its archive days are given), one without a
- *  verdict is held until it is settled, and plain frames pass through.
- *  Settling against a real group is in tests/e2e/test_kafka_group.c.
+ *  verdict is held until it is settled, and plain frames pass through. A
+ *  frame librdkafka's mock cluster reports as never committed is dropped
+ *  only when the analyzer says its archive is repaired (ana_handoff_drop());
+ *  settling against a real group with daemons is in
+ *  tests/e2e/test_kafka_group.c.
  */
 #include "handoff.h"
 #include "journal.h"
@@ -14,6 +17,8 @@
 #include "support.h"
 
 #include <check.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +178,99 @@ START_TEST(test_handoff_unsettled_then_checkpoint_is_taken)
 }
 END_TEST
 
+/* A commit mark as sn_receiver_mark() makes (common/transport_kmeta.c,
+ * "SNK1"): magic, partition count, token, then (partition, offset) each. */
+static size_t
+s_mark(uint8_t m[28], uint64_t token)
+{
+    uint32_t magic = 0x314b4e53u, n = 1;
+    int32_t partition = 0;
+    int64_t offset = 5;
+    memcpy(m, &magic, 4);
+    memcpy(m + 4, &n, 4);
+    memcpy(m + 8, &token, 8);
+    memcpy(m + 16, &partition, 4);
+    memcpy(m + 20, &offset, 8);
+    return 28;
+}
+
+static rd_kafka_t *s_owner;             /* holds the mock cluster */
+static rd_kafka_mock_cluster_t *s_mock; /* one mock broker */
+
+/* A Kafka receiver of group "analyzers" on a mock cluster that never had
+ * a commit (s_mock_end() ends the cluster). */
+static sn_receiver_t *
+s_receiver(void)
+{
+    char msg[256];
+    s_owner =
+        rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), msg, sizeof msg);
+    ck_assert_ptr_nonnull(s_owner);
+    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(s_owner, 1);
+    ck_assert_ptr_nonnull(mc);
+    s_mock = mc;
+    ck_assert_int_eq(rd_kafka_mock_topic_create(mc, "events", 2, 1),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    sn_transport_opts_t o;
+    sn_transport_opts_init(&o);
+    o.kind = SN_TRANSPORT_KAFKA;
+    o.endpoint = rd_kafka_mock_cluster_bootstraps(mc);
+    o.topic = "events";
+    o.group = "analyzers";
+    sn_receiver_t *rx = NULL;
+    ck_assert_int_eq(sn_receiver_new(&o, &rx, NULL), SN_OK);
+    return rx;
+}
+
+static void
+s_mock_end(sn_receiver_t **rx)
+{
+    sn_receiver_destroy(rx);
+    rd_kafka_mock_cluster_destroy(s_mock);
+    rd_kafka_destroy(s_owner);
+}
+
+START_TEST(test_handoff_lost_waits_for_the_drop)
+{
+    uint8_t mark[28];
+    size_t n_mark = s_mark(mark, 0x1234abcd5678ef00ull);
+    ana_journal_t *j = s_writer();
+    ck_assert_int_eq(
+        ana_handoff_write(j, mark, n_mark, 100, 102, "kafka-1", 7, "", 0, NULL),
+        SN_OK);
+    ana_journal_destroy(&j);
+    sn_receiver_t *rx = s_receiver();
+    /* The group never had the commit: to drop, but nothing is written
+     * until the caller has repaired; a kill then (no drop) asks again. */
+    for (int start = 0; start < 2; start++) {
+        seen_t seen = {0};
+        ana_handoff_t *h = s_read(&seen, &j);
+        ck_assert(ana_handoff_held(h));
+        ck_assert_int_eq(ana_handoff_resolve(h, rx, j, NULL), 1);
+        sn_day_t first = 0, last = 0;
+        ck_assert(ana_handoff_dropped_days(h, &first, &last));
+        ck_assert_int_eq(first, 100);
+        ck_assert_int_eq(last, 102);
+        ck_assert(ana_handoff_held(h));
+        if (start == 1) {
+            ck_assert_int_eq(ana_handoff_drop(h, j, NULL), SN_OK);
+            ck_assert(!ana_handoff_held(h));
+        }
+        ck_assert_int_eq(seen.n, 0);
+        ana_handoff_destroy(&h);
+        ana_journal_destroy(&j);
+    }
+    seen_t seen = {0};
+    ana_handoff_t *h = s_read(&seen, &j);
+    ck_assert(!ana_handoff_held(h)); /* the drop is durable */
+    ck_assert_int_eq(seen.n, 0);
+    ck_assert_int_eq(ana_handoff_resolve(h, rx, j, NULL), 0);
+    ana_handoff_destroy(&h);
+    ana_journal_destroy(&j);
+    s_mock_end(&rx);
+}
+END_TEST
+
 START_TEST(test_handoff_errors)
 {
     ana_journal_t *j = s_writer();
@@ -189,6 +287,8 @@ START_TEST(test_handoff_errors)
                      "configured to settle it");
     ck_assert(ana_handoff_held(h)); /* nothing guessed */
     ck_assert_int_eq(seen.n, 0);
+    ck_assert_int_eq(ana_handoff_drop(h, j, &err), SN_ESTATE);
+    ck_assert_str_eq(err.msg, "journal: no checkpoint found lost to drop");
     ana_handoff_destroy(&h);
     ana_handoff_destroy(&h); /* twice: safe */
     ana_journal_destroy(&j);
@@ -220,6 +320,11 @@ handoff_suite(void)
     tcase_add_test(edges, test_handoff_pending_is_held_until_settled);
     tcase_add_test(edges, test_handoff_unsettled_then_checkpoint_is_taken);
     suite_add_tcase(s, edges);
+    TCase *kafka = tcase_create("kafka");
+    tcase_add_checked_fixture(kafka, s_setup, s_teardown);
+    tcase_set_timeout(kafka, 60);
+    tcase_add_test(kafka, test_handoff_lost_waits_for_the_drop);
+    suite_add_tcase(s, kafka);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
     tcase_set_timeout(errors, 30);
