@@ -3,6 +3,7 @@
  */
 #include "hl7_redact.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -59,11 +60,17 @@ s_rule(const uint8_t *seg, size_t n)
     return S_KEEP;
 }
 
-/* Copy one segment seg[0..n) (no terminator) into out. @return bytes. */
+/* Copy one segment seg[0..n) (no terminator) into out. Its fields are
+ * separated by the character after its name when that is not a letter or
+ * digit (a broken message may use another than MSH-1), else by fs.
+ * @return bytes. */
 static size_t
 s_segment(const uint8_t *seg, size_t n, uint8_t fs, uint8_t *out)
 {
     s_rule_t rule = s_rule(seg, n);
+    if (n > 3 && !isalnum(seg[3])) {
+        fs = seg[3];
+    }
     size_t w = 0;
     int field = 0; /* the name is field 0 */
     for (size_t i = 0; i < n; i++) {

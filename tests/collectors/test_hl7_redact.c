@@ -57,6 +57,9 @@ START_TEST(test_hl7_redact_edges)
     /* another field separator, taken from MSH-1 */
     s_expect("MSH#^~\\&#EHR\nPID#1##MRN1##Li^Si##20190502#M\n",
              "MSH#^~\\&#EHR\nPID#1######20190502#M\n");
+    /* a segment with a separator other than MSH-1's uses its own */
+    s_expect("MSH|^~\\&|EHR\rPID#1##MRN1##Li^Si\r",
+             "MSH|^~\\&|EHR\rPID#1####\r");
     /* no MSH: '|' assumed; CRLF line ends kept */
     s_expect("EVN||2026\r\nPID|1||MRN1||Li^Si\r\n",
              "EVN||2026\r\nPID|1||||\r\n");
