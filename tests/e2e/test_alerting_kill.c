@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_KEYS 8
@@ -66,13 +65,6 @@ s_handler(void *cls, struct MHD_Connection *c, const char *url,
     return ret;
 }
 
-static void
-s_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Start `sentinel alerts -c cfg serve` with stderr into `log`. */
 static pid_t
 s_serve(const char *cfg, const char *log)
@@ -101,7 +93,7 @@ s_wait_log(const char *log, const char *what)
         if (found) {
             return 1;
         }
-        s_sleep_ms(100);
+        ts_sleep_ms(100);
     }
     return 0;
 }
@@ -161,9 +153,9 @@ START_TEST(test_alerting_kill_then_delivered)
     ck_assert_ptr_nonnull(d);
     pid = s_serve(cfg, log);
     for (int i = 0; i < 300 && rx.requests == 0; i++) {
-        s_sleep_ms(100);
+        ts_sleep_ms(100);
     }
-    s_sleep_ms(500); /* let a duplicate show itself, if there were one */
+    ts_sleep_ms(500); /* let a duplicate show itself, if there were one */
     kill(pid, SIGTERM);
     waitpid(pid, &status, 0);
     MHD_stop_daemon(d);

@@ -19,8 +19,6 @@
 
 #include <arpa/inet.h>
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -82,40 +80,6 @@ s_teardown(void)
 
 /* ---------------------------------------------------------- processes */
 
-static void
-s_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-/* Start argv in the background, its output appended to `log`; return once
- * the child has exec'd (a close-on-exec pipe reaches EOF then). */
-static pid_t
-s_spawn(char *const argv[], const char *log)
-{
-    int gate[2];
-    ck_assert_int_eq(pipe(gate), 0);
-    fcntl(gate[1], F_SETFD, FD_CLOEXEC);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        close(gate[0]);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(gate[1]);
-    char c;
-    while (read(gate[0], &c, 1) < 0 && errno == EINTR) {
-    }
-    close(gate[0]);
-    return pid;
-}
-
 static pid_t
 s_start_sink(void)
 {
@@ -126,7 +90,7 @@ s_start_sink(void)
     char *out = sn_strdup_printf("%s/received.txt", s_dir);
     char *log = sn_strdup_printf("%s/sink.log", s_dir);
     char *argv[] = {sink, "--endpoint", ep, "--out", out, NULL};
-    pid_t pid = s_spawn(argv, log);
+    pid_t pid = ts_spawn(argv, log);
     free(bin);
     free(sink);
     free(ep);
@@ -141,28 +105,10 @@ s_start_collector(void)
     char *conf = sn_strdup_printf("%s/collector.yaml", s_dir);
     char *log = sn_strdup_printf("%s/collector.log", s_dir);
     char *argv[] = {(char *)ts_sentinel_bin(), "collect", "-c", conf, NULL};
-    pid_t pid = s_spawn(argv, log);
+    pid_t pid = ts_spawn(argv, log);
     free(conf);
     free(log);
     return pid;
-}
-
-/* @return the exit status of `pid` (128 + signal when a signal ended it),
- * waiting at most `secs`; -1 when it did not end (it is killed then). */
-static int
-s_wait(pid_t pid, int secs)
-{
-    int status;
-    for (int i = 0; i < secs * 20; i++) {
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            return WIFEXITED(status) ? WEXITSTATUS(status)
-                                     : 128 + WTERMSIG(status);
-        }
-        s_sleep_ms(50);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
 }
 
 /* SIGTERM and wait: a daemon must exit 0. */
@@ -170,7 +116,7 @@ static void
 s_stop(pid_t pid, const char *what)
 {
     kill(pid, SIGTERM);
-    int st = s_wait(pid, 60);
+    int st = ts_wait_exit(pid, 60);
     ck_assert_msg(st == 0, "%s ended with %d", what, st);
 }
 
@@ -197,7 +143,7 @@ s_connect(void)
             return fd;
         }
         close(fd);
-        s_sleep_ms(50);
+        ts_sleep_ms(50);
     }
     ck_abort_msg("no MLLP listener on 127.0.0.1:%d", s_port);
     return -1;
@@ -312,7 +258,7 @@ s_wait_received(rec_t *out, int want)
 {
     int n = 0;
     for (int i = 0; i < WAIT_S * 10 && (n = s_received(out)) < want; i++) {
-        s_sleep_ms(100);
+        ts_sleep_ms(100);
     }
     return n;
 }
@@ -325,7 +271,7 @@ s_wait_file(const char *path)
         if (access(path, F_OK) == 0) {
             return true;
         }
-        s_sleep_ms(100);
+        ts_sleep_ms(100);
     }
     return false;
 }
@@ -568,7 +514,7 @@ START_TEST(test_collect_daemon_kill9_restart)
         }
         s_drop_big(round);
         visit = s_mllp_round(fd, visit, 5 + rand() % 20);
-        s_sleep_ms(rand() % 300);
+        ts_sleep_ms(rand() % 300);
         s_kill9(col);
         close(fd);
         col = s_start_collector();
@@ -584,7 +530,7 @@ START_TEST(test_collect_daemon_kill9_restart)
     }
     rec_t *r = sn_calloc(MAX_LINES, sizeof *r);
     int n = s_wait_received(r, N_FILE + visit);
-    s_sleep_ms(500); /* a repeat would come now */
+    ts_sleep_ms(500); /* a repeat would come now */
     s_stop(col, "collector");
     s_stop(sink, "sink");
     n = s_received(r);
@@ -603,7 +549,7 @@ START_TEST(test_collect_daemon_refusals)
     int found = 0;
     for (int i = 0; i < WAIT_S * 10 && !found; i++) {
         found = s_count_lines(log, "unknown feed type") > 0;
-        s_sleep_ms(100);
+        ts_sleep_ms(100);
     }
     ck_assert_msg(found, "no 'unknown feed type' in the collector's log");
     s_stop(col, "collector");

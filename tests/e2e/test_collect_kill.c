@@ -13,8 +13,6 @@
 #include "support.h"
 
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,34 +66,6 @@ s_teardown(void)
     free(s_dir);
 }
 
-/* Start argv in the background, its output appended to `log`, and return
- * once the child has exec'd (a close-on-exec pipe reaches EOF then), so a
- * signal sent to it right away reaches the program, not a copy of this
- * test process that has not exec'd yet. */
-static pid_t
-s_spawn(char *const argv[], const char *log)
-{
-    int gate[2];
-    ck_assert_int_eq(pipe(gate), 0);
-    fcntl(gate[1], F_SETFD, FD_CLOEXEC);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        close(gate[0]);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(gate[1]);
-    char c;
-    while (read(gate[0], &c, 1) < 0 && errno == EINTR) {
-    }
-    close(gate[0]);
-    return pid;
-}
-
 static char *
 s_sink_bin(void)
 {
@@ -114,7 +84,7 @@ s_start_sink(void)
     char *out = sn_strdup_printf("%s/received.txt", s_dir);
     char *log = sn_strdup_printf("%s/sink.log", s_dir);
     char *argv[] = {bin, "--endpoint", ep, "--out", out, NULL};
-    pid_t pid = s_spawn(argv, log);
+    pid_t pid = ts_spawn(argv, log);
     free(bin);
     free(ep);
     free(out);
@@ -136,19 +106,11 @@ s_start_collector(void)
                     "300",
                     in,
                     NULL};
-    pid_t pid = s_spawn(argv, log);
+    pid_t pid = ts_spawn(argv, log);
     free(conf);
     free(in);
     free(log);
     return pid;
-}
-
-static void
-s_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
 }
 
 /* Kill with SIGKILL. @return true if it was still running. */
@@ -164,30 +126,13 @@ s_kill9(pid_t pid)
     return true;
 }
 
-/* @return the exit status of `pid`, waiting at most `secs`. */
-static int
-s_wait(pid_t pid, int secs)
-{
-    int status;
-    for (int i = 0; i < secs * 10; i++) {
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            return WIFEXITED(status) ? WEXITSTATUS(status)
-                                     : 128 + WTERMSIG(status);
-        }
-        s_sleep_ms(100);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
-}
-
 /* Stop the receiver: it exits 0, or dies of the SIGTERM itself when the
  * signal came before its handler was installed (a sink started just now). */
 static void
 s_stop_sink(pid_t pid)
 {
     kill(pid, SIGTERM);
-    int st = s_wait(pid, 30);
+    int st = ts_wait_exit(pid, 30);
     ck_assert_msg(st == 0 || st == 128 + SIGTERM, "sink ended with %d", st);
 }
 
@@ -227,12 +172,12 @@ START_TEST(test_collect_kill_collector)
     int killed = 0;
     for (int round = 0; round < 6; round++) {
         pid_t col = s_start_collector();
-        s_sleep_ms(10 + rand() % 120);
+        ts_sleep_ms(10 + rand() % 120);
         killed += s_kill9(col);
     }
     fprintf(stderr, "collect_kill: collector killed %d times\n", killed);
     pid_t col = s_start_collector();
-    ck_assert_int_eq(s_wait(col, 120), 0);
+    ck_assert_int_eq(ts_wait_exit(col, 120), 0);
     s_stop_sink(sink);
     s_check_received();
 }
@@ -244,12 +189,12 @@ START_TEST(test_collect_kill_receiver)
     pid_t col = s_start_collector();
     int killed = 0;
     for (int round = 0; round < 6; round++) {
-        s_sleep_ms(10 + rand() % 120);
+        ts_sleep_ms(10 + rand() % 120);
         killed += s_kill9(sink);
         sink = s_start_sink();
     }
     fprintf(stderr, "collect_kill: receiver killed %d times\n", killed);
-    ck_assert_int_eq(s_wait(col, 120), 0);
+    ck_assert_int_eq(ts_wait_exit(col, 120), 0);
     s_stop_sink(sink);
     s_check_received();
 }
@@ -265,15 +210,15 @@ START_TEST(test_collect_receiver_down_then_drain)
     /* Wait (bounded) until records are spooled: a busy or sanitized build
      * may take longer than the down time to parse the first ones. */
     for (int i = 0; i < 600 && (stat(seg, &st) != 0 || st.st_size == 0); i++) {
-        s_sleep_ms(100);
+        ts_sleep_ms(100);
     }
     ck_assert_int_gt(st.st_size, 0); /* spooled, not yet acknowledged */
-    s_sleep_ms(down_s * 1000L);
+    ts_sleep_ms(down_s * 1000L);
     int status;
     ck_assert_int_eq(waitpid(col, &status, WNOHANG), 0); /* still waiting */
     free(seg);
     pid_t sink = s_start_sink();
-    ck_assert_int_eq(s_wait(col, 120), 0);
+    ck_assert_int_eq(ts_wait_exit(col, 120), 0);
     s_stop_sink(sink);
     s_check_received();
 }

@@ -20,7 +20,6 @@
 #include "support.h"
 
 #include <check.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -65,14 +64,6 @@ typedef struct s_loop {
 static s_loop_t s_l;
 
 /* -- helpers ------------------------------------------------------------ */
-
-static void
-s_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 static char *
 s_path(const char *name)
@@ -316,7 +307,7 @@ s_kill_one(void)
         ck_assert_msg(!WIFEXITED(status) || WEXITSTATUS(status) == 0,
                       "%s exited with status %d", dm->name, status);
     }
-    s_sleep_ms(rand() % 300);
+    ts_sleep_ms(rand() % 300);
     s_start(dm);
     return true;
 }
@@ -327,7 +318,7 @@ s_wait_collector(s_daemon_t *dm, int secs)
 {
     for (int t = 0; t < secs * 10 && dm->pid > 0; t++) {
         s_reap(dm);
-        s_sleep_ms(100);
+        ts_sleep_ms(100);
     }
     ck_assert_msg(dm->pid == 0, "%s still running after %d s", dm->name, secs);
 }
@@ -480,7 +471,7 @@ s_kill_loop(void)
     long span_ms = 200 + s_l.target / 800;
     int kills = 0;
     for (int k = 0; k < N_KILLS; k++) {
-        s_sleep_ms(100 + rand() % span_ms);
+        ts_sleep_ms(100 + rand() % span_ms);
         kills += s_kill_one();
     }
     return kills;
@@ -496,9 +487,9 @@ START_TEST(test_fault_loop_exact_counts_and_alerts)
         s_wait_collector(&s_l.d[i], 900);
     }
     for (int t = 0; t < 1200 && !s_alerts_delivered(); t++) {
-        s_sleep_ms(100);
+        ts_sleep_ms(100);
     }
-    s_sleep_ms(2000); /* a daemon restarted just now is up to take SIGTERM */
+    ts_sleep_ms(2000); /* a daemon restarted just now is up to take SIGTERM */
     s_stop(&s_l.d[N_SITES]);
     s_stop(&s_l.d[N_SITES + 1]);
     uint64_t out = 0;

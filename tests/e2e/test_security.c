@@ -17,7 +17,6 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,7 +25,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define NAME "Zhang Sanfeng"
@@ -44,14 +42,6 @@ s_teardown(void)
 {
     ts_rmtree(s_dir);
     free(s_dir);
-}
-
-static void
-s_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
 }
 
 static pid_t
@@ -233,7 +223,7 @@ START_TEST(test_security_api_tokens)
     const char *good = "Authorization: Bearer s3cret-token-0123456789\r\n";
     int code = -1;
     for (int i = 0; i < 100 && code < 0; i++) {
-        s_sleep_ms(100);
+        ts_sleep_ms(100);
         code = s_get_alerts(port, good);
     }
     ck_assert_int_eq(code, 200);
@@ -345,13 +335,13 @@ s_run_pipeline(void)
     char *text = NULL;
     for (int i = 0; i < 200 && (text == NULL || text[0] == '\0'); i++) {
         free(text);
-        s_sleep_ms(100);
+        ts_sleep_ms(100);
         text = ts_read_file(alerts, NULL);
     }
     ck_assert_msg(text != NULL && strstr(text, "cholera") != NULL,
                   "no alert delivered");
     free(text);
-    s_sleep_ms(500);
+    ts_sleep_ms(500);
     ck_assert_int_eq(s_stop(ana), 0);
     ck_assert_int_eq(s_stop(alr), 0);
     free(alerts);

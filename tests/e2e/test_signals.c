@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define WAIT_EXIT_S 60 /* bound on a clean stop */
@@ -84,14 +83,6 @@ s_teardown(void)
 {
     ts_rmtree(s_dir);
     free(s_dir);
-}
-
-static void
-s_sleep_us(long us)
-{
-    struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
 }
 
 /* Start argv with stdout and stderr appended to `log` and stdin from
@@ -173,28 +164,10 @@ s_wait_open(int ifd, pid_t pid)
         siginfo_t si = {0};
         if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
             si.si_pid == pid) {
-            return false; /* it ended; s_wait_exit() reaps it */
+            return false; /* it ended; ts_wait_exit() reaps it */
         }
     }
     return false;
-}
-
-/* @return the exit status of `pid`, 128 + signal when a signal ended it,
- * or -1 when it did not end within `secs` (it is killed then). */
-static int
-s_wait_exit(pid_t pid, int secs)
-{
-    int status;
-    for (int i = 0; i < secs * 100; i++) {
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            return WIFEXITED(status) ? WEXITSTATUS(status)
-                                     : 128 + WTERMSIG(status);
-        }
-        s_sleep_us(10000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
 }
 
 /* Start the daemon `args` (after the executable; args[2] is its
@@ -213,9 +186,9 @@ s_stop_while_starting(const char *name, const char *const *args, int sig)
         pid_t pid = s_spawn(argv, log, -1);
         bool opened = s_wait_open(ifd, pid);
         close(ifd);
-        s_sleep_us(s_delays_ms[i] * 1000L);
+        ts_sleep_ms(s_delays_ms[i]);
         kill(pid, sig);
-        int st = s_wait_exit(pid, WAIT_EXIT_S);
+        int st = ts_wait_exit(pid, WAIT_EXIT_S);
         char *text = ts_read_file(log, NULL);
         ck_assert_msg(opened, "%s never opened %s\n%s", name, args[2],
                       text ? text : "");
@@ -281,12 +254,12 @@ START_TEST(test_signals_other_commands_keep_default)
     /* Wait until it has opened its store and reads stdin. */
     char *db = sn_strdup_printf("%s/alerts.db", s_dir);
     for (int i = 0; i < 2000 && access(db, F_OK) != 0; i++) {
-        s_sleep_us(10000);
+        ts_sleep_ms(10);
     }
     ck_assert_int_eq(access(db, F_OK), 0);
     ck_assert(!s_has(s_proc_mask(pid, "SigBlk"), SIGTERM));
     kill(pid, SIGTERM);
-    ck_assert_int_eq(s_wait_exit(pid, WAIT_EXIT_S), 128 + SIGTERM);
+    ck_assert_int_eq(ts_wait_exit(pid, WAIT_EXIT_S), 128 + SIGTERM);
     close(in[1]);
     free(db);
     free(log);
@@ -311,7 +284,7 @@ START_TEST(test_signals_bad_config_still_exits_2)
             kill(pid, SIGTERM);
         }
         close(ifd);
-        ck_assert_int_eq(s_wait_exit(pid, WAIT_EXIT_S), 2);
+        ck_assert_int_eq(ts_wait_exit(pid, WAIT_EXIT_S), 2);
     }
     char *text = ts_read_file(log, NULL);
     ck_assert_ptr_nonnull(strstr(text, "sentinel collect: "));

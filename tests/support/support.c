@@ -2,7 +2,9 @@
  *
  *  See support.h. Child processes are run with fork/exec and read through
  *  poll() on two pipes, so a chatty child cannot deadlock the test, and each
- *  run is bounded by a timeout after which the child is killed.
+ *  run is bounded by a timeout after which the child is killed. A daemon
+ *  started with ts_spawn() runs until the test stops it; ts_wait_exit()
+ *  bounds the wait for its end the same way.
  */
 #include "support.h"
 
@@ -163,8 +165,8 @@ s_pump(int in_fd, const char *input, int out_fd, int err_fd, s_buf_t *out,
     }
     time_t deadline = time(NULL) + timeout_s;
     while (out_fd >= 0 || err_fd >= 0) {
-        struct pollfd p[3] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0},
-                              {in_fd, POLLOUT, 0}};
+        struct pollfd p[3] = {
+            {out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}, {in_fd, POLLOUT, 0}};
         int rc = poll(p, 3, 200);
         if (time(NULL) > deadline) {
             if (in_fd >= 0) {
@@ -256,6 +258,54 @@ ts_run_free(ts_run_t *run)
     free(run->out);
     free(run->err);
     run->out = run->err = NULL;
+}
+
+pid_t
+ts_spawn(char *const argv[], const char *log)
+{
+    int gate[2];
+    ck_assert_int_eq(pipe(gate), 0);
+    fcntl(gate[1], F_SETFD, FD_CLOEXEC);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(gate[0]);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(gate[1]);
+    char c;
+    while (read(gate[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    close(gate[0]);
+    return pid;
+}
+
+int
+ts_wait_exit(pid_t pid, int secs)
+{
+    int status;
+    for (int i = 0; i < secs * 100; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            return WIFEXITED(status) ? WEXITSTATUS(status)
+                                     : 128 + WTERMSIG(status);
+        }
+        ts_sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+void
+ts_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 int

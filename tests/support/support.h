@@ -1,9 +1,10 @@
 /*  tests/support/support.h - helpers shared by the Check suites
  *
  *  Temporary directories, whole-file reads and writes, running the sentinel
- *  executable as a child process and capturing what it prints, and free
- *  loopback ports. Paths of the build come from the environment CTest sets:
- *  SENTINEL_BIN, SENTINEL_REFERENCE_DIR and SENTINEL_SOURCE_DIR.
+ *  executable as a child process and capturing what it prints, starting a
+ *  daemon in the background and waiting (bounded) for it to end, sleeping,
+ *  and free loopback ports. Paths of the build come from the environment
+ *  CTest sets: SENTINEL_BIN, SENTINEL_REFERENCE_DIR and SENTINEL_SOURCE_DIR.
  *
  *  Threading: test process main thread only.
  */
@@ -12,12 +13,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The result of running a child process. */
 typedef struct ts_run {
-    int status;   /* exit status, or 128 + signal when killed */
-    char *out;    /* everything written to stdout; caller frees */
-    char *err;    /* everything written to stderr; caller frees */
+    int status; /* exit status, or 128 + signal when killed */
+    char *out;  /* everything written to stdout; caller frees */
+    char *err;  /* everything written to stderr; caller frees */
 } ts_run_t;
 
 /** Make a fresh directory under $TMPDIR (or /tmp). Caller owns the path
@@ -53,6 +55,23 @@ ts_run_t ts_sentinel(const char *input, int timeout_s, ...);
 
 /** Free what ts_run() captured. */
 void ts_run_free(ts_run_t *run);
+
+/** Start argv[0] (a NULL-terminated vector, run as given, not searched in
+ *  $PATH) in the background with stdout and stderr appended to `log` and
+ *  stdin inherited. Returns once the child has exec'd (a close-on-exec pipe
+ *  reaches EOF then), so a signal sent right away reaches the program, not
+ *  a copy of the test process. @return the child's pid; the caller reaps it
+ *  (ts_wait_exit()). */
+pid_t ts_spawn(char *const argv[], const char *log);
+
+/** Wait for child `pid` to end, polling every 10 ms for at most `secs`
+ *  seconds; when it has not ended by then, SIGKILL and reap it.
+ *  @return its exit status, 128 + signal when a signal ended it, or -1
+ *  when it did not end within `secs` (it is killed and reaped then). */
+int ts_wait_exit(pid_t pid, int secs);
+
+/** Sleep `ms` milliseconds, resuming after a signal interrupts it. */
+void ts_sleep_ms(long ms);
 
 /** @return a TCP port on 127.0.0.1 that was free a moment ago. */
 int ts_free_port(void);
