@@ -507,21 +507,74 @@ s_history(size_t n, sn_day_t last, size_t days, uint32_t **leaves)
     return s;
 }
 
+/* Counts the rows of the closed day whose detector gave a bound. */
+typedef struct s_evaluated {
+    sn_day_t day; /* the day closed */
+    size_t rows;  /* rows of that day */
+    size_t bound; /* of which with a finite upper bound */
+} s_evaluated_t;
+
 static void
-s_bench_close(size_t n, const char *method, bool weekly)
+s_count_evaluated(sn_day_t day, const ana_engine_row_t *rows, size_t n,
+                  bool correction, void *arg)
+{
+    s_evaluated_t *ev = arg;
+    if (day != ev->day || correction) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ev->rows++;
+        ev->bound += isfinite(rows[i].det[0].upperbound);
+    }
+}
+
+/* The detector of the day-close figure: EARS C2 with its defaults, or
+ * farringtonFlexible with the Noufaily settings of bench_detect. */
+static void
+s_close_spec(const char *method, bool weekly, ana_detector_spec_t *spec)
+{
+    static const char *const noufaily[][2] = {{"noPeriods", "10"},
+                                              {"b", "5"},
+                                              {"w", "3"},
+                                              {"weightsThreshold", "2.58"},
+                                              {"pastWeeksNotIncluded", "26"},
+                                              {"pThresholdTrend", "0.05"},
+                                              {"thresholdMethod", "nbPlugin"},
+                                              {"alpha", "0.01"}};
+    memset(spec, 0, sizeof *spec);
+    snprintf(spec->name, sizeof spec->name, "%s", method);
+    snprintf(spec->method, sizeof spec->method, "%s", method);
+    spec->weekly = weekly;
+    if (strcmp(method, "farrington-flexible") != 0) {
+        return;
+    }
+    for (size_t k = 0; k < sizeof noufaily / sizeof noufaily[0]; k++) {
+        snprintf(spec->params[k].key, sizeof spec->params[k].key, "%s",
+                 noufaily[k][0]);
+        snprintf(spec->params[k].value, sizeof spec->params[k].value, "%s",
+                 noufaily[k][1]);
+    }
+    spec->n_params = sizeof noufaily / sizeof noufaily[0];
+}
+
+/* Close one day for n series with `years` of daily history before it (a
+ * weekly detector's reference periods must lie inside it: farringtonFlexible
+ * with b = 5 needs more than five years). */
+static void
+s_bench_close(size_t n, const char *method, bool weekly, int years)
 {
     sn_day_t sunday = sn_day_from_ymd(2025, 11, 23); /* a Sunday */
     long rss0 = s_rss_kb();
     uint32_t *leaves;
-    ana_series_t *s = s_history(n, sunday - 7, 1096, &leaves);
+    size_t days = (size_t)(years * 365.25 + 0.5);
+    ana_series_t *s = s_history(n, sunday - 7, days, &leaves);
     ana_detector_spec_t spec;
-    memset(&spec, 0, sizeof spec);
-    snprintf(spec.name, sizeof spec.name, "%s", method);
-    snprintf(spec.method, sizeof spec.method, "%s", method);
-    spec.weekly = weekly;
+    s_close_spec(method, weekly, &spec);
+    s_evaluated_t ev = {sunday, 0, 0};
     ana_engine_t *e = NULL;
     sn_err_t err;
-    if (ana_engine_new(s, &spec, 1, NULL, NULL, NULL, &e, &err) != SN_OK) {
+    if (ana_engine_new(s, &spec, 1, NULL, s_count_evaluated, &ev, &e, &err) !=
+        SN_OK) {
         printf("close one day, %s: not available (%s)\n", method, err.msg);
         ana_series_destroy(&s);
         free(leaves);
@@ -539,13 +592,14 @@ s_bench_close(size_t n, const char *method, bool weekly)
     ana_engine_close(e, sunday);
     int64_t t3 = sn_clock_ns();
     long rss1 = s_rss_kb();
-    printf("close one day, %zu series, %s%s: %.2f s (rebuilding the streams "
-           "from 3 years of history after a restart, then 5 days: %.1f s)\n",
-           n, method, weekly ? " (weekly, on a Sunday)" : "", s_secs(t3 - t2),
-           s_secs(t1 - t0));
-    printf("resident memory per series, 3 years of daily bins + %s stream: "
+    printf("close one day, %zu series, %s%s: %.2f s, %zu of %zu rows with "
+           "a bound (rebuilding the streams from %d years of history after a "
+           "restart, then 5 days: %.1f s)\n",
+           n, method, weekly ? " (Noufaily settings, weekly, on a Sunday)" : "",
+           s_secs(t3 - t2), ev.bound, ev.rows, years, s_secs(t1 - t0));
+    printf("resident memory per series, %d years of daily bins + %s stream: "
            "%.1f KiB\n",
-           method, (double)(rss1 - rss0) / (double)n);
+           years, method, (double)(rss1 - rss0) / (double)n);
     ana_engine_destroy(&e);
     ana_series_destroy(&s);
     free(leaves);
@@ -668,8 +722,8 @@ main(int argc, char **argv)
         s_bench_daemon(bin, tmp, (uint64_t)(1000000 * scale));
     }
     if (only == NULL || strcmp(only, "close") == 0) {
-        s_bench_close((size_t)(100000 * scale), "ears-c2", false);
-        s_bench_close((size_t)(100000 * scale), "farrington-flexible", true);
+        s_bench_close((size_t)(100000 * scale), "ears-c2", false, 3);
+        s_bench_close((size_t)(100000 * scale), "farrington-flexible", true, 6);
     }
     if (only == NULL || strcmp(only, "latency") == 0) {
         s_bench_latency(bin, tmp, 200);
