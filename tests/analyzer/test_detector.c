@@ -14,6 +14,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,11 +107,19 @@ START_TEST(test_detector_param_kinds)
 }
 END_TEST
 
-/* Feed the series one value at a time and compare with the batch form. */
+/* Feed the series one value at a time and compare with the batch form of
+ * `method` with the NAME=VALUE settings `params` (NULL-terminated). */
 static void
-s_stream_agrees(const char *method, sn_det_input_t in)
+s_stream_agrees_with(const char *method, const char *const *params,
+                     sn_det_input_t in)
 {
     sn_detector_t *det = sn_detector_new(method, NULL);
+    for (size_t k = 0; params && params[k]; k++) {
+        char name[64];
+        const char *eq = strchr(params[k], '=');
+        snprintf(name, sizeof name, "%.*s", (int)(eq - params[k]), params[k]);
+        ck_assert_int_eq(sn_detector_set(det, name, eq + 1, NULL), SN_OK);
+    }
     int64_t first = sn_detector_first(det, &in);
     ck_assert_msg(first >= 0, "%s: series too short", method);
     size_t from = (size_t)first + 3, m = in.n - from;
@@ -144,6 +153,35 @@ s_stream_agrees(const char *method, sn_det_input_t in)
     free(batch);
     sn_detector_destroy(&det);
 }
+
+static void
+s_stream_agrees(const char *method, sn_det_input_t in)
+{
+    s_stream_agrees_with(method, NULL, in);
+}
+
+/* farringtonFlexible with the Noufaily settings keeps a workspace and the
+ * counts' transforms from one step to the next: the same numbers as the
+ * batch form over a series longer than its ring, with missing counts. */
+START_TEST(test_detector_stream_noufaily_with_missing)
+{
+    static const char *const noufaily[] = {"noPeriods=10",
+                                           "b=5",
+                                           "w=3",
+                                           "weightsThreshold=2.58",
+                                           "pastWeeksNotIncluded=26",
+                                           "thresholdMethod=nbPlugin",
+                                           "alpha=0.01",
+                                           NULL};
+    double *cnt;
+    sn_day_t *day;
+    sn_det_input_t in = s_series(900, 52, &cnt, &day);
+    cnt[400] = cnt[401] = cnt[650] = NAN;
+    s_stream_agrees_with("farrington-flexible", noufaily, in);
+    free(cnt);
+    free(day);
+}
+END_TEST
 
 START_TEST(test_detector_stream_matches_batch)
 {
@@ -280,6 +318,7 @@ detector_suite(void)
     suite_add_tcase(s, usage);
     TCase *edges = tcase_create("edges");
     tcase_add_test(edges, test_detector_stream_rejects_gap);
+    tcase_add_test(edges, test_detector_stream_noufaily_with_missing);
     tcase_add_test(edges, test_detector_na_and_degenerate);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
