@@ -5,11 +5,13 @@
  *  Kafka cluster). Two `sentinel analyze` daemons, each with its own state
  *  folder and archive, join the group "analyzers" on a four-partition topic
  *  whose events are keyed by prefecture. A first batch is split between
- *  them; during a second batch one of them is killed with SIGKILL, and the
- *  other takes over its partitions once the group declares it dead. At the
- *  end the two durable states together hold every case exactly once: the
- *  killed one's last checkpoint (its offsets were committed with it) and
- *  the survivor's everything after.
+ *  them; during a second batch one of them is killed with SIGKILL while it
+ *  holds events it has taken in but not committed (its /metrics count of
+ *  events taken in passes the offsets the group holds for its partitions),
+ *  and the other takes over its partitions once the group declares it
+ *  dead. At the end the two durable states together hold every case
+ *  exactly once, per series and day: the killed one's last checkpoint (its
+ *  offsets were committed with it) and the survivor's everything after.
  *
  *  The second case kills one at the worst moment, deterministically: the
  *  analyzer's test hook (SENTINEL_TEST_EXIT_BEFORE_COMMIT, compiled with
@@ -19,7 +21,11 @@
  *  again, asks the group, learns that its commit never landed, drops the
  *  pending checkpoint and puts the archive days it wrote back. Then the
  *  states add up to the events sent, and each archive holds exactly its
- *  state's closed days.
+ *  state's closed days, again per series and day.
+ *
+ *  Every daemon started is recorded until it is reaped, and the fixture's
+ *  teardown kills and reaps what a failed assertion left running; every
+ *  wait for a daemon to end is bounded.
  */
 #define _GNU_SOURCE /* pipe2 */
 #include "ana_config.h"
@@ -32,22 +38,40 @@
 #include "sentinel/transport.h"
 #include "support.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define N_PART 4
 #define N_FIRST 3000
 #define N_SECOND 20000
+#define N_CHUNKS 20 /* the second batch of the first case, in chunks */
 #define N_PREFECTURES 8
+#define N_COUNTIES (N_PREFECTURES * 3) /* the series: 3 counties each */
+#define N_DAYS 80                      /* 40 days per batch */
+#define MAX_DAEMONS 4
+#define IN_METRIC "sentinel_analyzer_events_in_total"
+
+/* Cases per county series (row (prefecture - 1) * 3 + county - 1) and day
+ * (since env_t.d0), so a lost case and a double count elsewhere cannot
+ * cancel out. */
+typedef struct grid {
+    uint64_t n[N_COUNTIES][N_DAYS]; /* cases */
+    uint64_t stray;                 /* cases of any other series or day */
+} grid_t;
 
 /* The test's cluster, folder and daemons. */
 typedef struct env {
@@ -59,7 +83,123 @@ typedef struct env {
     sn_spool_t *spool;                /* the site's outbox */
     sn_sender_t *tx;                  /* producing it */
     uint64_t events;                  /* events spooled */
+    sn_day_t d0;                      /* the first batch's first day */
+    grid_t sent;                      /* the cases spooled */
 } env_t;
+
+/* The daemons started and not reaped yet. This is the suite's one mutable
+ * file-scope variable, against the house rule, because a Check fixture
+ * takes no argument and its teardown must find what a failed assertion
+ * left running. */
+static pid_t s_daemons[MAX_DAEMONS];
+
+/* Kill and reap every daemon still recorded: a failed assertion ends the
+ * test before its own stops. (Check's fork mode ends the test process with
+ * _exit and skips this teardown; there the daemons die with it, by
+ * PR_SET_PDEATHSIG, and Check kills the test's process group besides.) */
+static void
+s_teardown(void)
+{
+    for (int i = 0; i < MAX_DAEMONS; i++) {
+        if (s_daemons[i] > 0) {
+            kill(s_daemons[i], SIGKILL);
+            waitpid(s_daemons[i], NULL, 0);
+            s_daemons[i] = 0;
+        }
+    }
+}
+
+static void
+s_track(pid_t pid)
+{
+    for (int i = 0; i < MAX_DAEMONS; i++) {
+        if (s_daemons[i] == 0) {
+            s_daemons[i] = pid;
+            return;
+        }
+    }
+    kill(pid, SIGKILL);
+    ck_abort_msg("more than %d daemons", MAX_DAEMONS);
+}
+
+/* Wait at most `seconds` for `pid` to end, polling; past that, SIGKILL
+ * it (which it cannot ignore) and reap it. *status gets its wait status.
+ * @return whether it ended by itself. */
+static bool
+s_reap(pid_t pid, int seconds, int *status)
+{
+    pid_t r = 0;
+    for (int t = 0; t < seconds * 20 && r == 0; t++) {
+        r = waitpid(pid, status, WNOHANG);
+        if (r == 0) {
+            usleep(50000);
+        }
+    }
+    if (r == 0) {
+        kill(pid, SIGKILL);
+        r = waitpid(pid, status, 0) == pid ? 0 : -1;
+    }
+    for (int i = 0; i < MAX_DAEMONS; i++) {
+        s_daemons[i] = s_daemons[i] == pid ? 0 : s_daemons[i];
+    }
+    ck_assert_msg(r >= 0, "waitpid %d: %s", (int)pid, strerror(errno));
+    return r == pid;
+}
+
+/* The row of the county series of `region`, or -1 for any other. */
+static int
+s_row(const char *region)
+{
+    unsigned p = 0, c = 0;
+    if (strlen(region) != 6 || sscanf(region, "44%2u%2u", &p, &c) != 2 ||
+        p < 1 || p > N_PREFECTURES || c < 1 || c > 3) {
+        return -1;
+    }
+    return (int)(p - 1) * 3 + (int)(c - 1);
+}
+
+/* Add `n` cases of `region` on day d0 + `d` to g. */
+static void
+s_grid_add(grid_t *g, const char *region, int64_t d, uint64_t n)
+{
+    int row = s_row(region);
+    if (row < 0 || d < 0 || d >= N_DAYS) {
+        g->stray += n;
+    } else {
+        g->n[row][d] += n;
+    }
+}
+
+static uint64_t
+s_grid_total(const grid_t *g)
+{
+    uint64_t total = g->stray;
+    for (int r = 0; r < N_COUNTIES; r++) {
+        for (int d = 0; d < N_DAYS; d++) {
+            total += g->n[r][d];
+        }
+    }
+    return total;
+}
+
+/* Assert that `got` holds `want`'s cases in every series and day. */
+static void
+s_grid_eq(const grid_t *got, const grid_t *want, const char *what)
+{
+    for (int r = 0; r < N_COUNTIES; r++) {
+        for (int d = 0; d < N_DAYS; d++) {
+            ck_assert_msg(got->n[r][d] == want->n[r][d],
+                          "%s: series 44%02d%02d, day d0+%d: %llu cases, "
+                          "expected %llu",
+                          what, r / 3 + 1, r % 3 + 1, d,
+                          (unsigned long long)got->n[r][d],
+                          (unsigned long long)want->n[r][d]);
+        }
+    }
+    ck_assert_msg(got->stray == want->stray,
+                  "%s: %llu cases outside the series and days sent", what,
+                  (unsigned long long)got->stray);
+}
 
 static void
 s_cluster(env_t *e)
@@ -117,12 +257,34 @@ s_site(env_t *e)
                   "%s", err.msg);
 }
 
-/* Spool and produce `n` ILI cases, one per event, over 40 days and
- * N_PREFECTURES prefectures, days in order. */
 static void
-s_produce(env_t *e, uint64_t n, sn_day_t d0)
+s_env_open(env_t *e)
 {
-    for (uint64_t i = 0; i < n; i++) {
+    e->dir = ts_tmpdir();
+    e->d0 = sn_day_from_ymd(2025, 3, 3);
+    s_cluster(e);
+    s_site(e);
+}
+
+static void
+s_env_close(env_t *e)
+{
+    sn_sender_destroy(&e->tx);
+    sn_spool_destroy(&e->spool);
+    rd_kafka_destroy(e->watch);
+    rd_kafka_mock_cluster_destroy(e->cluster);
+    rd_kafka_destroy(e->owner);
+    ts_rmtree(e->dir);
+    free(e->dir);
+}
+
+/* Spool and produce cases [from, to) of a batch of `n` ILI cases, one per
+ * event, over the 40 days from d0 (in order) and N_PREFECTURES
+ * prefectures; each is noted in e->sent. */
+static void
+s_produce(env_t *e, uint64_t n, sn_day_t d0, uint64_t from, uint64_t to)
+{
+    for (uint64_t i = from; i < to; i++) {
         sn_event_t ev;
         sn_event_init(&ev);
         uint64_t k = e->events++;
@@ -140,6 +302,7 @@ s_produce(env_t *e, uint64_t n, sn_day_t d0)
         ck_assert_int_gt(len, 0);
         ck_assert_int_eq(
             sn_spool_append(e->spool, buf, (size_t)len, NULL, NULL), SN_OK);
+        s_grid_add(&e->sent, ev.region, day - e->d0, 1);
     }
     ck_assert_int_eq(sn_spool_flush(e->spool, NULL), SN_OK);
     for (int t = 0; t < 1200 && !sn_sender_drained(e->tx); t++) {
@@ -149,15 +312,20 @@ s_produce(env_t *e, uint64_t n, sn_day_t d0)
 }
 
 /* One analyzer's configuration; `kafka` false leaves the transport out
- * (a start that only folds the journal into the state file). */
+ * (a start that only folds the journal into the state file), and a
+ * `metrics_port` above 0 serves /metrics there. */
 static char *
-s_config(const env_t *e, const char *name, bool kafka)
+s_config(const env_t *e, const char *name, bool kafka, int metrics_port)
 {
     char *transport =
         kafka ? sn_strdup_printf("transport: {kind: kafka, endpoint: \"%s\", "
                                  "topic: events, group: analyzers}\n",
                                  e->brokers)
               : sn_strdup("");
+    char *metrics =
+        metrics_port > 0
+            ? sn_strdup_printf("  metrics: 127.0.0.1:%d\n", metrics_port)
+            : sn_strdup("");
     char *yaml = sn_strdup_printf(
         "analyzer:\n"
         "  state_dir: %s/%s\n"
@@ -166,6 +334,7 @@ s_config(const env_t *e, const char *name, bool kafka)
         "  window_days: 200\n"
         "  dedup_capacity: 100000\n"
         "%s"
+        "%s"
         "archive: {path: %s/%s.h5, flush_interval: 0.5}\n"
         "series:\n"
         "  - {condition: ili, levels: [county]}\n"
@@ -173,18 +342,20 @@ s_config(const env_t *e, const char *name, bool kafka)
         "  - {name: ears-c2}\n"
         "rules:\n"
         "  - {name: class-a, kind: threshold, level: red, classes: A}\n",
-        e->dir, name, transport, e->dir, name);
+        e->dir, name, metrics, transport, e->dir, name);
     char *file = sn_strdup_printf("%s%s.yaml", name, kafka ? "" : "-offline");
     char *path = ts_write_file(e->dir, file, yaml);
     free(file);
     free(yaml);
+    free(metrics);
     free(transport);
     return path;
 }
 
-/* Start `sentinel analyze -c CONFIG`, its log in DIR/NAME.log. Returns
- * once the child has exec'd (the close-on-exec pipe reads end-of-file), so
- * a signal sent next reaches the daemon, not the copy of this test. */
+/* Start `sentinel analyze -c CONFIG`, its log in DIR/NAME.log, and record
+ * it for the teardown. Returns once the child has exec'd (the
+ * close-on-exec pipe reads end-of-file), so a signal sent next reaches the
+ * daemon, not the copy of this test. */
 static pid_t
 s_start_hook(const env_t *e, const char *name, const char *config,
              const char *exit_flag)
@@ -197,6 +368,7 @@ s_start_hook(const env_t *e, const char *name, const char *config,
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         close(fds[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* see s_teardown() */
         if (freopen(log, "a", stderr) == NULL) {
             _exit(126);
         }
@@ -208,6 +380,7 @@ s_start_hook(const env_t *e, const char *name, const char *config,
         _exit(127);
     }
     close(fds[1]);
+    s_track(pid);
     char c;
     while (read(fds[0], &c, 1) > 0) {
     }
@@ -222,19 +395,22 @@ s_start(const env_t *e, const char *name, const char *config)
     return s_start_hook(e, name, config, NULL);
 }
 
+/* Send `sig` to `pid` and reap it within 60 s (else it is killed and the
+ * test fails). @return its wait status. */
 static int
 s_stop(pid_t pid, int sig)
 {
     int status = 0;
     kill(pid, sig);
-    waitpid(pid, &status, 0);
+    ck_assert_msg(s_reap(pid, 60, &status),
+                  "pid %d still ran 60 s after signal %d", (int)pid, sig);
     return status;
 }
 
-/* @return the number of partitions in the last assignment `name` logged
- * (0 when it has none, or revoked it since). */
+/* The partitions of the last assignment `name` logged, into parts.
+ * @return how many (0 when it has none, or revoked them since). */
 static int
-s_assigned(const env_t *e, const char *name)
+s_partitions(const env_t *e, const char *name, int parts[N_PART])
 {
     char *path = sn_strdup_printf("%s/%s.log", e->dir, name);
     char *log = ts_read_file(path, NULL);
@@ -243,22 +419,44 @@ s_assigned(const env_t *e, const char *name)
     while (p != NULL && (p = strstr(p, "event=kafka_")) != NULL) {
         last = p++;
     }
+    const char *q = NULL;
+    if (last != NULL && strncmp(last, "event=kafka_assign ", 19) == 0) {
+        q = strstr(last, "partitions=");
+    }
     int n = 0;
-    if (last != NULL && strncmp(last, "event=kafka_assign", 18) == 0) {
-        const char *q = strstr(last, "partitions=");
-        for (q = q ? q + 11 : NULL; q != NULL && *q >= '0' && *q <= '9'; q++) {
-            n++;
-            while (q[1] >= '0' && q[1] <= '9') {
-                q++;
-            }
-            if (q[1] != ',') {
-                break;
-            }
-            q++;
-        }
+    for (q = q ? q + 11 : NULL;
+         q != NULL && n < N_PART && *q >= '0' && *q <= '9';) {
+        char *end = NULL;
+        parts[n++] = (int)strtol(q, &end, 10);
+        q = *end == ',' ? end + 1 : NULL;
     }
     free(log);
     return n;
+}
+
+static int
+s_assigned(const env_t *e, const char *name)
+{
+    int parts[N_PART];
+    return s_partitions(e, name, parts);
+}
+
+/* @return the offsets the group has committed on `parts`, summed (0 for
+ * a partition without a commit), or -1 when the group does not answer. */
+static int64_t
+s_committed(const env_t *e, const int *parts, int n)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+    for (int i = 0; i < n; i++) {
+        rd_kafka_topic_partition_list_add(l, "events", parts[i]);
+    }
+    int64_t sum = rd_kafka_committed(e->watch, l, 5000) == 0 ? 0 : -1;
+    for (int i = 0; sum >= 0 && i < n; i++) {
+        int64_t off = l->elems[i].offset;
+        sum = l->elems[i].err != 0 ? -1 : sum + (off > 0 ? off : 0);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return sum;
 }
 
 /* @return true when the group has committed every message of the topic. */
@@ -293,11 +491,98 @@ s_wait_all_committed(const env_t *e, int seconds)
     return false;
 }
 
-/* The cases in `name`'s state file (written at its clean stop); with
- * `closed`, only those of the days the state has closed. */
-static uint64_t
-s_counted_days(const env_t *e, const char *name, bool closed,
-               sn_day_t *closed_day)
+/* @return counter `name` of the /metrics page at `port`, or -1 when the
+ * page or the counter is missing. */
+static int64_t
+s_metric(int port, const char *name)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    size_t cap = 65536, len = 0;
+    char *buf = sn_calloc(1, cap);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        const char *req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+        ssize_t k;
+        while ((k = read(fd, buf + len, cap - 1 - len)) > 0) {
+            len += (size_t)k;
+        }
+    }
+    close(fd);
+    char *key = sn_strdup_printf("\n%s ", name);
+    const char *p = strstr(buf, key);
+    int64_t v = p != NULL ? strtoll(p + strlen(key), NULL, 10) : -1;
+    free(key);
+    free(buf);
+    return v;
+}
+
+/* Once the first batch is committed, `a`'s count of events taken in equals
+ * the offsets committed on its partitions: both count the messages of
+ * those partitions, so the count passing the offsets later means events
+ * taken in and not committed. */
+static void
+s_wait_at_rest(const env_t *e, int port, const int *parts, int n)
+{
+    int64_t in = -1, done = -2;
+    for (int t = 0; t < 50 && in != done; t++) {
+        in = s_metric(port, IN_METRIC);
+        done = s_committed(e, parts, n);
+        if (in != done) {
+            usleep(100000);
+        }
+    }
+    ck_assert_msg(in == done && in > 0,
+                  "a took in %lld events, %lld are committed on its "
+                  "partitions",
+                  (long long)in, (long long)done);
+}
+
+/* Produce the second batch in N_CHUNKS chunks. After each, until caught:
+ * read how many events `a` has taken in, stop it (SIGSTOP), give a commit
+ * it had in flight 200 ms to land, and read the offsets committed on its
+ * partitions. Caught when the count is higher: a certainly holds events
+ * it has not committed, and is killed (SIGKILL) right there; else it goes
+ * on (SIGCONT). */
+static void
+s_kill_holding(env_t *e, pid_t a, int port, const int *parts, int n)
+{
+    int64_t in = -1, done = -1;
+    int caught = -1;
+    for (int k = 0; k < N_CHUNKS; k++) {
+        s_produce(e, N_SECOND, e->d0 + 40, (uint64_t)k * N_SECOND / N_CHUNKS,
+                  (uint64_t)(k + 1) * N_SECOND / N_CHUNKS);
+        if (caught >= 0) {
+            continue;
+        }
+        in = s_metric(port, IN_METRIC);
+        ck_assert_int_eq(kill(a, SIGSTOP), 0);
+        usleep(200000);
+        done = s_committed(e, parts, n);
+        caught = done >= 0 && in > done ? k : -1;
+        ck_assert_int_eq(kill(a, caught >= 0 ? SIGKILL : SIGCONT), 0);
+    }
+    ck_assert_msg(caught >= 0,
+                  "a never held uncommitted events when stopped (last: "
+                  "%lld taken in, %lld committed)",
+                  (long long)in, (long long)done);
+    printf("kafka_group: a killed after chunk %d of %d, holding %lld events "
+           "taken in and not committed\n",
+           caught + 1, N_CHUNKS, (long long)(in - done));
+    int status = 0;
+    ck_assert(s_reap(a, 30, &status));
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+/* Add the cases in `name`'s state file (written at its clean stop) to g,
+ * per series and day (g may be NULL); with `closed`, only those of the
+ * days the state has closed. @return the state's last closed day. */
+static sn_day_t
+s_state_grid(const env_t *e, const char *name, bool closed, grid_t *g)
 {
     char *cfgpath = sn_strdup_printf("%s/%s-offline.yaml", e->dir, name);
     sn_config_t *cfg = NULL;
@@ -314,17 +599,19 @@ s_counted_days(const env_t *e, const char *name, bool closed,
     ck_assert_msg(f != NULL, "%s: no state file", path);
     ck_assert_msg(ana_ingest_load(in, f, &err) == SN_OK, "%s", err.msg);
     fclose(f);
-    uint64_t total = 0;
     ana_series_t *s = ana_ingest_series(in);
-    sn_day_t last = closed ? ana_ingest_closed(in) : INT32_MAX;
-    if (closed_day != NULL) {
-        *closed_day = ana_ingest_closed(in);
-    }
+    sn_day_t last_closed = ana_ingest_closed(in);
+    sn_day_t last = closed ? last_closed : INT32_MAX;
     for (uint32_t id = 0; id < ana_series_size(s); id++) {
+        const char *region = ana_series_key(s, id)->region;
         ana_window_t *w = ana_series_window(s, id);
         sn_day_t d0 = ana_window_today(w) - (sn_day_t)ana_window_span(w) + 1;
         for (size_t i = 0; i < ana_window_span(w); i++) {
-            total += d0 + (sn_day_t)i <= last ? ana_window_counts(w)[i] : 0;
+            sn_day_t day = d0 + (sn_day_t)i;
+            uint32_t count = ana_window_counts(w)[i];
+            if (g != NULL && count > 0 && day <= last) {
+                s_grid_add(g, region, day - e->d0, count);
+            }
         }
     }
     ana_ingest_destroy(&in);
@@ -332,19 +619,13 @@ s_counted_days(const env_t *e, const char *name, bool closed,
     sn_config_destroy(&cfg);
     free(path);
     free(cfgpath);
-    return total;
+    return last_closed;
 }
 
-static uint64_t
-s_counted(const env_t *e, const char *name)
-{
-    return s_counted_days(e, name, false, NULL);
-}
-
-/* The sum of the observed counts in `name`'s archive on days after
- * `after` (missing days skipped). */
-static uint64_t
-s_archived_after(const env_t *e, const char *name, sn_day_t after)
+/* Add the observed counts in `name`'s archive on days after `after` to g,
+ * per series and day (missing days skipped). */
+static void
+s_archive_grid(const env_t *e, const char *name, sn_day_t after, grid_t *g)
 {
     char *path = sn_strdup_printf("%s/%s.h5", e->dir, name);
     ana_archive_read_t *ar = NULL;
@@ -352,27 +633,24 @@ s_archived_after(const env_t *e, const char *name, sn_day_t after)
     ck_assert_msg(ana_archive_read_open(path, &ar, &err) == SN_OK, "%s",
                   err.msg);
     size_t days = ana_archive_read_days(ar);
+    sn_day_t d0 = ana_archive_read_first_day(ar);
     double *v = sn_calloc(days + 1, sizeof *v);
-    double total = 0;
     for (size_t r = 0; r < ana_archive_read_series_count(ar); r++) {
+        const char *region = ana_archive_read_key(ar, r, ANA_ARCHIVE_REGION);
         ck_assert_int_eq(ana_archive_read_values(ar, r, 0, 0, days, v, &err),
                          SN_OK);
-        sn_day_t d0 = ana_archive_read_first_day(ar);
         for (size_t d = 0; d < days; d++) {
-            bool in = d0 + (sn_day_t)d > after && !isnan(v[d]);
-            total += in ? v[d] : 0;
+            sn_day_t day = d0 + (sn_day_t)d;
+            if (day > after && !isnan(v[d]) && v[d] != 0) {
+                ck_assert_msg(v[d] > 0 && v[d] == floor(v[d]),
+                              "%s: count %g on day %d", path, v[d], day);
+                s_grid_add(g, region, day - e->d0, (uint64_t)v[d]);
+            }
         }
     }
     free(v);
     ana_archive_read_destroy(&ar);
     free(path);
-    return (uint64_t)total;
-}
-
-static uint64_t
-s_archived(const env_t *e, const char *name)
-{
-    return s_archived_after(e, name, INT32_MIN);
 }
 
 /* Wait until `name` has logged `what`. */
@@ -407,27 +685,51 @@ s_wait_split(const env_t *e)
                   "partitions not split: a %d, b %d", a, b);
 }
 
+/* b, left alone, takes all the partitions over. */
+static void
+s_wait_takeover(const env_t *e)
+{
+    for (int t = 0; t < 600 && s_assigned(e, "b") != N_PART; t++) {
+        usleep(100000);
+    }
+    ck_assert_int_eq(s_assigned(e, "b"), N_PART);
+}
+
+/* Both states hold cases, and together exactly the cases sent, per series
+ * and day: none lost, none counted twice. */
+static void
+s_states_hold_sent(const env_t *e, const char *what)
+{
+    grid_t g = {0};
+    s_state_grid(e, "a", false, &g);
+    uint64_t na = s_grid_total(&g);
+    s_state_grid(e, "b", false, &g);
+    uint64_t nb = s_grid_total(&g) - na;
+    printf("kafka_group: %s: a counted %llu, b %llu, of %llu\n", what,
+           (unsigned long long)na, (unsigned long long)nb,
+           (unsigned long long)s_grid_total(&e->sent));
+    ck_assert_uint_gt(na, 0);
+    ck_assert_uint_gt(nb, 0);
+    s_grid_eq(&g, &e->sent, what);
+}
+
 START_TEST(test_kafka_group_takeover_after_kill9)
 {
     env_t e = {0};
-    e.dir = ts_tmpdir();
-    s_cluster(&e);
-    s_site(&e);
-    char *ca = s_config(&e, "a", true), *cb = s_config(&e, "b", true);
-    char *oa = s_config(&e, "a", false), *ob = s_config(&e, "b", false);
+    s_env_open(&e);
+    int port = ts_free_port();
+    char *ca = s_config(&e, "a", true, port), *cb = s_config(&e, "b", true, 0);
+    char *oa = s_config(&e, "a", false, 0), *ob = s_config(&e, "b", false, 0);
     pid_t a = s_start(&e, "a", ca);
     pid_t b = s_start(&e, "b", cb);
     s_wait_split(&e);
-    sn_day_t d0 = sn_day_from_ymd(2025, 3, 3);
-    s_produce(&e, N_FIRST, d0);
+    int parts[N_PART];
+    int np = s_partitions(&e, "a", parts);
+    s_produce(&e, N_FIRST, e.d0, 0, N_FIRST);
     ck_assert_msg(s_wait_all_committed(&e, 120), "first batch not committed");
-    s_produce(&e, N_SECOND, d0 + 40);
-    usleep(300000); /* a is in the middle of the second batch, or done */
-    s_stop(a, SIGKILL);
-    for (int t = 0; t < 600 && s_assigned(&e, "b") != N_PART; t++) {
-        usleep(100000);
-    }
-    ck_assert_int_eq(s_assigned(&e, "b"), N_PART); /* b took a's over */
+    s_wait_at_rest(&e, port, parts, np);
+    s_kill_holding(&e, a, port, parts, np);
+    s_wait_takeover(&e); /* b took a's over */
     ck_assert_msg(s_wait_all_committed(&e, 120), "second batch not committed");
     ck_assert_int_eq(s_stop(b, SIGTERM), 0);
     /* Started again (with the group, so a checkpoint the kill left
@@ -435,24 +737,14 @@ START_TEST(test_kafka_group_takeover_after_kill9)
     a = s_start(&e, "a-offline", ca);
     s_wait_log(&e, "a-offline", "event=start");
     ck_assert_int_eq(s_stop(a, SIGTERM), 0);
-    uint64_t na = s_counted(&e, "a"), nb = s_counted(&e, "b");
-    printf("kafka_group: a counted %llu, b %llu, of %d\n",
-           (unsigned long long)na, (unsigned long long)nb, N_FIRST + N_SECOND);
-    ck_assert_uint_gt(na, 0);
-    ck_assert_uint_gt(nb, 0);
-    ck_assert_uint_eq(na + nb, (uint64_t)N_FIRST + N_SECOND);
+    s_states_hold_sent(&e, "kill -9");
     /* Nothing in a's archive past the days its state closed: what it
      * flushed after its last checkpoint was put back at its start. */
-    sn_day_t closed = 0;
-    (void)s_counted_days(&e, "a", true, &closed);
-    ck_assert_uint_eq(s_archived_after(&e, "a", closed), 0);
-    sn_sender_destroy(&e.tx);
-    sn_spool_destroy(&e.spool);
-    rd_kafka_destroy(e.watch);
-    rd_kafka_mock_cluster_destroy(e.cluster);
-    rd_kafka_destroy(e.owner);
-    ts_rmtree(e.dir);
-    free(e.dir);
+    grid_t g = {0};
+    sn_day_t closed = s_state_grid(&e, "a", true, NULL);
+    s_archive_grid(&e, "a", closed, &g);
+    ck_assert_uint_eq(s_grid_total(&g), 0);
+    s_env_close(&e);
     free(ca);
     free(cb);
     free(oa);
@@ -460,37 +752,21 @@ START_TEST(test_kafka_group_takeover_after_kill9)
 }
 END_TEST
 
-static void
-s_env_open(env_t *e)
-{
-    e->dir = ts_tmpdir();
-    s_cluster(e);
-    s_site(e);
-}
-
-static void
-s_env_close(env_t *e)
-{
-    sn_sender_destroy(&e->tx);
-    sn_spool_destroy(&e->spool);
-    rd_kafka_destroy(e->watch);
-    rd_kafka_mock_cluster_destroy(e->cluster);
-    rd_kafka_destroy(e->owner);
-    ts_rmtree(e->dir);
-    free(e->dir);
-}
-
 /* `name`'s archive holds exactly the counts of the days its state has
- * closed; @return those. */
+ * closed, per series and day; @return their total. */
 static uint64_t
 s_archive_matches_state(const env_t *e, const char *name)
 {
-    uint64_t archived = s_archived(e, name);
-    uint64_t closed = s_counted_days(e, name, true, NULL);
+    grid_t archived = {0}, closed = {0};
+    s_archive_grid(e, name, INT32_MIN, &archived);
+    s_state_grid(e, name, true, &closed);
     printf("kafka_group: %s archived %llu, its state's closed days %llu\n",
-           name, (unsigned long long)archived, (unsigned long long)closed);
-    ck_assert_uint_eq(archived, closed);
-    return archived;
+           name, (unsigned long long)s_grid_total(&archived),
+           (unsigned long long)s_grid_total(&closed));
+    char *what = sn_strdup_printf("%s's archive against its state", name);
+    s_grid_eq(&archived, &closed, what);
+    free(what);
+    return s_grid_total(&archived);
 }
 
 /* a dies (test hook) between a pending checkpoint and its commit, during
@@ -502,22 +778,18 @@ s_kill_before_commit(env_t *e, const char *ca, const char *cb)
     pid_t a = s_start_hook(e, "a", ca, flag);
     pid_t b = s_start(e, "b", cb);
     s_wait_split(e);
-    sn_day_t d0 = sn_day_from_ymd(2025, 3, 3);
-    s_produce(e, N_FIRST, d0);
+    s_produce(e, N_FIRST, e->d0, 0, N_FIRST);
     ck_assert_msg(s_wait_all_committed(e, 120), "first batch not committed");
     free(ts_write_file(e->dir, "exit-before-commit", "now\n"));
-    s_produce(e, N_SECOND, d0 + 40);
+    s_produce(e, N_SECOND, e->d0 + 40, 0, N_SECOND);
     int status = 0;
-    ck_assert_int_eq(waitpid(a, &status, 0), a);
+    ck_assert_msg(s_reap(a, 60, &status), "a still ran 60 s after the batch");
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 99,
                   "a did not stop at the test hook (status %d): built "
                   "without SENTINEL_TEST_HOOKS?",
                   status);
     s_wait_log(e, "a", "event=test_exit_before_commit");
-    for (int t = 0; t < 600 && s_assigned(e, "b") != N_PART; t++) {
-        usleep(100000);
-    }
-    ck_assert_int_eq(s_assigned(e, "b"), N_PART);
+    s_wait_takeover(e);
     ck_assert_msg(s_wait_all_committed(e, 120), "second batch not committed");
     ck_assert_int_eq(s_stop(b, SIGTERM), 0);
     unlink(flag);
@@ -528,26 +800,19 @@ START_TEST(test_kafka_group_kill_before_commit)
 {
     env_t e = {0};
     s_env_open(&e);
-    char *ca = s_config(&e, "a", true), *cb = s_config(&e, "b", true);
-    char *oa = s_config(&e, "a", false), *ob = s_config(&e, "b", false);
+    char *ca = s_config(&e, "a", true, 0), *cb = s_config(&e, "b", true, 0);
+    char *oa = s_config(&e, "a", false, 0), *ob = s_config(&e, "b", false, 0);
     s_kill_before_commit(&e, ca, cb);
     /* Started again, a settles its pending checkpoint with the group. */
     pid_t a = s_start(&e, "a-again", ca);
     s_wait_log(&e, "a-again", "event=start");
     ck_assert_int_eq(s_stop(a, SIGTERM), 0);
-    uint64_t na = s_counted(&e, "a"), nb = s_counted(&e, "b");
-    printf("kafka_group: kill before commit: a counted %llu, b %llu, of %d\n",
-           (unsigned long long)na, (unsigned long long)nb, N_FIRST + N_SECOND);
-    ck_assert_uint_gt(na, 0);
-    ck_assert_uint_gt(nb, 0);
-    ck_assert_uint_eq(na + nb, (uint64_t)N_FIRST + N_SECOND);
+    s_states_hold_sent(&e, "kill before commit");
     s_wait_log(&e, "a-again", "commit=lost");
-    uint64_t aa = s_archive_matches_state(&e, "a");
-    uint64_t ab = s_archive_matches_state(&e, "b");
-    uint64_t open = na - s_counted_days(&e, "a", true, NULL) + nb -
-                    s_counted_days(&e, "b", true, NULL);
-    ck_assert_uint_gt(aa, 0);
-    ck_assert_uint_eq(aa + ab + open, (uint64_t)N_FIRST + N_SECOND);
+    /* With the states' union equal to the cases sent, this also makes the
+     * archives plus the states' open days add up to them. */
+    ck_assert_uint_gt(s_archive_matches_state(&e, "a"), 0);
+    s_archive_matches_state(&e, "b");
     s_env_close(&e);
     free(ca);
     free(cb);
@@ -561,6 +826,7 @@ kafka_group_suite(void)
 {
     Suite *s = suite_create("kafka_group");
     TCase *usage = tcase_create("usage");
+    tcase_add_checked_fixture(usage, NULL, s_teardown);
     tcase_set_timeout(usage, 400);
     tcase_add_test(usage, test_kafka_group_takeover_after_kill9);
     tcase_add_test(usage, test_kafka_group_kill_before_commit);
