@@ -543,7 +543,7 @@ s_wait_at_rest(const env_t *e, int port, const int *parts, int n)
 }
 
 /* Produce the second batch in N_CHUNKS chunks. After each, until caught:
- * read how many events `a` has taken in, stop it (SIGSTOP), give a commit
+ * wait until `a` has taken in more events, stop it (SIGSTOP), give a commit
  * it had in flight 200 ms to land, and read the offsets committed on its
  * partitions. Caught when the count is higher: a certainly holds events
  * it has not committed, and is killed (SIGKILL) right there; else it goes
@@ -559,7 +559,13 @@ s_kill_holding(env_t *e, pid_t a, int port, const int *parts, int n)
         if (caught >= 0) {
             continue;
         }
-        in = s_metric(port, IN_METRIC);
+        /* Stop a as soon as it has taken in some of this chunk, before its
+         * next checkpoint commits them (bounded: 2 s). */
+        int64_t before = in;
+        for (int w = 0; w < 400 && (in = s_metric(port, IN_METRIC)) <= before;
+             w++) {
+            usleep(5000);
+        }
         ck_assert_int_eq(kill(a, SIGSTOP), 0);
         usleep(200000);
         done = s_committed(e, parts, n);
