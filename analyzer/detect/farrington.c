@@ -191,43 +191,6 @@ det_farr_data_borrow(det_farr_data_t *d, const double *count, size_t n,
 }
 
 void
-det_farr_ring_push(det_farr_ring_t *r, size_t cap, size_t t,
-                   const sn_det_input_t *ring)
-{
-    if (r->cap == 0) {
-        r->cap = cap;
-        for (int k = 0; k < 3; k++) {
-            r->v[k] = sn_calloc(2 * cap, sizeof(double));
-        }
-    }
-    size_t pos = t % r->cap;
-    double v[3];
-    det_farr_count_values(ring->count[ring->n - 1], v);
-    for (int k = 0; k < 3; k++) {
-        r->v[k][pos] = r->v[k][pos + r->cap] = v[k];
-    }
-}
-
-void
-det_farr_ring_use(const det_farr_ring_t *r, size_t t,
-                  const sn_det_input_t *ring, det_farr_data_t *d)
-{
-    size_t start = t % r->cap + r->cap - (ring->n - 1);
-    det_farr_data_borrow(d, ring->count, ring->n, r->v[0] + start,
-                         r->v[1] + start, r->v[2] + start);
-}
-
-void
-det_farr_ring_free(det_farr_ring_t *r)
-{
-    for (int k = 0; k < 3; k++) {
-        free(r->v[k]);
-        r->v[k] = NULL;
-    }
-    r->cap = 0;
-}
-
-void
 det_farr_data_span(det_farr_data_t *d, size_t i, size_t n, double t0)
 {
     size_t r = d->m;
@@ -554,7 +517,8 @@ s_validate(const double *p, sn_err_t *err)
 }
 
 static int
-s_check_input(const double *p, const sn_det_input_t *in, sn_err_t *err)
+s_run(const double *p, const sn_det_input_t *in, size_t from, size_t to,
+      long tofs, sn_det_point_t *out, sn_err_t *err)
 {
     if (s_date_mode(p, in) && in->frequency != 52 && in->frequency != 365) {
         return sn_err_set(err, SN_EINVAL,
@@ -562,6 +526,13 @@ s_check_input(const double *p, const sn_det_input_t *in, sn_err_t *err)
                           "frequency %d",
                           in->frequency);
     }
+    s_work_t wk = {det_glm_new(s_rows(p)), det_farr_data_new(s_rows(p))};
+    det_farr_data_series(wk.d, in->count, in->n);
+    for (size_t t = from; t <= to; t++) {
+        s_point(p, in, t, tofs, &wk, &out[t - from]);
+    }
+    det_glm_destroy(&wk.glm);
+    det_farr_data_destroy(&wk.d);
     return SN_OK;
 }
 
@@ -569,17 +540,7 @@ static int
 s_eval(const double *p, const sn_det_input_t *in, size_t from, size_t to,
        sn_det_point_t *out, sn_err_t *err)
 {
-    if (s_check_input(p, in, err) != SN_OK) {
-        return err->code;
-    }
-    s_work_t wk = {det_glm_new(s_rows(p)), det_farr_data_new(s_rows(p))};
-    det_farr_data_series(wk.d, in->count, in->n);
-    for (size_t t = from; t <= to; t++) {
-        s_point(p, in, t, 0, &wk, &out[t - from]);
-    }
-    det_glm_destroy(&wk.glm);
-    det_farr_data_destroy(&wk.d);
-    return SN_OK;
+    return s_run(p, in, from, to, 0, out, err);
 }
 
 static size_t
@@ -591,46 +552,26 @@ s_history(const double *p, int frequency)
            (size_t)p[DET_MAX_PARAMS + P_LIMIT54];
 }
 
-/* The stream's state: the workspace, kept from one step to the next, and
- * the ring's count values. */
-typedef struct s_stream {
-    s_work_t wk;          /* glm NULL until the first step */
-    det_farr_ring_t ring; /* the counts' values */
-} s_stream_t;
-
-static void
-s_stream_free(void *state)
-{
-    s_stream_t *st = state;
-    det_glm_destroy(&st->wk.glm);
-    det_farr_data_destroy(&st->wk.d);
-    det_farr_ring_free(&st->ring);
-}
-
 /* Streaming: evaluate the newest point of the ring with the absolute
  * index as the time variable, so the numbers equal the batch form's. */
 static void
 s_step(const double *p, void *state, const sn_det_input_t *ring, size_t t,
        size_t from, sn_det_point_t *out)
 {
-    s_stream_t *st = state;
-    if (st->wk.glm == NULL) {
-        st->wk.glm = det_glm_new(s_rows(p));
-        st->wk.d = det_farr_data_new(s_rows(p));
-    }
-    det_farr_ring_push(&st->ring, s_history(p, ring->frequency), t, ring);
+    (void)state;
     size_t last = ring->n - 1;
-    sn_err_t err;
-    if (t < from || (long)t < s_first_index(p, ring->frequency) ||
-        s_check_input(p, ring, &err) != SN_OK) {
+    if (t < from || (long)t < s_first_index(p, ring->frequency)) {
         return;
     }
-    det_farr_ring_use(&st->ring, t, ring, st->wk.d);
-    s_point(p, ring, last, (long)t - (long)last, &st->wk, out);
+    sn_err_t err;
+    long tofs = (long)t - (long)last;
+    if (s_run(p, ring, last, last, tofs, out, &err) != SN_OK) {
+        det_point_na(out);
+        out->observed = ring->count[last];
+    }
 }
 
 const det_method_t det_farrington = {
-    "farrington",       s_params, s_extra, NULL,
-    s_validate,         s_first,  s_eval,  s_history,
-    sizeof(s_stream_t), NULL,     s_step,  s_stream_free,
+    "farrington", s_params,  s_extra, NULL, s_validate, s_first,
+    s_eval,       s_history, 0,       NULL, s_step,     NULL,
 };

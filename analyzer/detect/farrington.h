@@ -16,7 +16,6 @@
 
 #include "glm.h"
 #include "sentinel/date.h"
-#include "sentinel/detector.h"
 
 /** @return the period start `years` calendar years before `t0` as R's
  *  seq(t0, by = "-1 year") gives it (29 February goes to 1 March), moved
@@ -92,26 +91,6 @@ det_farr_data_add(det_farr_data_t *d, size_t i, double t, int lev)
     d->t[r] = t;
     d->lev[r] = lev;
 }
-
-/* What the fit needs of each count of a stream's ring (detector.c), made
- * once as the count comes in and kept, like the ring, twice over 2 cap
- * places so that the ring's values are always contiguous. */
-typedef struct det_farr_ring {
-    size_t cap;   /* the stream's ring capacity; 0 until the first push */
-    double *v[3]; /* 2 cap values each, as det_farr_count_values() */
-} det_farr_ring_t;
-
-/** Keep the values of the count pushed last into the stream's `ring` (its
- *  absolute index t; the ring holds up to `cap` values). */
-void det_farr_ring_push(det_farr_ring_t *r, size_t cap, size_t t,
-                        const sn_det_input_t *ring);
-
-/** Point d at the ring's counts and values after det_farr_ring_push(). */
-void det_farr_ring_use(const det_farr_ring_t *r, size_t t,
-                       const sn_det_input_t *ring, det_farr_data_t *d);
-
-/** Free what r holds (not r). */
-void det_farr_ring_free(det_farr_ring_t *r);
 
 /** Append the `n` counts from series index i on as rows with trend
  *  values t0, t0 + 1, .. and level 0, as n det_farr_data_add() calls

@@ -592,10 +592,13 @@ s_eval(const double *p, const sn_det_input_t *in, size_t from, size_t to,
 }
 
 /* The stream's state: the workspace, kept from one step to the next, and
- * the ring's count values. */
+ * what the fit needs of each count (det_farr_count_values()), made once as
+ * the count comes in and kept, like the stream's ring (detector.c), twice
+ * over 2 cap places so that the ring's values are always contiguous. */
 typedef struct s_stream {
-    s_work_t *wk;         /* NULL until the first step */
-    det_farr_ring_t ring; /* the counts' values */
+    s_work_t *wk; /* NULL until the first step */
+    size_t cap;   /* the ring's capacity, s_history() */
+    double *v[3]; /* 2 cap values each: y log y - y, log(y + 0.1), y^(2/3) */
 } s_stream_t;
 
 static void
@@ -603,7 +606,9 @@ s_stream_free(void *state)
 {
     s_stream_t *st = state;
     s_work_free(&st->wk);
-    det_farr_ring_free(&st->ring);
+    for (int k = 0; k < 3; k++) {
+        free(st->v[k]);
+    }
 }
 
 /* Streaming: the newest point of the ring, with its absolute index as the
@@ -615,15 +620,25 @@ s_step(const double *p, void *state, const sn_det_input_t *ring, size_t t,
     s_stream_t *st = state;
     if (st->wk == NULL) {
         st->wk = s_work_new(p, ring->frequency);
+        st->cap = s_history(p, ring->frequency);
+        for (int k = 0; k < 3; k++) {
+            st->v[k] = sn_calloc(2 * st->cap, sizeof(double));
+        }
     }
-    det_farr_ring_push(&st->ring, s_history(p, ring->frequency), t, ring);
-    size_t last = ring->n - 1;
+    size_t last = ring->n - 1, pos = t % st->cap;
+    double v[3];
+    det_farr_count_values(ring->count[last], v);
+    for (int k = 0; k < 3; k++) {
+        st->v[k][pos] = st->v[k][pos + st->cap] = v[k];
+    }
     sn_err_t err;
     if (t < from || (long)t < s_first_index(p, ring->frequency) ||
         s_check_input(p, ring, &err) != SN_OK) {
         return;
     }
-    det_farr_ring_use(&st->ring, t, ring, st->wk->d);
+    size_t start = pos + st->cap - last;
+    det_farr_data_borrow(st->wk->d, ring->count, ring->n, st->v[0] + start,
+                         st->v[1] + start, st->v[2] + start);
     s_point(p, ring, last, (long)t - (long)last, st->wk, out);
 }
 
