@@ -116,5 +116,5 @@ static const det_param_def_t s_params[] = {
 
 const det_method_t det_cusum = {
     "cusum", s_params,  s_extra,           NULL, NULL,   s_first,
-    s_eval,  s_history, sizeof(s_state_t), NULL, s_step, NULL,
+    s_eval,  s_history, sizeof(s_state_t), NULL, s_step,
 };

@@ -68,9 +68,6 @@ typedef struct det_method {
     void (*state_init)(const double *p, int frequency, void *state);
     void (*step)(const double *p, void *state, const sn_det_input_t *ring,
                  size_t t, size_t from, sn_det_point_t *out);
-    /* Or NULL: free what the state points to (the state itself is freed
-     * by the stream). */
-    void (*state_free)(void *state);
 } det_method_t;
 
 /* Every method of every algorithm file, as detector.c lists them. */

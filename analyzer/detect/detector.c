@@ -396,9 +396,6 @@ sn_det_stream_destroy(sn_det_stream_t **self_p)
 {
     if (self_p && *self_p) {
         sn_det_stream_t *self = *self_p;
-        if (self->state && self->det->m->state_free) {
-            self->det->m->state_free(self->state);
-        }
         free(self->vals);
         free(self->days);
         free(self->state);

@@ -201,15 +201,15 @@ static const det_param_def_t s_params_c3[] = {
 
 const det_method_t det_ears_c1 = {
     "ears-c1", s_params,  NULL, NULL, NULL, s_first_c1,
-    s_eval_c1, s_history, 0,    NULL, NULL, NULL,
+    s_eval_c1, s_history, 0,    NULL, NULL,
 };
 
 const det_method_t det_ears_c2 = {
     "ears-c2", s_params,  NULL, NULL, NULL, s_first_c2,
-    s_eval_c2, s_history, 0,    NULL, NULL, NULL,
+    s_eval_c2, s_history, 0,    NULL, NULL,
 };
 
 const det_method_t det_ears_c3 = {
     "ears-c3", s_params_c3, NULL, NULL, NULL, s_first_c3,
-    s_eval_c3, s_history,   0,    NULL, NULL, NULL,
+    s_eval_c3, s_history,   0,    NULL, NULL,
 };

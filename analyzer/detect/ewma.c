@@ -176,5 +176,5 @@ static const det_param_def_t s_params[] = {
 
 const det_method_t det_ewma = {
     "ewma", s_params,  s_extra,           "alert", NULL,   s_first,
-    s_eval, s_history, sizeof(s_state_t), s_init,  s_step, NULL,
+    s_eval, s_history, sizeof(s_state_t), s_init,  s_step,
 };

@@ -131,63 +131,37 @@ det_farr_data_destroy(det_farr_data_t **self_p)
     free(self->y23);
     free(self->hat);
     free(self->omega);
-    free(self->own);
+    free(self->syly);
+    free(self->seta0);
+    free(self->sy23);
     free(self->snan);
     free(self);
     *self_p = NULL;
 }
 
 void
-det_farr_count_values(double y, double v[3])
-{
-    v[0] = y > 0.0 ? y * log(y) - y : 0.0;
-    v[1] = log(y + 0.1);
-    v[2] = pow(y, 2.0 / 3.0);
-}
-
-/* Room for n counts; the missing counts before each index. */
-static void
-s_data_counts(det_farr_data_t *d, const double *count, size_t n)
+det_farr_data_series(det_farr_data_t *d, const double *count, size_t n)
 {
     if (n > d->scap) {
-        free(d->own);
-        free(d->snan);
+        free(d->syly);
+        free(d->seta0);
+        free(d->sy23);
         d->scap = n;
-        d->own = sn_calloc(3 * n, sizeof(double));
+        d->syly = sn_calloc(n, sizeof(double));
+        d->seta0 = sn_calloc(n, sizeof(double));
+        d->sy23 = sn_calloc(n, sizeof(double));
+        free(d->snan);
         d->snan = sn_calloc(n + 1, sizeof(size_t));
     }
     d->count = count;
     d->sn = n;
     for (size_t i = 0; i < n; i++) {
-        d->snan[i + 1] = d->snan[i] + (isnan(count[i]) ? 1 : 0);
+        double y = count[i];
+        d->syly[i] = y > 0.0 ? y * log(y) - y : 0.0;
+        d->seta0[i] = log(y + 0.1);
+        d->sy23[i] = pow(y, 2.0 / 3.0);
+        d->snan[i + 1] = d->snan[i] + (isnan(y) ? 1 : 0);
     }
-}
-
-void
-det_farr_data_series(det_farr_data_t *d, const double *count, size_t n)
-{
-    s_data_counts(d, count, n);
-    double *yly = d->own, *eta0 = d->own + d->scap, *y23 = d->own + 2 * d->scap;
-    for (size_t i = 0; i < n; i++) {
-        double v[3];
-        det_farr_count_values(count[i], v);
-        yly[i] = v[0];
-        eta0[i] = v[1];
-        y23[i] = v[2];
-    }
-    d->syly = yly;
-    d->seta0 = eta0;
-    d->sy23 = y23;
-}
-
-void
-det_farr_data_borrow(det_farr_data_t *d, const double *count, size_t n,
-                     const double *yly, const double *eta0, const double *y23)
-{
-    s_data_counts(d, count, n);
-    d->syly = yly;
-    d->seta0 = eta0;
-    d->sy23 = y23;
 }
 
 void
@@ -573,5 +547,5 @@ s_step(const double *p, void *state, const sn_det_input_t *ring, size_t t,
 
 const det_method_t det_farrington = {
     "farrington", s_params,  s_extra, NULL, s_validate, s_first,
-    s_eval,       s_history, 0,       NULL, s_step,     NULL,
+    s_eval,       s_history, 0,       NULL, s_step,
 };

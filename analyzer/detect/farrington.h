@@ -48,10 +48,9 @@ typedef struct det_farr_data {
     double *omega;       /* cap prior weights of the reweighted fit */
     const double *count; /* the series of det_farr_data_series() */
     size_t sn, scap;     /* its length; cache entries allocated */
-    const double *syly, *seta0, *sy23; /* the per-count values by series
-                                          index: in own, or borrowed */
-    double *own;       /* 3 scap values: ours, for det_farr_data_series() */
-    size_t *snan;      /* scap + 1: missing counts before each index */
+    double *syly, *seta0, *sy23; /* the per-count values by series index */
+    size_t *snan;                /* scap + 1: missing counts before each
+                                    index */
     unsigned long gen; /* rows added so far: an id of the current rows */
 } det_farr_data_t;
 
@@ -61,20 +60,9 @@ det_farr_data_t *det_farr_data_new(size_t cap);
 /** Free the rows and set *self_p to NULL. Safe on NULL. */
 void det_farr_data_destroy(det_farr_data_t **self_p);
 
-/** What the fit needs of count y: y log y - y (0 unless y > 0), log(y +
- *  0.1) and y^(2/3), into v[0], v[1], v[2]. */
-void det_farr_count_values(double y, double v[3]);
-
 /** Use the `n` counts of `count` (kept by reference) for the rows that
  *  follow, computing what the fit needs of each once. */
 void det_farr_data_series(det_farr_data_t *d, const double *count, size_t n);
-
-/** As det_farr_data_series(), with the per-count values given by the
- *  caller: yly, eta0 and y23 hold n values each as det_farr_count_values()
- *  makes them (borrowed, like count, until the next call). */
-void det_farr_data_borrow(det_farr_data_t *d, const double *count, size_t n,
-                          const double *yly, const double *eta0,
-                          const double *y23);
 
 /** Append the count at series index i as a row with trend value t and
  *  level `lev`. The caller keeps m < cap. Inline: the detectors call it

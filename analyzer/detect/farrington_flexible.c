@@ -535,36 +535,9 @@ s_history(const double *p, int frequency)
            (size_t)p[DET_MAX_PARAMS + P_LIMIT54];
 }
 
-/* A workspace for evaluations of a series of up to s_history() points. */
-static s_work_t *
-s_work_new(const double *p, int frequency)
-{
-    s_work_t *wk = sn_calloc(1, sizeof *wk);
-    wk->cap = s_history(p, frequency) + 8;
-    wk->glm = det_glm_new(wk->cap);
-    wk->d = det_farr_data_new(wk->cap);
-    wk->level = sn_calloc(wk->cap, sizeof(int));
-    wk->rowlev = sn_calloc(wk->cap, sizeof(int));
-    return wk;
-}
-
-static void
-s_work_free(s_work_t **wk_p)
-{
-    s_work_t *wk = *wk_p;
-    if (wk == NULL) {
-        return;
-    }
-    det_glm_destroy(&wk->glm);
-    det_farr_data_destroy(&wk->d);
-    free(wk->level);
-    free(wk->rowlev);
-    free(wk);
-    *wk_p = NULL;
-}
-
 static int
-s_check_input(const double *p, const sn_det_input_t *in, sn_err_t *err)
+s_run(const double *p, const sn_det_input_t *in, size_t from, size_t to,
+      long tofs, sn_det_point_t *out, sn_err_t *err)
 {
     if (s_date_mode(p, in) && (in->frequency != 52 && in->frequency != 365)) {
         return sn_err_set(err, SN_EINVAL,
@@ -572,6 +545,20 @@ s_check_input(const double *p, const sn_det_input_t *in, sn_err_t *err)
                           "frequency %d",
                           in->frequency);
     }
+    s_work_t wk = {0};
+    wk.cap = s_history(p, in->frequency) + 8;
+    wk.glm = det_glm_new(wk.cap);
+    wk.d = det_farr_data_new(wk.cap);
+    wk.level = sn_calloc(wk.cap, sizeof(int));
+    wk.rowlev = sn_calloc(wk.cap, sizeof(int));
+    det_farr_data_series(wk.d, in->count, in->n);
+    for (size_t t = from; t <= to; t++) {
+        s_point(p, in, t, tofs, &wk, &out[t - from]);
+    }
+    det_glm_destroy(&wk.glm);
+    det_farr_data_destroy(&wk.d);
+    free(wk.level);
+    free(wk.rowlev);
     return SN_OK;
 }
 
@@ -579,36 +566,7 @@ static int
 s_eval(const double *p, const sn_det_input_t *in, size_t from, size_t to,
        sn_det_point_t *out, sn_err_t *err)
 {
-    if (s_check_input(p, in, err) != SN_OK) {
-        return err->code;
-    }
-    s_work_t *wk = s_work_new(p, in->frequency);
-    det_farr_data_series(wk->d, in->count, in->n);
-    for (size_t t = from; t <= to; t++) {
-        s_point(p, in, t, 0, wk, &out[t - from]);
-    }
-    s_work_free(&wk);
-    return SN_OK;
-}
-
-/* The stream's state: the workspace, kept from one step to the next, and
- * what the fit needs of each count (det_farr_count_values()), made once as
- * the count comes in and kept, like the stream's ring (detector.c), twice
- * over 2 cap places so that the ring's values are always contiguous. */
-typedef struct s_stream {
-    s_work_t *wk; /* NULL until the first step */
-    size_t cap;   /* the ring's capacity, s_history() */
-    double *v[3]; /* 2 cap values each: y log y - y, log(y + 0.1), y^(2/3) */
-} s_stream_t;
-
-static void
-s_stream_free(void *state)
-{
-    s_stream_t *st = state;
-    s_work_free(&st->wk);
-    for (int k = 0; k < 3; k++) {
-        free(st->v[k]);
-    }
+    return s_run(p, in, from, to, 0, out, err);
 }
 
 /* Streaming: the newest point of the ring, with its absolute index as the
@@ -617,29 +575,16 @@ static void
 s_step(const double *p, void *state, const sn_det_input_t *ring, size_t t,
        size_t from, sn_det_point_t *out)
 {
-    s_stream_t *st = state;
-    if (st->wk == NULL) {
-        st->wk = s_work_new(p, ring->frequency);
-        st->cap = s_history(p, ring->frequency);
-        for (int k = 0; k < 3; k++) {
-            st->v[k] = sn_calloc(2 * st->cap, sizeof(double));
-        }
-    }
-    size_t last = ring->n - 1, pos = t % st->cap;
-    double v[3];
-    det_farr_count_values(ring->count[last], v);
-    for (int k = 0; k < 3; k++) {
-        st->v[k][pos] = st->v[k][pos + st->cap] = v[k];
-    }
-    sn_err_t err;
-    if (t < from || (long)t < s_first_index(p, ring->frequency) ||
-        s_check_input(p, ring, &err) != SN_OK) {
+    (void)state;
+    size_t last = ring->n - 1;
+    if (t < from || (long)t < s_first_index(p, ring->frequency)) {
         return;
     }
-    size_t start = pos + st->cap - last;
-    det_farr_data_borrow(st->wk->d, ring->count, ring->n, st->v[0] + start,
-                         st->v[1] + start, st->v[2] + start);
-    s_point(p, ring, last, (long)t - (long)last, st->wk, out);
+    sn_err_t err;
+    if (s_run(p, ring, last, last, (long)t - (long)last, out, &err) != 0) {
+        det_point_na(out);
+        out->observed = ring->count[last];
+    }
 }
 
 const det_method_t det_farrington_flexible = {
@@ -651,8 +596,7 @@ const det_method_t det_farrington_flexible = {
     s_first,
     s_eval,
     s_history,
-    sizeof(s_stream_t),
+    0,
     NULL,
     s_step,
-    s_stream_free,
 };

@@ -553,8 +553,9 @@ s_finish(det_glm_t *self, det_glm_fast_t *f, double dev)
 static void
 s_clear(det_glm_fast_t *f, size_t nl)
 {
-    double *levels[] = {f->py,  f->pyt, f->pw, f->w,   f->wt,   f->wtt, f->wz,
-                        f->wzt, f->c,   f->cw, f->mul, f->mulw, f->iw,  f->h};
+    double *levels[] = {f->py, f->pyt, f->pw,  f->w,   f->wt,
+                        f->wtt, f->wz, f->wzt, f->c,   f->cw,
+                        f->mul, f->mulw, f->iw, f->h};
     size_t n = nl < DET_GLM_MAX_P ? nl : DET_GLM_MAX_P;
     for (size_t k = 0; k < sizeof levels / sizeof levels[0]; k++) {
         memset(levels[k], 0, n * sizeof(double));

@@ -469,5 +469,5 @@ s_step(const double *p, void *state, const sn_det_input_t *ring, size_t t,
 
 const det_method_t det_glrnb = {
     "glrnb", s_params,  s_extra,           NULL, s_validate, s_first,
-    s_eval,  s_history, sizeof(s_state_t), NULL, s_step,     NULL,
+    s_eval,  s_history, sizeof(s_state_t), NULL, s_step,
 };

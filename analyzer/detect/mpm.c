@@ -133,5 +133,5 @@ static const det_param_def_t s_params[] = {
 
 const det_method_t det_mpm = {
     "mpm",  s_params,  NULL, NULL, NULL, s_first,
-    s_eval, s_history, 0,    NULL, NULL, NULL,
+    s_eval, s_history, 0,    NULL, NULL,
 };

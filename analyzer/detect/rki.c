@@ -88,5 +88,5 @@ static const det_param_def_t s_params[] = {
 
 const det_method_t det_rki = {
     "rki",  s_params,  NULL, NULL, NULL, s_first,
-    s_eval, s_history, 0,    NULL, NULL, NULL,
+    s_eval, s_history, 0,    NULL, NULL,
 };
