@@ -57,7 +57,7 @@ asan: deps
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= event_decode event_json config alert batch feed_json \
-                feed_csv hl7 mllp http_api
+                feed_csv hl7 mllp http_api wire
 
 fuzz:
 	@SENTINEL_DEPS_EXTRA="clang libclang-rt-14-dev" deploy/install-deps.sh

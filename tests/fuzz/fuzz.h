@@ -11,8 +11,8 @@
  *  clang, tests/fuzz/CMakeLists.txt builds one libFuzzer executable per
  *  target (SN_FUZZ_MAIN defined: SN_FUZZ_TARGET() defines
  *  LLVMFuzzerTestOneInput). In the normal build the regression suites
- *  (tests/common/test_fuzz_common.c, tests/collectors/test_fuzz_collectors.c)
- *  compile the same files and replay every file under
+ *  (tests/common/test_fuzz_common.c, tests/collectors/test_fuzz_collectors.c,
+ *  tests/analyzer/test_fuzz_analyzer.c) compile the same files and replay every file under
  *  tests/fuzz/regressions/<target>/ and tests/fuzz/corpus/<target>/.
  *
  *  Threading: each entry point is reentrant; libFuzzer calls them from one
@@ -39,6 +39,7 @@ int fuzz_feed_csv(const uint8_t *data, size_t size);
 int fuzz_hl7(const uint8_t *data, size_t size);
 int fuzz_mllp(const uint8_t *data, size_t size);
 int fuzz_http_api(const uint8_t *data, size_t size);
+int fuzz_wire(const uint8_t *data, size_t size);
 
 /** Report a broken invariant of target `target` and abort. */
 void fuzz_fail(const char *target, const char *what) __attribute__((noreturn));
