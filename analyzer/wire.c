@@ -161,7 +161,8 @@ s_map(const s_nums_t *n, sn_event_t *ev)
 bool
 ana_wire_event(const uint8_t *buf, size_t len, sn_event_t *ev)
 {
-    const uint8_t *p = buf, *end = buf + len;
+    /* buf may be NULL when len is 0 */
+    const uint8_t *p = buf, *end = len > 0 ? buf + len : buf;
     s_nums_t nums;
     memset(&nums, 0, sizeof nums);
     sn_event_init(ev);

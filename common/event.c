@@ -625,7 +625,7 @@ s_fast_field(sn_event_t *ev, uint8_t tag, size_t *size)
 static bool
 s_decode_fast(const uint8_t *p, size_t len, sn_event_t *ev)
 {
-    const uint8_t *end = p + len;
+    const uint8_t *end = len > 0 ? p + len : p; /* p may be NULL when empty */
     bool has_onset = false;
     memset(ev, 0, sizeof *ev);
     while (p < end) {

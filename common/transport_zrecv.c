@@ -304,7 +304,7 @@ static bool
 s_read_batch(sn_zreceiver_t *self, const uint8_t *data, size_t len,
              s_batch_t *b)
 {
-    const uint8_t *p = data, *end = data + len;
+    const uint8_t *p = data, *end = len > 0 ? data + len : data;
     uint64_t tag;
     size_t n;
     p = s_varint(p, end, S_KEY_MAX, &tag);
