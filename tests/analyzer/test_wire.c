@@ -10,6 +10,7 @@
  */
 #include "wire.h"
 
+#include "refevent.h"
 #include "support.h"
 
 #include "sentinel/v1/event.pb-c.h"
@@ -55,48 +56,6 @@ s_assert_same(const sn_event_t *a, const sn_event_t *b)
     ck_assert_int_eq(a->lab_confirmed, b->lab_confirmed);
 }
 
-static bool
-s_ref_str(const char *src, char *dst, size_t size)
-{
-    if (strlen(src) >= size) {
-        return false;
-    }
-    strcpy(dst, src);
-    return true;
-}
-
-/* Decoding with protobuf-c's generated unpack and the event model's rules
- * (as tests/common/test_event.c does), without either fast path.
- * @return SN_OK or SN_EPARSE. */
-static int
-s_ref_unpack(const uint8_t *buf, size_t len, sn_event_t *ev)
-{
-    Sentinel__V1__CaseEvent *m =
-        sentinel__v1__case_event__unpack(NULL, len, buf);
-    if (m == NULL) {
-        return SN_EPARSE;
-    }
-    sn_event_init(ev);
-    bool ok = (int)m->source >= 0 && (int)m->source < SN_SOURCE_COUNT &&
-              (int)m->sex >= 0 && (int)m->sex <= SN_SEX_OTHER &&
-              (int)m->lab_confirmed >= 0 &&
-              (int)m->lab_confirmed <= SN_LAB_NEGATIVE &&
-              s_ref_str(m->event_id, ev->event_id, sizeof ev->event_id) &&
-              s_ref_str(m->site_id, ev->site_id, sizeof ev->site_id) &&
-              s_ref_str(m->region, ev->region, sizeof ev->region) &&
-              s_ref_str(m->condition, ev->condition, sizeof ev->condition);
-    ev->revision = m->revision;
-    ev->source = (sn_source_t)m->source;
-    ev->onset_date = m->has_onset_date ? m->onset_date : SN_DAY_NONE;
-    ev->report_time = m->report_time_ms;
-    ev->count = m->count;
-    ev->age_years = m->age_years;
-    ev->sex = (sn_sex_t)m->sex;
-    ev->lab_confirmed = (sn_lab_t)m->lab_confirmed;
-    sentinel__v1__case_event__free_unpacked(m, NULL);
-    return ok ? SN_OK : SN_EPARSE;
-}
-
 /* Both readers on `buf`: when the fast one accepts, the codec accepts the
  * same event; the combined decode always gives the codec's result, and
  * accepts and refuses what protobuf-c does, with the same event. */
@@ -117,7 +76,7 @@ s_compare(const uint8_t *buf, size_t len)
     } else {
         ck_assert_str_eq(e2.msg, e1.msg);
     }
-    ck_assert_int_eq(s_ref_unpack(buf, len, &ref), rc);
+    ck_assert_int_eq(ts_ref_event_unpack(buf, len, &ref), rc);
     if (rc == SN_OK) {
         s_assert_same(&both, &ref);
     }
@@ -221,7 +180,7 @@ START_TEST(test_wire_overlong_tags_and_lengths_as_protobuf_c)
             sn_event_t ref, ev;
             sn_err_t err;
             int want = k <= 5 ? SN_OK : SN_EPARSE;
-            ck_assert_int_eq(s_ref_unpack(buf, n, &ref), want);
+            ck_assert_int_eq(ts_ref_event_unpack(buf, n, &ref), want);
             ck_assert_msg(ana_wire_decode(buf, n, &ev, &err) == want,
                           "%u-byte %s: protobuf-c says %d", k,
                           which == 0   ? "event_id tag"

@@ -5,6 +5,7 @@
  *  garbage, truncated and hostile bytes that the decoder must refuse without
  *  crashing.
  */
+#include "refevent.h"
 #include "sentinel/event.h"
 
 #include "sentinel/v1/event.pb-c.h"
@@ -432,47 +433,6 @@ s_ref_pack(const sn_event_t *ev, uint8_t *buf)
     return sentinel__v1__case_event__pack(&m, buf);
 }
 
-static bool
-s_ref_str(const char *src, char *dst, size_t size)
-{
-    if (strlen(src) >= size) {
-        return false;
-    }
-    strcpy(dst, src);
-    return true;
-}
-
-/* Decoding the way protobuf-c's generated code and the event model's
- * rules do it, without the decoder's fast path. @return SN_OK or
- * SN_EPARSE. */
-static int
-s_ref_unpack(const uint8_t *buf, size_t len, sn_event_t *ev)
-{
-    Sentinel__V1__CaseEvent *m =
-        sentinel__v1__case_event__unpack(NULL, len, buf);
-    if (m == NULL) {
-        return SN_EPARSE;
-    }
-    bool ok = (int)m->source >= 0 && (int)m->source < SN_SOURCE_COUNT &&
-              (int)m->sex >= 0 && (int)m->sex <= SN_SEX_OTHER &&
-              (int)m->lab_confirmed >= 0 &&
-              (int)m->lab_confirmed <= SN_LAB_NEGATIVE &&
-              s_ref_str(m->event_id, ev->event_id, sizeof ev->event_id) &&
-              s_ref_str(m->site_id, ev->site_id, sizeof ev->site_id) &&
-              s_ref_str(m->region, ev->region, sizeof ev->region) &&
-              s_ref_str(m->condition, ev->condition, sizeof ev->condition);
-    ev->revision = m->revision;
-    ev->source = (sn_source_t)m->source;
-    ev->onset_date = m->has_onset_date ? m->onset_date : SN_DAY_NONE;
-    ev->report_time = m->report_time_ms;
-    ev->count = m->count;
-    ev->age_years = m->age_years;
-    ev->sex = (sn_sex_t)m->sex;
-    ev->lab_confirmed = (sn_lab_t)m->lab_confirmed;
-    sentinel__v1__case_event__free_unpacked(m, NULL);
-    return ok ? SN_OK : SN_EPARSE;
-}
-
 /* The hand-written encoder writes protobuf-c's bytes exactly. */
 START_TEST(test_event_encode_matches_protobuf_c)
 {
@@ -516,7 +476,7 @@ START_TEST(test_event_decode_agrees_with_protobuf_c)
         sn_event_t got, want;
         memset(&want, 0, sizeof want);
         int rc = sn_event_decode(buf, n, &got, NULL);
-        int ref = s_ref_unpack(buf, n, &want);
+        int ref = ts_ref_event_unpack(buf, n, &want);
         ck_assert_msg(rc == ref, "round %d: %d, reference %d", i, rc, ref);
         if (rc == SN_OK) {
             s_assert_same(&got, &want);
