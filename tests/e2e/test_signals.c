@@ -86,31 +86,15 @@ s_teardown(void)
 }
 
 /* Start argv with stdout and stderr appended to `log` and stdin from
- * `in_fd` (or /dev/null when -1); return once the child has exec'd (a
- * close-on-exec pipe reaches EOF then). */
+ * `in_fd` (or /dev/null when -1); return once the child has exec'd. */
 static pid_t
 s_spawn(char *const argv[], const char *log, int in_fd)
 {
-    int gate[2];
-    ck_assert_int_eq(pipe(gate), 0);
-    fcntl(gate[1], F_SETFD, FD_CLOEXEC);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        close(gate[0]);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        int in = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY);
-        dup2(in, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execv(argv[0], argv);
-        _exit(127);
+    int in = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY);
+    pid_t pid = ts_spawn_in(argv, log, in);
+    if (in_fd < 0 && in >= 0) {
+        close(in);
     }
-    close(gate[1]);
-    char c;
-    while (read(gate[0], &c, 1) < 0 && errno == EINTR) {
-    }
-    close(gate[0]);
     return pid;
 }
 

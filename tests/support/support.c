@@ -263,6 +263,12 @@ ts_run_free(ts_run_t *run)
 pid_t
 ts_spawn(char *const argv[], const char *log)
 {
+    return ts_spawn_in(argv, log, -1);
+}
+
+pid_t
+ts_spawn_in(char *const argv[], const char *log, int in_fd)
+{
     int gate[2];
     ck_assert_int_eq(pipe(gate), 0);
     fcntl(gate[1], F_SETFD, FD_CLOEXEC);
@@ -271,6 +277,9 @@ ts_spawn(char *const argv[], const char *log)
     if (pid == 0) {
         close(gate[0]);
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (in_fd >= 0) {
+            dup2(in_fd, 0);
+        }
         dup2(fd, 1);
         dup2(fd, 2);
         execv(argv[0], argv);

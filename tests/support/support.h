@@ -64,6 +64,10 @@ void ts_run_free(ts_run_t *run);
  *  (ts_wait_exit()). */
 pid_t ts_spawn(char *const argv[], const char *log);
 
+/** As ts_spawn(), with stdin from `in_fd` (the caller's; it stays open in
+ *  the caller), or inherited when in_fd is -1. */
+pid_t ts_spawn_in(char *const argv[], const char *log, int in_fd);
+
 /** Wait for child `pid` to end, polling every 10 ms for at most `secs`
  *  seconds; when it has not ended by then, SIGKILL and reap it.
  *  @return its exit status, 128 + signal when a signal ended it, or -1
