@@ -329,7 +329,7 @@ s_config(const env_t *e, const char *name, bool kafka, int metrics_port)
     char *yaml = sn_strdup_printf(
         "analyzer:\n"
         "  state_dir: %s/%s\n"
-        "  checkpoint_ms: 100\n"
+        "  checkpoint_ms: 1000\n"
         "  wall_clock: false\n"
         "  window_days: 200\n"
         "  dedup_capacity: 100000\n"
@@ -542,30 +542,48 @@ s_wait_at_rest(const env_t *e, int port, const int *parts, int n)
                   (long long)in, (long long)done);
 }
 
-/* Produce the second batch in N_CHUNKS chunks. After each, until caught:
- * wait until `a` has taken in more events, stop it (SIGSTOP), give a commit
- * it had in flight 200 ms to land, and read the offsets committed on its
- * partitions. Caught when the count is higher: a certainly holds events
- * it has not committed, and is killed (SIGKILL) right there; else it goes
- * on (SIGCONT). */
+/* @return a's count of events taken in once it is above `before` (polled,
+ * 2 s at most). */
+static int64_t
+s_taken_past(int port, int64_t before)
+{
+    int64_t in = s_metric(port, IN_METRIC);
+    for (int w = 0; w < 400 && in <= before; w++) {
+        usleep(5000);
+        in = s_metric(port, IN_METRIC);
+    }
+    return in;
+}
+
+static void
+s_produce_chunk(env_t *e, int k)
+{
+    s_produce(e, N_SECOND, e->d0 + 40, (uint64_t)k * N_SECOND / N_CHUNKS,
+              (uint64_t)(k + 1) * N_SECOND / N_CHUNKS);
+}
+
+/* Produce the second batch in N_CHUNKS chunks, two at a time until a is
+ * caught. A checkpoint that is due when events arrive commits them at once
+ * (after a quiet spell it is always due), so: wait until a has taken in
+ * the first chunk of a pair, send the second at once and wait until a has
+ * taken in some of it, which its next checkpoint (checkpoint_ms later)
+ * would commit; stop a (SIGSTOP), give a commit in flight 200 ms to land,
+ * and read the offsets committed on its partitions. Caught when the count
+ * is higher: a certainly holds events it has not committed, and is killed
+ * (SIGKILL) right there; else it goes on (SIGCONT). */
 static void
 s_kill_holding(env_t *e, pid_t a, int port, const int *parts, int n)
 {
     int64_t in = -1, done = -1;
     int caught = -1;
     for (int k = 0; k < N_CHUNKS; k++) {
-        s_produce(e, N_SECOND, e->d0 + 40, (uint64_t)k * N_SECOND / N_CHUNKS,
-                  (uint64_t)(k + 1) * N_SECOND / N_CHUNKS);
-        if (caught >= 0) {
+        s_produce_chunk(e, k);
+        if (caught >= 0 || k + 1 == N_CHUNKS) {
             continue;
         }
-        /* Stop a as soon as it has taken in some of this chunk, before its
-         * next checkpoint commits them (bounded: 2 s). */
-        int64_t before = in;
-        for (int w = 0; w < 400 && (in = s_metric(port, IN_METRIC)) <= before;
-             w++) {
-            usleep(5000);
-        }
+        in = s_taken_past(port, in);
+        s_produce_chunk(e, ++k);
+        in = s_taken_past(port, in);
         ck_assert_int_eq(kill(a, SIGSTOP), 0);
         usleep(200000);
         done = s_committed(e, parts, n);
