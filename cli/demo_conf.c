@@ -105,9 +105,17 @@ cli_demo_path(const cli_demo_conf_t *conf, const char *rel)
 /* -- ports and sites ---------------------------------------------------------
  */
 
-/* @return a TCP port on 127.0.0.1 that was free a moment ago, or -1. */
+/* The sockets that hold the ports picked so far: each stays bound until
+ * every port is picked, so the kernel cannot hand one out twice. */
+typedef struct s_ports {
+    int fd[CLI_DEMO_SITES * 2 + 3];
+    int n;
+} s_ports_t;
+
+/* @return a TCP port on 127.0.0.1 that no other pick of `held` has, free
+ * a moment ago, or -1. */
 static int
-s_free_port(void)
+s_free_port(s_ports_t *held)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET};
@@ -118,7 +126,10 @@ s_free_port(void)
         getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
         port = ntohs(a.sin_port);
     }
-    if (fd >= 0) {
+    int cap = (int)(sizeof held->fd / sizeof held->fd[0]);
+    if (fd >= 0 && port > 0 && held->n < cap) {
+        held->fd[held->n++] = fd;
+    } else if (fd >= 0) {
         close(fd);
     }
     return port;
@@ -135,6 +146,7 @@ cli_demo_conf_ports(cli_demo_conf_t *conf)
     } kinds[] = {{"h", SN_SOURCE_HOSPITAL, 8},
                  {"f", SN_SOURCE_FEVER_CLINIC, 5},
                  {"p", SN_SOURCE_PHARMACY, 12}};
+    s_ports_t held = {.n = 0};
     int ok = 1;
     for (int c = 0; c < 3; c++) {
         for (int k = 0; k < 3; k++) {
@@ -143,16 +155,19 @@ cli_demo_conf_ports(cli_demo_conf_t *conf)
             snprintf(s->region, sizeof s->region, "%s", counties[c]);
             s->source = kinds[k].source;
             s->mean = kinds[k].mean;
-            s->mllp_port = k == 0 ? s_free_port() : 0;
-            s->metrics_port = s_free_port();
+            s->mllp_port = k == 0 ? s_free_port(&held) : 0;
+            s->metrics_port = s_free_port(&held);
             ok = ok && s->mllp_port >= 0 && s->metrics_port > 0;
         }
     }
-    conf->analyzer_metrics = s_free_port();
-    conf->alerting_metrics = s_free_port();
-    conf->cap_port = s_free_port();
+    conf->analyzer_metrics = s_free_port(&held);
+    conf->alerting_metrics = s_free_port(&held);
+    conf->cap_port = s_free_port(&held);
     ok = ok && conf->analyzer_metrics > 0 && conf->alerting_metrics > 0 &&
          conf->cap_port > 0;
+    for (int i = 0; i < held.n; i++) {
+        close(held.fd[i]);
+    }
     return ok ? 0 : -1;
 }
 
