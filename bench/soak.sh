@@ -62,11 +62,15 @@ mkdir -p "$dir"
 cd "$dir"
 echo "soak: folder $dir, $minutes minutes, $bin"
 
-# A loopback TCP port nobody listens on right now.
+# A loopback TCP port nobody listens on right now and not picked before.
+declare -A port
 free_port() {
     local p
     while :; do
         p=$((20000 + RANDOM % 30000))
+        if [[ " ${port[*]} " == *" $p "* ]]; then
+            continue
+        fi
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return
@@ -74,7 +78,6 @@ free_port() {
     done
 }
 
-declare -A port
 for d in analyzer alerting s1 s2 s3; do
     port[$d]=$(free_port)
 done

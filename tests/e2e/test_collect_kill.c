@@ -4,8 +4,8 @@
  *  lines file over ZeroMQ (ipc://) to sentinel-test-sink, which writes each
  *  record durably before acknowledging. The collector is killed with SIGKILL
  *  at random points and restarted; then the receiver is; then the receiver
- *  is down for a while (3 s, or 30 s with SENTINEL_E2E_LONG=1) while the
- *  collector spools, and comes back. Each time the sink's file must hold
+ *  is down for 30 s (SENTINEL_E2E_DOWN_S=N for N seconds when
+ *  replaying) while the collector spools, and comes back. Each time the sink's file must hold
  *  every event exactly once. The random seed is printed, and taken from
  *  SENTINEL_E2E_SEED when set, so a failure can be replayed.
  */
@@ -202,7 +202,8 @@ END_TEST
 
 START_TEST(test_collect_receiver_down_then_drain)
 {
-    int down_s = getenv("SENTINEL_E2E_LONG") ? 30 : 3;
+    const char *env = getenv("SENTINEL_E2E_DOWN_S");
+    int down_s = env != NULL && atoi(env) > 0 ? atoi(env) : 30;
     pid_t col = s_start_collector();
     char *seg =
         sn_strdup_printf("%s/spool/seg-00000000000000000001.log", s_dir);

@@ -317,17 +317,45 @@ ts_sleep_ms(long ms)
     }
 }
 
+/* The ports handed out so far by this process: the kernel may give a
+ * closed port to the next bind(0) again, and two daemons of one test must
+ * not be told the same port. */
+static int s_ports_given[256];
+static size_t s_n_ports_given;
+
+static bool
+s_port_given(int port)
+{
+    for (size_t i = 0; i < s_n_ports_given; i++) {
+        if (s_ports_given[i] == port) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int
 ts_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert(fd >= 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    socklen_t len = sizeof a;
-    ck_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-    close(fd);
-    return ntohs(a.sin_port);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert(fd >= 0);
+        struct sockaddr_in a = {0};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ck_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+        socklen_t len = sizeof a;
+        ck_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+        close(fd);
+        int port = ntohs(a.sin_port);
+        if (!s_port_given(port)) {
+            if (s_n_ports_given <
+                sizeof s_ports_given / sizeof *s_ports_given) {
+                s_ports_given[s_n_ports_given++] = port;
+            }
+            return port;
+        }
+    }
+    ck_abort_msg("ts_free_port: the kernel gave only ports handed out before");
+    return -1;
 }

@@ -77,7 +77,8 @@ int ts_wait_exit(pid_t pid, int secs);
 /** Sleep `ms` milliseconds, resuming after a signal interrupts it. */
 void ts_sleep_ms(long ms);
 
-/** @return a TCP port on 127.0.0.1 that was free a moment ago. */
+/** @return a TCP port on 127.0.0.1 that was free a moment ago and that
+ *  this process has not been given before. */
 int ts_free_port(void);
 
 #endif
