@@ -48,6 +48,7 @@ sn_transport_opts_init(sn_transport_opts_t *opts)
         .timeout_ms = 5000,
         .max_message = SN_TRANSPORT_MAX_MESSAGE,
         .max_batch_records = SN_TRANSPORT_MAX_BATCH,
+        .lookback = SN_TRANSPORT_LOOKBACK,
     };
 }
 
@@ -254,8 +255,7 @@ sn_receiver_on_revoke(sn_receiver_t *self, sn_receiver_revoke_fn fn, void *arg)
 }
 
 int
-sn_receiver_mark(sn_receiver_t *self, uint8_t **out, size_t *len,
-                 sn_err_t *err)
+sn_receiver_mark(sn_receiver_t *self, uint8_t **out, size_t *len, sn_err_t *err)
 {
     if (self->k == NULL) {
         return sn_err_set(err, SN_EUNSUPPORTED,

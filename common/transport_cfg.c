@@ -52,6 +52,10 @@ const sn_cfg_schema_t sn_transport_cfg_schema[] = {
     {"max_batch_records", SN_CFG_INT, false, 1, 100000, NULL, NULL, NULL,
      "receiver: most records in one batch; a larger batch is refused "
      "(100000)"},
+    {"lookback", SN_CFG_INT, false, 0, 100000000, NULL, NULL, NULL,
+     "kafka receiver: records per partition read back before the committed "
+     "offset when the group assigns it, to drop copies of records its "
+     "earlier owner counted (100000; 0: none)"},
     {NULL, 0, false, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -96,10 +100,11 @@ sn_transport_opts_from_cfg(const sn_config_t *cfg, const sn_cfg_node_t *node,
     o->window = (uint32_t)sn_cfg_int(node, "window", 100000);
     o->heartbeat_ms = (uint32_t)sn_cfg_int(node, "heartbeat_ms", 1000);
     o->timeout_ms = (uint32_t)sn_cfg_int(node, "timeout_ms", 5000);
-    o->max_message = (uint64_t)sn_cfg_int(node, "max_message",
-                                          SN_TRANSPORT_MAX_MESSAGE);
-    o->max_batch_records = (uint32_t)sn_cfg_int(node, "max_batch_records",
-                                                SN_TRANSPORT_MAX_BATCH);
+    o->max_message =
+        (uint64_t)sn_cfg_int(node, "max_message", SN_TRANSPORT_MAX_MESSAGE);
+    o->max_batch_records =
+        (uint32_t)sn_cfg_int(node, "max_batch_records", SN_TRANSPORT_MAX_BATCH);
+    o->lookback = (uint32_t)sn_cfg_int(node, "lookback", SN_TRANSPORT_LOOKBACK);
     if (o->kind == SN_TRANSPORT_ZMQ && o->curve && o->secret_key == NULL) {
         return sn_cfg_error(cfg, node, err,
                             "transport: curve is on but secret_key is not "

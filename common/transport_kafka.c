@@ -12,7 +12,11 @@
  *
  *  A producer killed before its reports arrive sends those records again
  *  after a restart. Within one partition a sender's records are in order, so
- *  the receiver drops them by a position per (sender, partition). The
+ *  the receiver drops them by a position per (sender, partition). A
+ *  consumer assigned a partition first reads back up to `lookback` records
+ *  before its committed offset, only to learn each sender's last sequence
+ *  number there, so a copy sent again after the partition changed owner is
+ *  dropped too (the earlier owner counted the original). The
  *  receiver commits offsets only when the application says its state is
  *  durable (sn_receiver_commit()). When the group moves partitions away
  *  (a consumer joins, leaves or is declared dead), the application's revoke
@@ -60,6 +64,8 @@ struct sn_ksender {
 typedef struct s_handoff {
     int32_t partition;             /* of opts.topic */
     char h[SN_KMETA_HANDOFFS_LEN]; /* "hex16,hex16,..." */
+    int64_t replay_end; /* records before this offset only teach positions
+                           (read back on the assignment); -1: none */
 } s_handoff_t;
 
 struct sn_kreceiver {
@@ -73,6 +79,7 @@ struct sn_kreceiver {
     uint64_t token;                           /* next commit's, 0: fresh */
     s_handoff_t *hand;                        /* per assigned partition */
     size_t n_hand, cap_hand;                  /* their number, room */
+    size_t n_replay; /* partitions whose read-back is not over */
 };
 
 /* -- helpers ------------------------------------------------------------ */
@@ -366,15 +373,37 @@ s_handoff(sn_kreceiver_t *self, int32_t partition, bool create)
     s_handoff_t *o = &self->hand[self->n_hand++];
     o->partition = partition;
     o->h[0] = '\0';
+    o->replay_end = -1;
     return o;
 }
 
-/* On an assignment: the committed metadata of each partition gives the
- * earlier owners' tokens to carry on. */
+/* Start partition `tp` (committed offset `committed`) `lookback` records
+ * early: the records before `committed` are read back only to learn each
+ * sender's position there (s_kdeliver()). */
 static void
-s_note_handoffs(sn_kreceiver_t *self,
-                const rd_kafka_topic_partition_list_t *parts)
+s_read_back(sn_kreceiver_t *self, s_handoff_t *o,
+            rd_kafka_topic_partition_t *tp, int64_t committed)
 {
+    if (self->opts.lookback == 0 || committed <= 0) {
+        return; /* nothing committed yet: the group starts at the earliest */
+    }
+    int64_t from = committed - (int64_t)self->opts.lookback;
+    /* An offset below the log's start is reset to the earliest one. */
+    tp->offset = from > 0 ? from : 0;
+    o->replay_end = committed;
+    self->n_replay++;
+}
+
+/* On an assignment: the committed metadata of each partition gives the
+ * earlier owners' tokens to carry on, and its committed offset where the
+ * read-back of the partition ends. */
+static void
+s_note_handoffs(sn_kreceiver_t *self, rd_kafka_topic_partition_list_t *parts)
+{
+    for (size_t k = 0; k < self->n_hand; k++) {
+        self->hand[k].replay_end = -1;
+    }
+    self->n_replay = 0;
     rd_kafka_topic_partition_list_t *c =
         rd_kafka_topic_partition_list_copy(parts);
     rd_kafka_resp_err_t e = rd_kafka_committed(self->rk, c, KAFKA_TIMEOUT_MS);
@@ -382,6 +411,11 @@ s_note_handoffs(sn_kreceiver_t *self,
         s_handoff_t *o = s_handoff(self, c->elems[k].partition, true);
         sn_kmeta_carry(c->elems[k].metadata, c->elems[k].metadata_size,
                        self->instance, o->h, sizeof o->h);
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(
+            parts, c->elems[k].topic, c->elems[k].partition);
+        if (tp != NULL) {
+            s_read_back(self, o, tp, c->elems[k].offset);
+        }
     }
     /* Unread, the handoff is marked unknown: a consumer asking later
      * learns that the group cannot tell, rather than a wrong answer. */
@@ -463,6 +497,10 @@ s_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     }
     if (!assign) {
         s_forget_offsets(self, parts);
+        for (size_t k = 0; k < self->n_hand; k++) {
+            self->hand[k].replay_end = -1;
+        }
+        self->n_replay = 0;
         sn_log(SN_LOG_INFO, "transport", "kafka_revoke",
                "topic=%s group=%s partitions=%s", self->opts.topic,
                self->opts.group, names);
@@ -610,6 +648,36 @@ s_note_offset(sn_kreceiver_t *self, const rd_kafka_message_t *m)
     tp->offset = m->offset + 1;
 }
 
+/* A message read back before the committed offset of its partition (the
+ * earlier owner counted it): raise its sender's position to its sequence
+ * number. @return true when `m` was such a message. */
+static bool
+s_replayed(sn_kreceiver_t *self, const rd_kafka_message_t *m)
+{
+    if (self->n_replay == 0) {
+        return false;
+    }
+    s_handoff_t *o = s_handoff(self, m->partition, false);
+    if (o == NULL || o->replay_end < 0) {
+        return false;
+    }
+    if (m->offset >= o->replay_end) {
+        o->replay_end = -1; /* the read-back of this partition is over */
+        self->n_replay--;
+        return false;
+    }
+    char id[SN_SENDER_ID_MAX + 1], key[SN_SENDER_ID_MAX + 16];
+    uint64_t seq;
+    if (s_headers(m, id, sizeof id, &seq)) {
+        snprintf(key, sizeof key, "%s/%d", id, (int)m->partition);
+        sn_peer_t *peer = sn_positions_get(self->pos, key, true);
+        if (peer != NULL && seq > peer->delivered) {
+            peer->delivered = seq;
+        }
+    }
+    return true;
+}
+
 /* Deliver one message unless its (sender, partition) position shows it is
  * a copy a restarted producer sent again. */
 static int
@@ -618,6 +686,9 @@ s_kdeliver(sn_kreceiver_t *self, const rd_kafka_message_t *m, sn_receiver_fn fn,
 {
     char id[SN_SENDER_ID_MAX + 1], key[SN_SENDER_ID_MAX + 16];
     uint64_t seq;
+    if (s_replayed(self, m)) {
+        return SN_OK; /* counted by the earlier owner, never committed here */
+    }
     if (self->opts.max_message > 0 && m->len > self->opts.max_message) {
         /* The ZeroMQ receiver's limit: refused, never handed over, and
          * committed with the rest so it is not fetched again forever. */

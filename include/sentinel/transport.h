@@ -55,10 +55,11 @@
 #include "sentinel/error.h"
 #include "sentinel/spool.h"
 
-#define SN_SENDER_ID_MAX 64     /* sender_id: at most 64 bytes */
-#define SN_TRANSPORT_KEY_MAX 64 /* a Kafka message key */
+#define SN_SENDER_ID_MAX 64                  /* sender_id: at most 64 bytes */
+#define SN_TRANSPORT_KEY_MAX 64              /* a Kafka message key */
 #define SN_TRANSPORT_MAX_MESSAGE (16u << 20) /* receiver: bytes per message */
-#define SN_TRANSPORT_MAX_BATCH 100000 /* receiver: records per batch */
+#define SN_TRANSPORT_MAX_BATCH 100000        /* receiver: records per batch */
+#define SN_TRANSPORT_LOOKBACK 100000 /* kafka receiver: read-back records */
 
 typedef enum {
     SN_TRANSPORT_ZMQ = 0,   /* ZeroMQ DEALER -> ROUTER, no broker */
@@ -89,6 +90,10 @@ typedef struct sn_transport_opts {
     uint32_t max_batch_records;  /* receiver: records per batch; a larger
                                     batch is refused (zmq); records per
                                     poll (kafka: one per message) (100000) */
+    uint32_t lookback;           /* kafka receiver: records per partition
+                                    read back before the committed offset on
+                                    an assignment, to learn each sender's
+                                    position there (100000; 0: none) */
 } sn_transport_opts_t;
 
 typedef struct sn_sender sn_sender_t;     /* opaque */
@@ -129,7 +134,7 @@ void sn_transport_opts_init(sn_transport_opts_t *opts);
 /** The keys of a `transport:` section: kind, endpoint, sender_id, curve
  *  (bool), secret_key, server_key, authorized_keys, topic, group,
  *  state_dir, batch_records, batch_ms, window, heartbeat_ms, timeout_ms,
- *  max_message, max_batch_records. */
+ *  max_message, max_batch_records, lookback. */
 extern const sn_cfg_schema_t sn_transport_cfg_schema[];
 
 /** The keys of a `spool:` section: dir (required), fsync

@@ -5,7 +5,9 @@
  *  delivery reports; a restarted producer that sends everything again is
  *  deduplicated by (sender, partition, seq); a consumer that stops before
  *  committing hands its uncommitted records to the next one in the group,
- *  and nothing committed comes twice; the error codes.
+ *  and nothing committed comes twice; copies a producer sends again after
+ *  the partitions changed owner are dropped by the new owner's read-back
+ *  (and counted again without it); the error codes.
  */
 #include "sentinel/transport.h"
 
@@ -157,14 +159,21 @@ s_publish(sn_spool_t *sp)
 }
 
 static sn_receiver_t *
-s_consumer(void)
+s_consumer_lookback(uint32_t lookback)
 {
     sn_transport_opts_t o = s_opts();
+    o.lookback = lookback;
     sn_receiver_t *rx = NULL;
     sn_err_t err;
     int rc = sn_receiver_new(&o, &rx, &err);
     ck_assert_msg(rc == SN_OK, "consumer: %s", err.msg);
     return rx;
+}
+
+static sn_receiver_t *
+s_consumer(void)
+{
+    return s_consumer_lookback(SN_TRANSPORT_LOOKBACK);
 }
 
 /* Consume until `want` records came or a minute passed. */
@@ -252,6 +261,55 @@ START_TEST(test_transport_kafka_uncommitted_go_to_next_consumer)
 }
 END_TEST
 
+/* One consumer counts and commits everything and leaves the group; then
+ * the producer, restarted without its delivery reports, sends every record
+ * again; the next consumer of the group (fresh positions, as on another
+ * machine) reads the topic from the committed offsets with `lookback`.
+ * @return how many of the copies it delivered. */
+static uint64_t
+s_copies_after_handover(uint32_t lookback)
+{
+    sn_spool_t *a = s_spool("a"), *b = s_spool("b");
+    s_publish(a);
+    sn_receiver_t *rx = s_consumer();
+    seen_t *first = sn_calloc(1, sizeof *first);
+    s_consume(rx, first, N_RECORDS, true);
+    ck_assert_uint_eq(first->n, N_RECORDS);
+    ck_assert_int_eq(sn_receiver_commit(rx, NULL), SN_OK);
+    sn_receiver_destroy(&rx);
+    s_publish(b);
+    sn_spool_t *end = s_spool_n("end", 17);
+    s_publish_as(end, "site-end", 17);
+    rx = s_consumer_lookback(lookback);
+    seen_t *second = sn_calloc(1, sizeof *second);
+    for (int i = 0; i < 600 && second->ends < 17; i++) {
+        ck_assert_int_ge(sn_receiver_poll(rx, 100, s_seen, second, NULL), 0);
+    }
+    ck_assert_uint_eq(second->ends, 17);
+    uint64_t copies = second->n;
+    sn_receiver_destroy(&rx);
+    sn_spool_destroy(&a);
+    sn_spool_destroy(&b);
+    sn_spool_destroy(&end);
+    free(first);
+    free(second);
+    return copies;
+}
+
+START_TEST(test_transport_kafka_handover_drops_copies)
+{
+    ck_assert_uint_eq(s_copies_after_handover(SN_TRANSPORT_LOOKBACK), 0);
+}
+END_TEST
+
+START_TEST(test_transport_kafka_handover_without_lookback)
+{
+    /* The control: without the read-back the new owner has no position for
+     * the sender, and every copy is delivered again. */
+    ck_assert_uint_eq(s_copies_after_handover(0), N_RECORDS);
+}
+END_TEST
+
 START_TEST(test_transport_kafka_errors)
 {
     sn_spool_t *sp = s_spool("spool");
@@ -286,6 +344,8 @@ transport_kafka_suite(void)
     tcase_set_timeout(edges, 120);
     tcase_add_test(edges, test_transport_kafka_producer_restart_dedup);
     tcase_add_test(edges, test_transport_kafka_uncommitted_go_to_next_consumer);
+    tcase_add_test(edges, test_transport_kafka_handover_drops_copies);
+    tcase_add_test(edges, test_transport_kafka_handover_without_lookback);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
