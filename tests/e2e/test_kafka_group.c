@@ -64,6 +64,7 @@
 #define N_DAYS 80                      /* 40 days per batch */
 #define MAX_DAEMONS 4
 #define IN_METRIC "sentinel_analyzer_events_in_total"
+#define KAFKA_API_OFFSET_COMMIT 8 /* the protocol's OffsetCommit request */
 
 /* Cases per county series (row (prefecture - 1) * 3 + county - 1) and day
  * (since env_t.d0), so a lost case and a double count elsewhere cannot
@@ -845,6 +846,99 @@ START_TEST(test_kafka_group_kill_before_commit)
 }
 END_TEST
 
+/* Make `config` checkpoint only when the group takes partitions away (or
+ * past 32,768 records): its interval becomes ten minutes. */
+static void
+s_slow_checkpoints(const char *config)
+{
+    char *yaml = ts_read_file(config, NULL);
+    char *at = strstr(yaml, "checkpoint_ms: 1000\n");
+    ck_assert_ptr_nonnull(at);
+    *at = '\0';
+    char *slow = sn_strdup_printf("%scheckpoint_ms: 600000\n%s", yaml,
+                                  at + strlen("checkpoint_ms: 1000\n"));
+    FILE *f = fopen(config, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(slow, f);
+    ck_assert_int_eq(fclose(f), 0);
+    free(slow);
+    free(yaml);
+}
+
+static void
+s_wait_assigned_all(const env_t *e, const char *name)
+{
+    for (int t = 0; t < 600 && s_assigned(e, name) != N_PART; t++) {
+        usleep(100000);
+    }
+    ck_assert_int_eq(s_assigned(e, name), N_PART);
+}
+
+/* a holds the second batch uncommitted when b joins; the broker refuses
+ * the commit of a's revoke checkpoint (a fault the mock cluster injects,
+ * not a test hook), so a is fenced: it stops with an error and leaves its
+ * marker file, b counts the batch from the older offsets, and a, started
+ * again, falls back to its last confirmed checkpoint. */
+static void
+s_fail_revoke_commit(env_t *e, const char *ca, const char *cb, int port)
+{
+    pid_t a = s_start(e, "a-fenced", ca);
+    s_wait_assigned_all(e, "a-fenced");
+    s_produce(e, N_SECOND, e->d0 + 40, 0, N_SECOND);
+    int64_t in = 0;
+    for (int t = 0; t < 600 && in < N_SECOND; t++) {
+        usleep(100000);
+        in = s_metric(port, IN_METRIC);
+    }
+    ck_assert_int_eq(in, N_SECOND);
+    ck_assert(!s_all_committed(e)); /* a holds them uncommitted */
+    rd_kafka_mock_push_request_errors(
+        e->cluster, KAFKA_API_OFFSET_COMMIT, 1,
+        RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE);
+    pid_t b = s_start(e, "b", cb);
+    int status = 0;
+    ck_assert_msg(s_reap(a, 60, &status), "a still ran 60 s after b joined");
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+                  "a was not stopped by the failed checkpoint (status %d)",
+                  status);
+    s_wait_log(e, "a-fenced", "event=kafka_revoke_commit");
+    char *fence = sn_strdup_printf("%s/a/analyzer.fenced", e->dir);
+    ck_assert_int_eq(access(fence, F_OK), 0);
+    s_wait_takeover(e);
+    ck_assert_msg(s_wait_all_committed(e, 120), "second batch not committed");
+    ck_assert_int_eq(s_stop(b, SIGTERM), 0);
+    a = s_start(e, "a-again", ca);
+    s_wait_log(e, "a-again", "event=start");
+    ck_assert_int_eq(s_stop(a, SIGTERM), 0);
+    ck_assert_int_ne(access(fence, F_OK), 0); /* settled at that start */
+    free(fence);
+}
+
+START_TEST(test_kafka_group_revoke_commit_fails)
+{
+    env_t e = {0};
+    s_env_open(&e);
+    int port = ts_free_port();
+    char *ca = s_config(&e, "a", true, port), *cb = s_config(&e, "b", true, 0);
+    char *oa = s_config(&e, "a", false, 0), *ob = s_config(&e, "b", false, 0);
+    pid_t a = s_start(&e, "a", ca);
+    s_wait_assigned_all(&e, "a");
+    s_produce(&e, N_FIRST, e.d0, 0, N_FIRST);
+    ck_assert_msg(s_wait_all_committed(&e, 120), "first batch not committed");
+    ck_assert_int_eq(s_stop(a, SIGTERM), 0);
+    s_slow_checkpoints(ca);
+    s_fail_revoke_commit(&e, ca, cb, port);
+    s_states_hold_sent(&e, "failed revoke commit");
+    ck_assert_uint_gt(s_archive_matches_state(&e, "a"), 0);
+    s_archive_matches_state(&e, "b");
+    s_env_close(&e);
+    free(ca);
+    free(cb);
+    free(oa);
+    free(ob);
+}
+END_TEST
+
 static Suite *
 kafka_group_suite(void)
 {
@@ -854,6 +948,7 @@ kafka_group_suite(void)
     tcase_set_timeout(usage, 400);
     tcase_add_test(usage, test_kafka_group_takeover_after_kill9);
     tcase_add_test(usage, test_kafka_group_kill_before_commit);
+    tcase_add_test(usage, test_kafka_group_revoke_commit_fails);
     suite_add_tcase(s, usage);
     return s;
 }
