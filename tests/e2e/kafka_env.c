@@ -107,7 +107,7 @@ s_row(const char *region)
 
 /* Add `n` cases of `region` on day d0 + `d` to g. */
 static void
-s_grid_add(grid_t *g, const char *region, int64_t d, uint64_t n)
+s_grid_add(kg_grid_t *g, const char *region, int64_t d, uint64_t n)
 {
     int row = s_row(region);
     if (row < 0 || d < 0 || d >= N_DAYS) {
@@ -118,7 +118,7 @@ s_grid_add(grid_t *g, const char *region, int64_t d, uint64_t n)
 }
 
 uint64_t
-kg_grid_total(const grid_t *g)
+kg_grid_total(const kg_grid_t *g)
 {
     uint64_t total = g->stray;
     for (int r = 0; r < N_COUNTIES; r++) {
@@ -131,7 +131,7 @@ kg_grid_total(const grid_t *g)
 
 /* Assert that `got` holds `want`'s cases in every series and day. */
 void
-kg_grid_eq(const grid_t *got, const grid_t *want, const char *what)
+kg_grid_eq(const kg_grid_t *got, const kg_grid_t *want, const char *what)
 {
     for (int r = 0; r < N_COUNTIES; r++) {
         for (int d = 0; d < N_DAYS; d++) {
@@ -149,7 +149,7 @@ kg_grid_eq(const grid_t *got, const grid_t *want, const char *what)
 }
 
 static void
-s_cluster(env_t *e)
+s_cluster(kg_env_t *e)
 {
     char msg[256];
     e->owner =
@@ -183,7 +183,7 @@ s_key(const uint8_t *data, size_t len, char *key, size_t size, void *arg)
 }
 
 static void
-s_site(env_t *e)
+s_site(kg_env_t *e)
 {
     sn_spool_opts_t so;
     sn_spool_opts_init(&so);
@@ -205,7 +205,7 @@ s_site(env_t *e)
 }
 
 void
-kg_env_open(env_t *e)
+kg_env_open(kg_env_t *e)
 {
     e->dir = ts_tmpdir();
     e->d0 = sn_day_from_ymd(2025, 3, 3);
@@ -214,7 +214,7 @@ kg_env_open(env_t *e)
 }
 
 void
-kg_env_close(env_t *e)
+kg_env_close(kg_env_t *e)
 {
     sn_sender_destroy(&e->tx);
     sn_spool_destroy(&e->spool);
@@ -229,7 +229,7 @@ kg_env_close(env_t *e)
  * event, over the 40 days from d0 (in order) and N_PREFECTURES
  * prefectures; each is noted in e->sent. */
 void
-kg_produce(env_t *e, uint64_t n, sn_day_t d0, uint64_t from, uint64_t to)
+kg_produce(kg_env_t *e, uint64_t n, sn_day_t d0, uint64_t from, uint64_t to)
 {
     for (uint64_t i = from; i < to; i++) {
         sn_event_t ev;
@@ -262,7 +262,7 @@ kg_produce(env_t *e, uint64_t n, sn_day_t d0, uint64_t from, uint64_t to)
  * (a start that only folds the journal into the state file), and a
  * `metrics_port` above 0 serves /metrics there. */
 char *
-kg_config(const env_t *e, const char *name, bool kafka, int metrics_port)
+kg_config(const kg_env_t *e, const char *name, bool kafka, int metrics_port)
 {
     char *transport =
         kafka ? sn_strdup_printf("transport: {kind: kafka, endpoint: \"%s\", "
@@ -304,7 +304,7 @@ kg_config(const env_t *e, const char *name, bool kafka, int metrics_port)
  * close-on-exec pipe reads end-of-file), so a signal sent next reaches the
  * daemon, not the copy of this test. */
 pid_t
-kg_start_hook(const env_t *e, const char *name, const char *config,
+kg_start_hook(const kg_env_t *e, const char *name, const char *config,
               const char *exit_flag)
 {
     char *log = sn_strdup_printf("%s/%s.log", e->dir, name);
@@ -337,7 +337,7 @@ kg_start_hook(const env_t *e, const char *name, const char *config,
 }
 
 pid_t
-kg_start(const env_t *e, const char *name, const char *config)
+kg_start(const kg_env_t *e, const char *name, const char *config)
 {
     return kg_start_hook(e, name, config, NULL);
 }
@@ -357,7 +357,7 @@ kg_stop(pid_t pid, int sig)
 /* The partitions of the last assignment `name` logged, into parts.
  * @return how many (0 when it has none, or revoked them since). */
 int
-kg_partitions(const env_t *e, const char *name, int parts[N_PART])
+kg_partitions(const kg_env_t *e, const char *name, int parts[N_PART])
 {
     char *path = sn_strdup_printf("%s/%s.log", e->dir, name);
     char *log = ts_read_file(path, NULL);
@@ -382,7 +382,7 @@ kg_partitions(const env_t *e, const char *name, int parts[N_PART])
 }
 
 static int
-s_assigned(const env_t *e, const char *name)
+s_assigned(const kg_env_t *e, const char *name)
 {
     int parts[N_PART];
     return kg_partitions(e, name, parts);
@@ -391,7 +391,7 @@ s_assigned(const env_t *e, const char *name)
 /* @return the offsets the group has committed on `parts`, summed (0 for
  * a partition without a commit), or -1 when the group does not answer. */
 int64_t
-kg_committed(const env_t *e, const int *parts, int n)
+kg_committed(const kg_env_t *e, const int *parts, int n)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
     for (int i = 0; i < n; i++) {
@@ -408,7 +408,7 @@ kg_committed(const env_t *e, const int *parts, int n)
 
 /* @return true when the group has committed every message of the topic. */
 bool
-kg_all_committed(const env_t *e)
+kg_all_committed(const kg_env_t *e)
 {
     rd_kafka_topic_partition_list_t *l =
         rd_kafka_topic_partition_list_new(N_PART);
@@ -427,7 +427,7 @@ kg_all_committed(const env_t *e)
 }
 
 bool
-kg_wait_all_committed(const env_t *e, int seconds)
+kg_wait_all_committed(const kg_env_t *e, int seconds)
 {
     for (int t = 0; t < seconds * 5; t++) {
         if (kg_all_committed(e)) {
@@ -472,7 +472,7 @@ kg_metric(int port, const char *name)
  * per series and day (g may be NULL); with `closed`, only those of the
  * days the state has closed. @return the state's last closed day. */
 sn_day_t
-kg_state_grid(const env_t *e, const char *name, bool closed, grid_t *g)
+kg_state_grid(const kg_env_t *e, const char *name, bool closed, kg_grid_t *g)
 {
     char *cfgpath = sn_strdup_printf("%s/%s-offline.yaml", e->dir, name);
     sn_config_t *cfg = NULL;
@@ -515,7 +515,8 @@ kg_state_grid(const env_t *e, const char *name, bool closed, grid_t *g)
 /* Add the observed counts in `name`'s archive on days after `after` to g,
  * per series and day (missing days skipped). */
 void
-kg_archive_grid(const env_t *e, const char *name, sn_day_t after, grid_t *g)
+kg_archive_grid(const kg_env_t *e, const char *name, sn_day_t after,
+                kg_grid_t *g)
 {
     char *path = sn_strdup_printf("%s/%s.h5", e->dir, name);
     ana_archive_read_t *ar = NULL;
@@ -545,7 +546,7 @@ kg_archive_grid(const env_t *e, const char *name, sn_day_t after, grid_t *g)
 
 /* Wait until `name` has logged `what`. */
 void
-kg_wait_log(const env_t *e, const char *name, const char *what)
+kg_wait_log(const kg_env_t *e, const char *name, const char *what)
 {
     char *path = sn_strdup_printf("%s/%s.log", e->dir, name);
     bool seen = false;
@@ -563,7 +564,7 @@ kg_wait_log(const env_t *e, const char *name, const char *what)
 
 /* Both daemons hold partitions, and together all of them. */
 void
-kg_wait_split(const env_t *e)
+kg_wait_split(const kg_env_t *e)
 {
     int a = 0, b = 0;
     for (int t = 0; t < 600 && !(a > 0 && b > 0 && a + b == N_PART); t++) {
@@ -577,7 +578,7 @@ kg_wait_split(const env_t *e)
 
 /* b, left alone, takes all the partitions over. */
 void
-kg_wait_takeover(const env_t *e)
+kg_wait_takeover(const kg_env_t *e)
 {
     for (int t = 0; t < 600 && s_assigned(e, "b") != N_PART; t++) {
         usleep(100000);
@@ -586,7 +587,7 @@ kg_wait_takeover(const env_t *e)
 }
 
 void
-kg_wait_assigned_all(const env_t *e, const char *name)
+kg_wait_assigned_all(const kg_env_t *e, const char *name)
 {
     for (int t = 0; t < 600 && s_assigned(e, name) != N_PART; t++) {
         usleep(100000);
@@ -597,9 +598,9 @@ kg_wait_assigned_all(const env_t *e, const char *name)
 /* Both states hold cases, and together exactly the cases sent, per series
  * and day: none lost, none counted twice. */
 void
-kg_states_hold_sent(const env_t *e, const char *what)
+kg_states_hold_sent(const kg_env_t *e, const char *what)
 {
-    grid_t g = {0};
+    kg_grid_t g = {0};
     kg_state_grid(e, "a", false, &g);
     uint64_t na = kg_grid_total(&g);
     kg_state_grid(e, "b", false, &g);

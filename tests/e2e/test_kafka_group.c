@@ -51,7 +51,7 @@
  * those partitions, so the count passing the offsets later means events
  * taken in and not committed. */
 static void
-s_wait_at_rest(const env_t *e, int port, const int *parts, int n)
+s_wait_at_rest(const kg_env_t *e, int port, const int *parts, int n)
 {
     int64_t in = -1, done = -2;
     for (int t = 0; t < 50 && in != done; t++) {
@@ -81,7 +81,7 @@ s_taken_past(int port, int64_t before)
 }
 
 static void
-s_produce_chunk(env_t *e, int k)
+s_produce_chunk(kg_env_t *e, int k)
 {
     kg_produce(e, N_SECOND, e->d0 + 40, (uint64_t)k * N_SECOND / N_CHUNKS,
                (uint64_t)(k + 1) * N_SECOND / N_CHUNKS);
@@ -97,7 +97,7 @@ s_produce_chunk(env_t *e, int k)
  * is higher: a certainly holds events it has not committed, and is killed
  * (SIGKILL) right there; else it goes on (SIGCONT). */
 static void
-s_kill_holding(env_t *e, pid_t a, int port, const int *parts, int n)
+s_kill_holding(kg_env_t *e, pid_t a, int port, const int *parts, int n)
 {
     int64_t in = -1, done = -1;
     int caught = -1;
@@ -129,7 +129,7 @@ s_kill_holding(env_t *e, pid_t a, int port, const int *parts, int n)
 
 START_TEST(test_kafka_group_takeover_after_kill9)
 {
-    env_t e = {0};
+    kg_env_t e = {0};
     kg_env_open(&e);
     int port = ts_free_port();
     char *ca = kg_config(&e, "a", true, port),
@@ -155,7 +155,7 @@ START_TEST(test_kafka_group_takeover_after_kill9)
     kg_states_hold_sent(&e, "kill -9");
     /* Nothing in a's archive past the days its state closed: what it
      * flushed after its last checkpoint was put back at its start. */
-    grid_t g = {0};
+    kg_grid_t g = {0};
     sn_day_t closed = kg_state_grid(&e, "a", true, NULL);
     kg_archive_grid(&e, "a", closed, &g);
     ck_assert_uint_eq(kg_grid_total(&g), 0);
@@ -170,9 +170,9 @@ END_TEST
 /* `name`'s archive holds exactly the counts of the days its state has
  * closed, per series and day; @return their total. */
 static uint64_t
-s_archive_matches_state(const env_t *e, const char *name)
+s_archive_matches_state(const kg_env_t *e, const char *name)
 {
-    grid_t archived = {0}, closed = {0};
+    kg_grid_t archived = {0}, closed = {0};
     kg_archive_grid(e, name, INT32_MIN, &archived);
     kg_state_grid(e, name, true, &closed);
     printf("kafka_group: %s archived %llu, its state's closed days %llu\n",
@@ -187,7 +187,7 @@ s_archive_matches_state(const env_t *e, const char *name)
 /* a dies (test hook) between a pending checkpoint and its commit, during
  * the second batch; b takes over. */
 static void
-s_kill_before_commit(env_t *e, const char *ca, const char *cb)
+s_kill_before_commit(kg_env_t *e, const char *ca, const char *cb)
 {
     char *flag = sn_strdup_printf("%s/exit-before-commit", e->dir);
     pid_t a = kg_start_hook(e, "a", ca, flag);
@@ -213,7 +213,7 @@ s_kill_before_commit(env_t *e, const char *ca, const char *cb)
 
 START_TEST(test_kafka_group_kill_before_commit)
 {
-    env_t e = {0};
+    kg_env_t e = {0};
     kg_env_open(&e);
     char *ca = kg_config(&e, "a", true, 0), *cb = kg_config(&e, "b", true, 0);
     char *oa = kg_config(&e, "a", false, 0), *ob = kg_config(&e, "b", false, 0);
@@ -261,7 +261,7 @@ s_slow_checkpoints(const char *config)
  * marker file, b counts the batch from the older offsets, and a, started
  * again, falls back to its last confirmed checkpoint. */
 static void
-s_fail_revoke_commit(env_t *e, const char *ca, const char *cb, int port)
+s_fail_revoke_commit(kg_env_t *e, const char *ca, const char *cb, int port)
 {
     pid_t a = kg_start(e, "a-fenced", ca);
     kg_wait_assigned_all(e, "a-fenced");
@@ -297,7 +297,7 @@ s_fail_revoke_commit(env_t *e, const char *ca, const char *cb, int port)
 
 START_TEST(test_kafka_group_revoke_commit_fails)
 {
-    env_t e = {0};
+    kg_env_t e = {0};
     kg_env_open(&e);
     int port = ts_free_port();
     char *ca = kg_config(&e, "a", true, port),
