@@ -9,7 +9,10 @@
  *     (dedup, aggregation, HDF5 archive, checkpoints before acks), events/s,
  *     next to raw ZeroMQ moving the same bytes in the same message sizes,
  *     with the daemon's CPU time (main thread: us per event) and page
- *     faults, which say more than the wall clock on a shared machine;
+ *     faults, which say more than the wall clock on a shared machine, both
+ *     from the daemon's start and in the steady state after the first
+ *     quarter of the events, and the CPU per event of every thread on
+ *     both sides next to raw ZeroMQ's;
  *  3. closing one day for 100,000 series with EARS C2 and with
  *     farringtonFlexible (weekly, on a Sunday), seconds;
  *  4. resident memory per series with three years of daily history;
@@ -185,6 +188,43 @@ s_bench_hot(uint64_t n, bool per_record)
 
 /* ---- 2. sustained ingest over ZeroMQ -------------------------------- */
 
+/* User + system CPU seconds of this whole process (every thread, ZeroMQ's
+ * I/O thread included). */
+static double
+s_self_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* User + system CPU seconds used so far by process `pid` (all threads),
+ * from /proc/PID/stat, and its minor page faults in *faults; 0 when it
+ * cannot be read. */
+static double
+s_proc_cpu(pid_t pid, unsigned long *faults)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f != NULL) {
+        fclose(f);
+    }
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    unsigned long ut = 0, st = 0;
+    *faults = 0;
+    if (p == NULL || sscanf(p + 2,
+                            "%*c %*d %*d %*d %*d %*d %*u %lu %*u %*u %*u "
+                            "%lu %lu",
+                            faults, &ut, &st) != 3) {
+        return 0;
+    }
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* The raw figure: a ROUTER in a child process (the daemon is one too)
  * receives messages of `size` bytes from a DEALER here, each standing for
  * BATCH events. Each round the DEALER sends passes of `msgs` messages (the
@@ -252,8 +292,11 @@ s_raw_round(void *d, const char *payload, size_t size, size_t msgs,
     return rc == (int)sizeof got && got == n ? t1 - t0 : -1;
 }
 
+/* The raw figure, events/s; *cpu_per_event gets the CPU both processes
+ * (every thread) spent per event over the timed rounds. */
 static double
-s_bench_raw_zmq(const char *endpoint, size_t msgs, size_t size)
+s_bench_raw_zmq(const char *endpoint, size_t msgs, size_t size,
+                double *cpu_per_event)
 {
     int ready[2];
     if (pipe(ready) != 0) {
@@ -271,13 +314,18 @@ s_bench_raw_zmq(const char *endpoint, size_t msgs, size_t size)
     void *ctx = zmq_ctx_new(), *d = zmq_socket(ctx, ZMQ_DEALER);
     zmq_connect(d, endpoint);
     char *payload = sn_calloc(1, size);
-    uint64_t sent = 0;
-    double best = 0;
+    uint64_t sent = 0, timed = 0;
+    double best = 0, cpu0 = 0;
+    unsigned long faults;
     msgs = msgs > 0 ? msgs : 1;
     /* Round 0, one message, untimed: the connection is up after it. */
     for (int round = 0; bound && round <= RAW_ROUNDS; round++) {
+        if (round == 1) {
+            cpu0 = s_self_cpu() + s_proc_cpu(pid, &faults);
+        }
         int64_t ns = s_raw_round(d, payload, size, round ? msgs : 1,
                                  round ? RAW_MIN_NS : 0, &sent);
+        timed += round > 0 ? sent * BATCH : 0;
         double rate = ns > 0 ? (double)(sent * BATCH) / s_secs(ns) : 0;
         if (round > 0 && ns < 0) {
             fprintf(stderr,
@@ -287,6 +335,8 @@ s_bench_raw_zmq(const char *endpoint, size_t msgs, size_t size)
         }
         best = round > 0 && rate > best ? rate : best;
     }
+    double cpu1 = s_self_cpu() + s_proc_cpu(pid, &faults);
+    *cpu_per_event = timed > 0 ? (cpu1 - cpu0) * 1e6 / (double)timed : 0;
     if (!bound) {
         fprintf(stderr, "bench_analyzer: raw ZeroMQ could not bind %s\n",
                 endpoint);
@@ -306,32 +356,6 @@ s_checkpoint_ms(void)
     const char *s = getenv("BENCH_ANALYZER_CHECKPOINT_MS");
     int v = s ? atoi(s) : 200;
     return v >= 10 ? v : 200;
-}
-
-/* User + system CPU seconds used so far by process `pid` (all threads),
- * from /proc/PID/stat, and its minor page faults in *faults; 0 when it
- * cannot be read. */
-static double
-s_proc_cpu(pid_t pid, unsigned long *faults)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f != NULL) {
-        fclose(f);
-    }
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
-    unsigned long ut = 0, st = 0;
-    *faults = 0;
-    if (p == NULL || sscanf(p + 2,
-                            "%*c %*d %*d %*d %*d %*d %*u %lu %*u %*u %*u "
-                            "%lu %lu",
-                            faults, &ut, &st) != 3) {
-        return 0;
-    }
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* The main thread of `pid`: seconds on a CPU and seconds runnable but
@@ -437,7 +461,7 @@ s_bench_daemon(const char *bin, const char *tmp, uint64_t n)
     uint64_t warm_n = 0;
     int64_t tw = 0;
     unsigned long faults_w = 0;
-    double cpu_w = 0, run_w = 0, runq_w = 0;
+    double cpu_w = 0, run_w = 0, runq_w = 0, self_0 = s_self_cpu();
     while (!sn_sender_drained(s) && sn_clock_ns() - t0 < 300e9) {
         sn_sender_poll(s, warm_n ? 20 : 1, NULL);
         if (warm_n == 0 && sn_sender_acked(s) >= n / 4) {
@@ -447,6 +471,7 @@ s_bench_daemon(const char *bin, const char *tmp, uint64_t n)
             s_proc_sched(pid, &run_w, &runq_w);
         }
     }
+    double self_1 = s_self_cpu();
     int64_t t1 = sn_clock_ns(), c1 = s_cpu_ns();
     /* The daemon's CPU time up to the last ack, read from /proc before the
      * stop (its last snapshot at SIGTERM is not part of the figure). */
@@ -460,7 +485,8 @@ s_bench_daemon(const char *bin, const char *tmp, uint64_t n)
     size_t per_msg = bytes / n * BATCH;
     double ours = (double)n / s_secs(t1 - t0);
     snprintf(ep, sizeof ep, "ipc://%s/raw.ipc", tmp);
-    double raw = s_bench_raw_zmq(ep, n / BATCH, per_msg);
+    double raw_cpu = 0;
+    double raw = s_bench_raw_zmq(ep, n / BATCH, per_msg, &raw_cpu);
     printf("sustained ingest, ZeroMQ -> sentinel analyze (dedup + aggregation"
            " + archive + a checkpoint before acks every %d ms): %.0f events/s "
            "over %llu events, %.0f%% of raw ZeroMQ\n",
@@ -484,10 +510,18 @@ s_bench_daemon(const char *bin, const char *tmp, uint64_t n)
                "per event, daemon %.0f events per CPU-second, %lu page "
                "faults, %.2f s waiting for a CPU\n",
                (unsigned long long)warm_n, (double)k / s_secs(t1 - tw),
-               (unsigned long long)k,
-               100 * ((double)k / s_secs(t1 - tw)) / raw,
+               (unsigned long long)k, 100 * ((double)k / s_secs(t1 - tw)) / raw,
                run_k * 1e6 / (double)k, cpu_k > 0 ? (double)k / cpu_k : 0.0,
                faults - faults_w, runq - runq_w);
+        double other = cpu_k - run_k > 0 ? cpu_k - run_k : 0;
+        printf("  CPU per event, every thread: the daemon %.3f us in the "
+               "steady state (main thread %.3f, its other threads %.3f), "
+               "the collector side %.3f us over the whole run (spool reads, "
+               "batches, ZeroMQ's I/O thread; it sends ahead of the acks); "
+               "raw ZeroMQ, both ends: %.3f us; this machine has %ld CPUs\n",
+               cpu_k * 1e6 / (double)k, run_k * 1e6 / (double)k,
+               other * 1e6 / (double)k, (self_1 - self_0) * 1e6 / (double)n,
+               raw_cpu, sysconf(_SC_NPROCESSORS_ONLN));
     }
     printf("raw ZeroMQ, same bytes in the same message sizes (%zu B per "
            "%d-event message): %.0f events/s\n",
