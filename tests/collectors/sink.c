@@ -12,7 +12,9 @@
  *  and a kill -9 at any point neither loses nor repeats a record.
  *
  *  usage: sentinel-test-sink --endpoint EP --out FILE
- *             [--secret-key K --authorized-keys A]
+ *             [--secret-key K --authorized-keys A] [--delay-ms N]
+ *  --delay-ms holds each acknowledgement back N ms, so a publish lasts long
+ *  enough for a test to kill the sender while it is in progress.
  *  SIGTERM or SIGINT ends it cleanly. Built for the tests only.
  */
 #include "sentinel/event.h"
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* What one poll collected, written before the acknowledgement. */
@@ -123,7 +126,7 @@ s_write_all(int fd, const char *p, size_t n)
 }
 
 static int
-s_loop(sn_receiver_t *rx, int fd)
+s_loop(sn_receiver_t *rx, int fd, long delay_ms)
 {
     sink_t k = {0};
     sn_err_t err;
@@ -139,6 +142,11 @@ s_loop(sn_receiver_t *rx, int fd)
                 return 1;
             }
             k.len = 0;
+            if (delay_ms > 0) {
+                struct timespec ts = {delay_ms / 1000,
+                                      (delay_ms % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
+            }
         }
         /* Durable: now the senders may free their spools. */
         if (sn_receiver_commit(rx, &err) != SN_OK) {
@@ -157,6 +165,7 @@ main(int argc, char **argv)
     sn_transport_opts_init(&o);
     o.curve = false;
     const char *out = NULL;
+    long delay_ms = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--endpoint") == 0) {
             o.endpoint = argv[i + 1];
@@ -167,11 +176,14 @@ main(int argc, char **argv)
             o.curve = true;
         } else if (strcmp(argv[i], "--authorized-keys") == 0) {
             o.authorized_keys = argv[i + 1];
+        } else if (strcmp(argv[i], "--delay-ms") == 0) {
+            delay_ms = atol(argv[i + 1]);
         }
     }
     if (o.endpoint == NULL || out == NULL) {
         fprintf(stderr, "usage: sentinel-test-sink --endpoint EP --out FILE "
-                        "[--secret-key K --authorized-keys A]\n");
+                        "[--secret-key K --authorized-keys A] "
+                        "[--delay-ms N]\n");
         return 2;
     }
     signal(SIGTERM, s_on_signal);
@@ -190,7 +202,7 @@ main(int argc, char **argv)
         return 1;
     }
     fprintf(stderr, "sink: ready on %s\n", o.endpoint);
-    int rc = s_loop(rx, fd);
+    int rc = s_loop(rx, fd, delay_ms);
     close(fd);
     sn_receiver_destroy(&rx);
     return rc;

@@ -3,11 +3,13 @@
  *  Real processes: `sentinel collect` publishing 100,000 events from a JSON
  *  lines file over ZeroMQ (ipc://) to sentinel-test-sink, which writes each
  *  record durably before acknowledging. The collector is killed with SIGKILL
- *  at random points and restarted; then the receiver is; then the receiver
+ *  at random points of the publish (the receiver holds back its acks, and
+ *  each kill waits until the receiver has taken some but not all of the
+ *  records) and restarted; then the receiver is; then the receiver
  *  is down for 30 s (SENTINEL_E2E_DOWN_S=N for N seconds when
- *  replaying) while the collector spools, and comes back. Each time the sink's file must hold
- *  every event exactly once. The random seed is printed, and taken from
- *  SENTINEL_E2E_SEED when set, so a failure can be replayed.
+ *  replaying) while the collector spools, and comes back. Each time the sink's
+ * file must hold every event exactly once. The random seed is printed, and
+ * taken from SENTINEL_E2E_SEED when set, so a failure can be replayed.
  */
 #include "sentinel/mem.h"
 #include "support.h"
@@ -24,6 +26,8 @@
 #include <unistd.h>
 
 #define N_EVENTS 100000
+#define KILL_ROUNDS 6 /* collector kills in test_collect_kill_collector */
+#define LINE_BYTES 20 /* about one line of the sink's output */
 
 static char *s_dir;
 
@@ -53,7 +57,8 @@ s_setup(void)
         "log: {level: warn}\n"
         "spool: {dir: \"%s/spool\", fsync: batch, segment_bytes: 1048576}\n"
         "transport: {endpoint: \"ipc://%s/rx.sock\", curve: false,\n"
-        "            heartbeat_ms: 200, timeout_ms: 2000}\n",
+        "            heartbeat_ms: 200, timeout_ms: 2000,\n"
+        "            batch_records: 500, window: 2000}\n",
         s_dir, s_dir, s_dir);
     free(ts_write_file(s_dir, "collector.yaml", yaml));
     free(yaml);
@@ -76,14 +81,16 @@ s_sink_bin(void)
     return path;
 }
 
+/* Start the receiver; it holds each acknowledgement back `delay_ms`. */
 static pid_t
-s_start_sink(void)
+s_start_slow_sink(const char *delay_ms)
 {
     char *bin = s_sink_bin();
     char *ep = sn_strdup_printf("ipc://%s/rx.sock", s_dir);
     char *out = sn_strdup_printf("%s/received.txt", s_dir);
     char *log = sn_strdup_printf("%s/sink.log", s_dir);
-    char *argv[] = {bin, "--endpoint", ep, "--out", out, NULL};
+    char *argv[] = {bin,          "--endpoint",     ep,  "--out", out,
+                    "--delay-ms", (char *)delay_ms, NULL};
     pid_t pid = ts_spawn(argv, log);
     free(bin);
     free(ep);
@@ -113,6 +120,12 @@ s_start_collector(void)
     return pid;
 }
 
+static pid_t
+s_start_sink(void)
+{
+    return s_start_slow_sink("0");
+}
+
 /* Kill with SIGKILL. @return true if it was still running. */
 static bool
 s_kill9(pid_t pid)
@@ -134,6 +147,56 @@ s_stop_sink(pid_t pid)
     kill(pid, SIGTERM);
     int st = ts_wait_exit(pid, 30);
     ck_assert_msg(st == 0 || st == 128 + SIGTERM, "sink ended with %d", st);
+}
+
+/* @return the size of the receiver's output (0 before it exists). */
+static long
+s_received_bytes(void)
+{
+    char *path = sn_strdup_printf("%s/received.txt", s_dir);
+    struct stat st;
+    long n = stat(path, &st) == 0 ? (long)st.st_size : 0;
+    free(path);
+    return n;
+}
+
+/* @return the records the receiver holds (lines of its output). */
+static long
+s_received_lines(void)
+{
+    char *path = sn_strdup_printf("%s/received.txt", s_dir);
+    FILE *f = fopen(path, "r");
+    long lines = 0;
+    int ch;
+    while (f != NULL && (ch = getc(f)) != EOF) {
+        lines += ch == '\n';
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    free(path);
+    return lines;
+}
+
+/* Start a collector and kill it with SIGKILL once the receiver holds a
+ * random share more of the output than before (at most 60 s). @return true
+ * when the kill landed mid-publish: the collector was still running and
+ * the receiver did not yet hold every record. */
+static bool
+s_kill_mid_publish(void)
+{
+    long before = s_received_bytes();
+    long left = (long)N_EVENTS * LINE_BYTES - before;
+    long target = before + 1 + (left > 8 ? rand() % (left / 4) : 0);
+    pid_t col = s_start_collector();
+    for (int i = 0; i < 12000 && s_received_bytes() < target; i++) {
+        ts_sleep_ms(5);
+    }
+    bool running = s_kill9(col);
+    long lines = s_received_lines();
+    fprintf(stderr, "collect_kill: kill at %ld of %d records (%s)\n", lines,
+            N_EVENTS, running ? "running" : "had exited");
+    return running && lines < N_EVENTS;
 }
 
 /* Every event e0..e99999 exactly once, and no (sender, seq) twice. */
@@ -168,17 +231,20 @@ s_check_received(void)
 
 START_TEST(test_collect_kill_collector)
 {
-    pid_t sink = s_start_sink();
+    pid_t sink = s_start_slow_sink("5");
     int killed = 0;
-    for (int round = 0; round < 6; round++) {
-        pid_t col = s_start_collector();
-        ts_sleep_ms(10 + rand() % 120);
-        killed += s_kill9(col);
+    for (int round = 0; round < KILL_ROUNDS; round++) {
+        killed += s_kill_mid_publish();
     }
-    fprintf(stderr, "collect_kill: collector killed %d times\n", killed);
-    pid_t col = s_start_collector();
-    ck_assert_int_eq(ts_wait_exit(col, 120), 0);
-    s_stop_sink(sink);
+    fprintf(stderr, "collect_kill: collector killed %d times mid-publish\n",
+            killed);
+    if (killed != KILL_ROUNDS) {
+        s_stop_sink(sink);
+    }
+    ck_assert_int_eq(killed, KILL_ROUNDS);
+    int st = ts_wait_exit(s_start_collector(), 120);
+    s_stop_sink(sink); /* before any assertion: no process outlives it */
+    ck_assert_int_eq(st, 0);
     s_check_received();
 }
 END_TEST
