@@ -8,16 +8,8 @@
  *  were rejected, or 1 when the receiver did not acknowledge in time (the
  *  records stay in the spool and go with the next run).
  *
- *  A rerun after a crash must not spool a record twice, so the collector
- *  keeps a checkpoint per input file (device and inode) in the spool
- *  directory: the position of the last record handled (spooled or
- *  dead-lettered) and the spool position after it, written after each spool
- *  flush, and which file is being read (from its first record to its last).
- *  Good records spooled after that file's last checkpoint belong to it (the
- *  process died while reading it), so they are skipped too when it is read
- *  again. Records spooled while no file is being read (HL7 from MLLP, which
- *  the daemon takes between two files) belong to no file. A rerun with the
- *  same files therefore resumes exactly where the spool stopped.
+ *  A rerun after a crash resumes each file where the spool stopped, from
+ *  the checkpoints of collect_ckpt.h, so no record is spooled twice.
  *
  *  Without files it is the site daemon: an MLLP listener (mllp.listen)
  *  answering AA only once the message is in the spool, and/or an inbox
@@ -28,6 +20,7 @@
 #include "cli.h"
 
 #include "col_config.h"
+#include "collect_ckpt.h"
 #include "deadletter.h"
 #include "feed.h"
 #include "mllp_server.h"
@@ -54,7 +47,6 @@
 #define COLLECT_CHUNK (64u << 10) /* bytes read at a time */
 #define COLLECT_FLUSH_EVERY 4096  /* records between spool flushes */
 #define COLLECT_TIMEOUT_S 60      /* default --timeout */
-#define COLLECT_CKPT "inputs"     /* checkpoint file in the spool dir */
 #define COLLECT_ENC_MAX 1024      /* an encoded event fits in this */
 
 static const char s_usage[] =
@@ -71,26 +63,13 @@ static const char s_usage[] =
     "Without files, run as the site daemon: the MLLP listener (mllp:) and/or\n"
     "the inbox folder (inbox:) of the configuration. SIGTERM stops it.\n";
 
-/* One input file's checkpoint. */
-typedef struct ckpt {
-    uint64_t dev, ino; /* the file's identity, with size and mtime: a */
-    uint64_t size;     /* changed file, or a new one on a reused inode, */
-    uint64_t mtime;    /* is read again from the start (ns) */
-    uint64_t pos;      /* records of it handled (good and rejected) */
-    uint64_t seq;      /* spool position after them */
-} ckpt_t;
-
 /* Everything one collect run holds. */
 typedef struct collect {
     const sn_config_t *cfg;       /* the configuration */
     sn_spool_t *spool;            /* the disk spool */
     sn_sender_t *tx;              /* the transport */
     col_deadletter_t *dl;         /* rejected records */
-    ckpt_t *ckpts;                /* checkpoints of the inputs */
-    size_t nckpt;                 /* their number */
-    ckpt_t cur;                   /* the file being read (dev 0: none) */
-    ckpt_t orph;                  /* the file a crashed run was reading */
-    uint64_t orph_n;              /* its records spooled after its ckpt */
+    cli_collect_ckpt_t *ck;       /* checkpoints of the inputs */
     uint64_t cur_pos;             /* position of the last record handled */
     uint64_t spooled;             /* good records spooled this run */
     uint64_t rejected;            /* records dead-lettered this run */
@@ -112,143 +91,18 @@ s_on_signal(int sig)
     s_stop = 1;
 }
 
-/* -- checkpoints -------------------------------------------------------- */
-
-static char *
-s_ckpt_path(const collect_t *c)
-{
-    return sn_strdup_printf(
-        "%s/%s", sn_cfg_str(sn_config_root(c->cfg), "spool.dir", "."),
-        COLLECT_CKPT);
-}
-
-static ckpt_t *
-s_ckpt_find(collect_t *c, const ckpt_t *id)
-{
-    for (size_t i = 0; i < c->nckpt; i++) {
-        ckpt_t *k = &c->ckpts[i];
-        if (k->dev == id->dev && k->ino == id->ino && k->size == id->size &&
-            k->mtime == id->mtime) {
-            return k;
-        }
-    }
-    return NULL;
-}
-
-static void
-s_ckpt_load(collect_t *c)
-{
-    char *path = s_ckpt_path(c);
-    FILE *f = fopen(path, "r");
-    free(path);
-    if (f == NULL) {
-        return;
-    }
-    ckpt_t k;
-    while (fscanf(f,
-                  "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
-                  " %" SCNu64,
-                  &k.dev, &k.ino, &k.size, &k.mtime, &k.pos, &k.seq) == 6) {
-        if (k.dev == 0 && k.ino == 0) { /* "0 0 DEV INO SIZE MTIME" */
-            c->orph = (ckpt_t){k.size, k.mtime, k.pos, k.seq, 0, 0};
-            continue;
-        }
-        c->ckpts = sn_reallocarray(c->ckpts, c->nckpt + 1, sizeof k);
-        c->ckpts[c->nckpt++] = k;
-    }
-    fclose(f);
-    /* The records in the spool after the last checkpoint of the file that
-     * was being read are that file's. */
-    uint64_t last = sn_spool_last_seq(c->spool);
-    const ckpt_t *p = c->orph.dev != 0 ? s_ckpt_find(c, &c->orph) : NULL;
-    if (p != NULL && last > p->seq) {
-        c->orph_n = last - p->seq;
-    }
-}
-
-/* Write every checkpoint to a temporary file and rename it over the old. */
-static int
-s_ckpt_save(collect_t *c, sn_err_t *err)
-{
-    char *path = s_ckpt_path(c);
-    char *tmp = sn_strdup_printf("%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    int rc = SN_OK;
-    if (f == NULL) {
-        rc = sn_err_set(err, SN_EIO, "%s: %s", tmp, strerror(errno));
-    } else {
-        if (c->cur.dev != 0) {
-            fprintf(f, "0 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-                    c->cur.dev, c->cur.ino, c->cur.size, c->cur.mtime);
-        }
-        for (size_t i = 0; i < c->nckpt; i++) {
-            const ckpt_t *k = &c->ckpts[i];
-            fprintf(f,
-                    "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-                    " %" PRIu64 "\n",
-                    k->dev, k->ino, k->size, k->mtime, k->pos, k->seq);
-        }
-        if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
-            rename(tmp, path) != 0) {
-            rc = sn_err_set(err, SN_EIO, "%s: %s", path, strerror(errno));
-        }
-    }
-    free(tmp);
-    free(path);
-    return rc;
-}
-
-static ckpt_t
-s_ckpt_id(const struct stat *st)
-{
-    return (ckpt_t){(uint64_t)st->st_dev,
-                    (uint64_t)st->st_ino,
-                    (uint64_t)st->st_size,
-                    (uint64_t)st->st_mtim.tv_sec * 1000000000u +
-                        (uint64_t)st->st_mtim.tv_nsec,
-                    0,
-                    0};
-}
-
-static ckpt_t *
-s_ckpt_for(collect_t *c, const struct stat *st)
-{
-    ckpt_t id = s_ckpt_id(st);
-    ckpt_t *k = s_ckpt_find(c, &id);
-    if (k == NULL) {
-        c->ckpts = sn_reallocarray(c->ckpts, c->nckpt + 1, sizeof *c->ckpts);
-        k = &c->ckpts[c->nckpt++];
-        *k = id;
-    }
-    return k;
-}
-
-/* Drop the checkpoint of a published inbox file that has left the inbox,
- * so the file of checkpoints does not grow for ever. */
-static void
-s_ckpt_forget(collect_t *c, const struct stat *st)
-{
-    ckpt_t id = s_ckpt_id(st);
-    ckpt_t *k = s_ckpt_find(c, &id);
-    if (k != NULL) {
-        *k = c->ckpts[--c->nckpt];
-        s_ckpt_save(c, NULL);
-    }
-}
-
 /* -- spooling ----------------------------------------------------------- */
 
 /* Flush the spool, then record how far `k` got (flush first: a checkpoint
  * must never claim records the spool does not hold). */
 static int
-s_commit(collect_t *c, ckpt_t *k, sn_err_t *err)
+s_commit(collect_t *c, cli_collect_pos_t *k, sn_err_t *err)
 {
     int rc = sn_spool_flush(c->spool, err);
     if (rc == SN_OK && k != NULL) {
         k->pos = c->cur_pos;
         k->seq = sn_spool_last_seq(c->spool);
-        rc = s_ckpt_save(c, err);
+        rc = cli_collect_ckpt_save(c->ck, err);
     }
     return rc;
 }
@@ -256,7 +110,7 @@ s_commit(collect_t *c, ckpt_t *k, sn_err_t *err)
 /* Append one encoded event, waiting for acknowledgements while the spool
  * is full: a full spool slows the feed down, it never drops a record. */
 static int
-s_append(collect_t *c, ckpt_t *k, size_t len, sn_err_t *err)
+s_append(collect_t *c, cli_collect_pos_t *k, size_t len, sn_err_t *err)
 {
     time_t until = time(NULL) + c->timeout_s;
     for (;;) {
@@ -289,8 +143,8 @@ typedef struct resume {
 /* Validate and spool one record, or dead-letter it, unless an earlier run
  * already did (`rs`). */
 static int
-s_handle(collect_t *c, col_record_t *rec, int r, ckpt_t *k, resume_t *rs,
-         sn_err_t *err)
+s_handle(collect_t *c, col_record_t *rec, int r, cli_collect_pos_t *k,
+         resume_t *rs, sn_err_t *err)
 {
     if (rec->position <= rs->pos) {
         return SN_OK;
@@ -324,7 +178,7 @@ s_handle(collect_t *c, col_record_t *rec, int r, ckpt_t *k, resume_t *rs,
 }
 
 static int
-s_drain_feed(collect_t *c, col_feed_t *feed, ckpt_t *k, resume_t *rs,
+s_drain_feed(collect_t *c, col_feed_t *feed, cli_collect_pos_t *k, resume_t *rs,
              sn_err_t *err)
 {
     col_record_t rec;
@@ -345,30 +199,28 @@ s_drain_feed(collect_t *c, col_feed_t *feed, ckpt_t *k, resume_t *rs,
  * record (durably) that this file is being read, from a spool position
  * that holds nothing of it beyond its checkpoint unless those records. */
 static int
-s_resume(collect_t *c, ckpt_t *k, resume_t *rs, sn_err_t *err)
+s_resume(collect_t *c, cli_collect_pos_t *k, resume_t *rs, sn_err_t *err)
 {
     *rs = (resume_t){k ? k->pos : 0, 0};
     c->cur_pos = rs->pos;
     if (k == NULL) {
         return SN_OK; /* stdin: no checkpoint */
     }
-    if (c->orph_n > 0 && s_ckpt_find(c, &c->orph) == k) {
-        rs->good = c->orph_n;
-        c->orph_n = 0;
-    }
+    rs->good = cli_collect_ckpt_orphans(c->ck, k);
     int rc = sn_spool_flush(c->spool, err);
     if (rc == SN_OK) {
         if (rs->good == 0) {
             k->seq = sn_spool_last_seq(c->spool);
         }
-        c->cur = *k;
-        rc = s_ckpt_save(c, err);
+        cli_collect_ckpt_reading(c->ck, k);
+        rc = cli_collect_ckpt_save(c->ck, err);
     }
     return rc;
 }
 
 static int
-s_read_fd(collect_t *c, col_feed_t *feed, int fd, ckpt_t *k, sn_err_t *err)
+s_read_fd(collect_t *c, col_feed_t *feed, int fd, cli_collect_pos_t *k,
+          sn_err_t *err)
 {
     resume_t rs;
     int rc = s_resume(c, k, &rs, err);
@@ -397,7 +249,7 @@ s_read_fd(collect_t *c, col_feed_t *feed, int fd, ckpt_t *k, sn_err_t *err)
         col_feed_end(feed);
         rc = s_drain_feed(c, feed, k, &rs, err);
         if (rc == SN_OK) {
-            c->cur.dev = 0; /* read to its end */
+            cli_collect_ckpt_reading(c->ck, NULL); /* read to its end */
         }
     }
     return rc == SN_OK ? s_commit(c, k, err) : rc;
@@ -422,7 +274,8 @@ s_publish_file(collect_t *c, const char *path, sn_err_t *err)
     col_feed_t *feed = col_feed_from_config(c->cfg, kind, path, err);
     int rc = feed ? SN_OK : SN_ECONFIG;
     if (rc == SN_OK) {
-        ckpt_t *k = is_stdin ? NULL : s_ckpt_for(c, &st);
+        cli_collect_pos_t *k =
+            is_stdin ? NULL : cli_collect_ckpt_for(c->ck, &st);
         rc = s_read_fd(c, feed, fd, k, err);
     }
     col_feed_destroy(&feed);
@@ -605,7 +458,7 @@ s_scan_inbox(collect_t *c, const char *dir, const char *done)
             char *to = done ? sn_strdup_printf("%s/%s", done, e->d_name) : NULL;
             int moved = to ? rename(path, to) : unlink(path);
             if (moved == 0) {
-                s_ckpt_forget(c, &st);
+                cli_collect_ckpt_forget(c->ck, &st);
             }
             sn_log(moved == 0 ? SN_LOG_INFO : SN_LOG_ERROR, "collector",
                    "inbox_file", "file=%s moved=%s", e->d_name,
@@ -712,7 +565,8 @@ s_open(collect_t *c, sn_err_t *err)
         rc = c->dl ? SN_OK : (err ? err->code : SN_ECONFIG);
     }
     if (rc == SN_OK) {
-        s_ckpt_load(c);
+        c->ck = cli_collect_ckpt_new(so.dir);
+        cli_collect_ckpt_load(c->ck, sn_spool_last_seq(c->spool));
         rc = s_metrics_open(c, err);
     }
     return rc;
@@ -725,7 +579,7 @@ s_close(collect_t *c)
     col_deadletter_destroy(&c->dl);
     sn_sender_destroy(&c->tx);
     sn_spool_destroy(&c->spool);
-    free(c->ckpts);
+    cli_collect_ckpt_destroy(&c->ck);
 }
 
 static int
