@@ -32,8 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MAGIC 0x414e4731u /* "ANG1" */
-#define S_LOG_HEAD 8        /* bytes before the redo log: its length */
+#define S_MAGIC 0x414e4731u  /* "ANG1": a state without the trigger's */
+#define S_MAGIC2 0x414e4732u /* "ANG2": with the trigger's signals */
+#define S_LOG_HEAD 8         /* bytes before the redo log: its length */
 /* Records decoded (their dedup slots prefetched) before the first is
  * placed: enough to cover a miss, few enough to stay in the cache. */
 #define S_GROUP 16
@@ -43,6 +44,8 @@ enum {
     S_OP_LEAF = 'L',  /* u32 id, u8 source, condition, region, site (NUL) */
     S_OP_EVENT = 'E', /* dedup key (2 x u64), placement (4 x u32) */
     S_OP_CLOSE = 'C', /* i32 day, i64 now */
+    /* ANA_TRIGGER_OP_SIGNAL 'S' and ANA_TRIGGER_OP_RETRACT 'R': u32 length
+     * and the trigger's packed record (trigger.c) */
 };
 
 /* A closed (series, day) whose count changed. */
@@ -87,6 +90,9 @@ s_on_alert(const sn_alert_t *alert, void *arg)
     }
 }
 
+static void s_log_trigger(void *arg, uint8_t op, const uint8_t *rec,
+                          size_t len);
+
 int
 ana_ingest_new(const ana_config_t *cfg, const ana_ingest_sinks_t *sinks,
                ana_ingest_t **out, sn_err_t *err)
@@ -105,6 +111,7 @@ ana_ingest_new(const ana_config_t *cfg, const ana_ingest_sinks_t *sinks,
                                 cfg->horizon_days, cfg->wall_clock);
     self->trigger = ana_trigger_new(cfg->rules, cfg->n_rules, self->series,
                                     s_on_alert, self);
+    ana_trigger_set_log(self->trigger, s_log_trigger, self);
     self->health = ana_health_new(&cfg->health, s_on_alert, self);
     int rc = ana_engine_new(self->series, cfg->dets, cfg->n_dets, self->trigger,
                             self->sinks.rows, self->sinks.rows_arg,
@@ -251,6 +258,20 @@ s_log_leaf(ana_ingest_t *self, uint32_t id, const sn_event_t *ev)
     s_log_put(self, ev->site_id, strlen(ev->site_id) + 1);
 }
 
+/* The trigger's hook: a change of its signals goes to the redo log. */
+static void
+s_log_trigger(void *arg, uint8_t op, const uint8_t *rec, size_t len)
+{
+    ana_ingest_t *self = arg;
+    if (!self->journal) {
+        return;
+    }
+    uint32_t n = (uint32_t)len;
+    s_log_put(self, &op, 1);
+    s_log_put(self, &n, 4);
+    s_log_put(self, rec, len);
+}
+
 static void
 s_log_close(ana_ingest_t *self, sn_day_t day)
 {
@@ -284,10 +305,18 @@ s_place(ana_ingest_t *self, ana_dedup_key_t dk, const ana_dedup_entry_t *placed,
     if (rc == ANA_DEDUP_REVISED) {
         self->stats.revised++;
         s_unplace(self, &old);
+        ana_trigger_count(self->trigger,
+                          ana_series_leaf_key(self->series, old.leaf), old.day,
+                          -(int64_t)old.count, self->now, false);
     }
     ana_series_add(self->series, placed->leaf, placed->day, placed->count, 1);
     const ana_series_key_t *key =
         ana_series_leaf_key(self->series, placed->leaf);
+    /* Threshold rules count the event now, a revision's new placement too
+     * (a case corrected to cholera raises its alert); a replay counts
+     * without raising what was raised when the event first came. */
+    ana_trigger_count(self->trigger, key, placed->day, placed->count, self->now,
+                      !self->replaying);
     ana_clock_observe(self->clock, (sn_source_t)key->source, placed->day);
     ana_health_event(self->health, placed->leaf, key, placed->day,
                      ana_clock_closed(self->clock));
@@ -315,11 +344,6 @@ s_count(ana_ingest_t *self, const sn_event_t *ev, ana_dedup_key_t dk,
                               ? "event '%s': the dedup table is full"
                               : "event '%s': older than the dedup horizon",
                           ev->event_id);
-    }
-    if (rc == ANA_DEDUP_NEW) {
-        ana_trigger_event(self->trigger,
-                          ana_series_leaf_key(self->series, leaf), day,
-                          ev->count, self->now);
     }
     self->stats.counted++;
     if (cls == ANA_CLOCK_LATE) {
@@ -497,9 +521,18 @@ s_fix_run(ana_ingest_t *self)
         }
         self->stats.alarms +=
             ana_engine_correct(self->engine, f->series, f->day);
-        if (i + 1 == self->n_fix || self->fix[i + 1].day != f->day) {
-            ana_trigger_evaluate(self->trigger, f->day, self->now);
-        }
+    }
+    /* The rules read windows: a corrected day's signals may complete a
+     * group with the signals of any later closed day within the longest
+     * window, so each of those days is evaluated again, oldest first. (An
+     * alert raised again with the same evidence changes nothing in
+     * alerting; new evidence makes an Update.) */
+    sn_day_t from = self->fix[0].day;
+    sn_day_t to = self->fix[self->n_fix - 1].day +
+                  (sn_day_t)ana_trigger_window(self->trigger) - 1;
+    sn_day_t closed = ana_clock_closed(self->clock);
+    for (sn_day_t d = from; d <= (to < closed ? to : closed); d++) {
+        ana_trigger_evaluate(self->trigger, d, self->now);
     }
     self->n_fix = 0;
 }
@@ -678,6 +711,16 @@ s_replay_op(ana_ingest_t *self, const uint8_t *p, size_t n)
         }
         return 1 + sizeof dk + sizeof placed;
     }
+    if ((p[0] == ANA_TRIGGER_OP_SIGNAL || p[0] == ANA_TRIGGER_OP_RETRACT) &&
+        n >= 5) {
+        uint32_t len;
+        memcpy(&len, p + 1, 4);
+        if (len > n - 5 ||
+            ana_trigger_apply(self->trigger, p[0], p + 5, len) != len) {
+            return 0;
+        }
+        return 5 + (size_t)len;
+    }
     if (p[0] == S_OP_CLOSE && n >= 13) {
         int32_t day;
         int64_t now;
@@ -725,7 +768,7 @@ ana_ingest_replay(ana_ingest_t *self, const uint8_t *ops, size_t len,
 int
 ana_ingest_save(const ana_ingest_t *self, FILE *f)
 {
-    uint32_t magic = S_MAGIC;
+    uint32_t magic = S_MAGIC2;
     if (fwrite(&magic, 4, 1, f) != 1) {
         return SN_EIO;
     }
@@ -739,6 +782,9 @@ ana_ingest_save(const ana_ingest_t *self, FILE *f)
     if (rc == SN_OK) {
         rc = ana_health_save(self->health, f);
     }
+    if (rc == SN_OK) {
+        rc = ana_trigger_save(self->trigger, f);
+    }
     return rc;
 }
 
@@ -749,7 +795,7 @@ ana_ingest_load(ana_ingest_t *self, FILE *f, sn_err_t *err)
     if (fread(&magic, 4, 1, f) != 1) {
         return sn_err_set(err, SN_EIO, "state: empty");
     }
-    if (magic != S_MAGIC) {
+    if (magic != S_MAGIC && magic != S_MAGIC2) {
         return sn_err_set(err, SN_ECORRUPT, "state: not an analyzer state");
     }
     ana_dedup_t *dedup = NULL;
@@ -764,6 +810,9 @@ ana_ingest_load(ana_ingest_t *self, FILE *f, sn_err_t *err)
     }
     if (rc == SN_OK) {
         rc = ana_health_load(self->health, f, err);
+    }
+    if (rc == SN_OK && magic == S_MAGIC2) {
+        rc = ana_trigger_load(self->trigger, f, err);
     }
     if (rc == SN_OK) {
         ana_engine_resume(self->engine, ana_clock_closed(self->clock));

@@ -9,6 +9,12 @@
  *  day (new evidence), not again for old evidence still in the window. A
  *  closed day holds at most a few thousand alarms, so this is cheap; the
  *  per-event threshold path is a short scan of today's counters.
+ *
+ *  Durability: a signal travels as a packed record (the series key's
+ *  strings NUL-terminated, its source and level, the detector, the day,
+ *  four doubles), the same bytes in the snapshot and in the journal
+ *  operations the log hook receives, so a replay applies exactly what was
+ *  done live.
  */
 #include "trigger.h"
 
@@ -24,6 +30,9 @@
 #define S_KEEP_EXTRA 60 /* days of signals kept beyond the longest window */
 #define S_GROUP_MAX (SN_CONDITION_MAX + SN_REGION_MAX + 2)
 #define S_MEMBER_MAX (SN_SITE_ID_MAX + 1)
+#define S_SAVE_MAGIC 0x54524731u /* "TRG1" */
+#define S_REC_MAX                                                              \
+    (SN_CONDITION_MAX + SN_REGION_MAX + SN_SITE_ID_MAX + SN_DETECTOR_MAX + 64)
 
 /* One detector alarm. */
 typedef struct s_signal {
@@ -60,7 +69,10 @@ struct ana_trigger {
     size_t n_sig, cap_sig;
     s_counter_t *ctr; /* threshold counters */
     size_t n_ctr, cap_ctr;
-    uint32_t keep; /* days of signals kept */
+    uint32_t keep;             /* days of signals kept */
+    uint32_t window;           /* the longest rule window, days */
+    ana_trigger_log_fn log_fn; /* journal hook, or NULL */
+    void *log_arg;             /* its argument */
 };
 
 static const char *const s_kind_names[] = {
@@ -80,9 +92,14 @@ ana_trigger_new(const ana_rule_t *rules, size_t n_rules,
     self->fn = fn;
     self->arg = arg;
     self->keep = S_KEEP_EXTRA;
+    self->window = 1;
     for (size_t i = 0; i < n_rules; i++) {
         if (rules[i].days + S_KEEP_EXTRA > self->keep) {
             self->keep = rules[i].days + S_KEEP_EXTRA;
+        }
+        if (rules[i].kind != ANA_RULE_THRESHOLD &&
+            rules[i].days > self->window) {
+            self->window = rules[i].days;
         }
     }
     return self;
@@ -204,11 +221,11 @@ s_raise_threshold(ana_trigger_t *self, const ana_rule_t *rule,
 }
 
 int
-ana_trigger_event(ana_trigger_t *self, const ana_series_key_t *key,
-                  sn_day_t day, uint32_t count, sn_time_t now)
+ana_trigger_count(ana_trigger_t *self, const ana_series_key_t *key,
+                  sn_day_t day, int64_t delta, sn_time_t now, bool raise)
 {
     int raised = 0;
-    for (size_t r = 0; r < self->n_rules; r++) {
+    for (size_t r = 0; r < self->n_rules && delta != 0; r++) {
         const ana_rule_t *rule = &self->rules[r];
         if (rule->kind != ANA_RULE_THRESHOLD ||
             (rule->sources != 0 && !(rule->sources & (1u << key->source))) ||
@@ -218,39 +235,130 @@ ana_trigger_event(ana_trigger_t *self, const ana_series_key_t *key,
         char region[SN_REGION_MAX + 1];
         s_prefix(region, key->region, rule->group);
         s_counter_t *c = s_counter(self, r, key->condition, region, day);
-        c->count += count;
+        c->count = delta < 0 && (uint64_t)-delta > c->count
+                       ? 0
+                       : (uint64_t)((int64_t)c->count + delta);
         if (!c->fired && c->count >= rule->min_count) {
             c->fired = 1;
-            s_raise_threshold(self, rule, c, key, now);
-            raised++;
+            if (raise) {
+                s_raise_threshold(self, rule, c, key, now);
+                raised++;
+            }
         }
     }
     return raised;
 }
 
-void
-ana_trigger_signal(ana_trigger_t *self, const ana_series_key_t *key,
-                   const char *detector, sn_day_t day,
-                   const sn_det_point_t *point)
+int
+ana_trigger_event(ana_trigger_t *self, const ana_series_key_t *key,
+                  sn_day_t day, uint32_t count, sn_time_t now)
+{
+    return ana_trigger_count(self, key, day, count, now, true);
+}
+
+/* -- packed records ------------------------------------------------------ */
+
+/* Append string `str` and its NUL to buf at *at (room checked by the
+ * callers: S_REC_MAX holds every field at its longest). */
+static void
+s_put_str(uint8_t *buf, size_t *at, const char *str)
+{
+    size_t n = strlen(str) + 1;
+    memcpy(buf + *at, str, n);
+    *at += n;
+}
+
+/* Read a NUL-terminated string of at most `cap` - 1 bytes into `out`.
+ * @return false when it does not fit or is not terminated within `len`. */
+static bool
+s_get_str(const uint8_t *p, size_t len, size_t *at, char *out, size_t cap)
+{
+    const uint8_t *z = *at < len ? memchr(p + *at, 0, len - *at) : NULL;
+    if (z == NULL || (size_t)(z - (p + *at)) >= cap) {
+        return false;
+    }
+    memcpy(out, p + *at, (size_t)(z - (p + *at)) + 1);
+    *at = (size_t)(z - p) + 1;
+    return true;
+}
+
+static size_t
+s_pack_key(uint8_t *buf, const ana_series_key_t *key, sn_day_t day)
+{
+    size_t at = 0;
+    s_put_str(buf, &at, key->condition);
+    s_put_str(buf, &at, key->region);
+    s_put_str(buf, &at, key->site);
+    buf[at++] = key->source;
+    buf[at++] = key->level;
+    int32_t d = day;
+    memcpy(buf + at, &d, 4);
+    return at + 4;
+}
+
+static size_t
+s_unpack_key(const uint8_t *p, size_t len, ana_series_key_t *key, sn_day_t *day)
+{
+    size_t at = 0;
+    memset(key, 0, sizeof *key);
+    if (!s_get_str(p, len, &at, key->condition, sizeof key->condition) ||
+        !s_get_str(p, len, &at, key->region, sizeof key->region) ||
+        !s_get_str(p, len, &at, key->site, sizeof key->site) || len - at < 6 ||
+        p[at + 1] >= ANA_LEVEL_COUNT) {
+        return 0;
+    }
+    key->source = p[at];
+    key->level = p[at + 1];
+    int32_t d;
+    memcpy(&d, p + at + 2, 4);
+    *day = d;
+    return at + 6;
+}
+
+static size_t
+s_pack_signal(uint8_t *buf, const s_signal_t *sig)
+{
+    size_t at = s_pack_key(buf, &sig->key, sig->day);
+    s_put_str(buf, &at, sig->detector);
+    double num[4] = {sig->observed, sig->expected, sig->upper, sig->score};
+    memcpy(buf + at, num, sizeof num);
+    return at + sizeof num;
+}
+
+static size_t
+s_unpack_signal(const uint8_t *p, size_t len, s_signal_t *sig)
+{
+    memset(sig, 0, sizeof *sig);
+    size_t at = s_unpack_key(p, len, &sig->key, &sig->day);
+    double num[4];
+    if (at == 0 ||
+        !s_get_str(p, len, &at, sig->detector, sizeof sig->detector) ||
+        len - at < sizeof num) {
+        return 0;
+    }
+    memcpy(num, p + at, sizeof num);
+    sig->observed = num[0];
+    sig->expected = num[1];
+    sig->upper = num[2];
+    sig->score = num[3];
+    return at + sizeof num;
+}
+
+/* -- signals ------------------------------------------------------------- */
+
+static void
+s_add_signal(ana_trigger_t *self, const s_signal_t *sig)
 {
     if (self->n_sig == self->cap_sig) {
         self->cap_sig = self->cap_sig ? self->cap_sig * 2 : 256;
         self->sig =
             sn_reallocarray(self->sig, self->cap_sig, sizeof *self->sig);
     }
-    s_signal_t *s = &self->sig[self->n_sig++];
-    s->key = *key;
-    snprintf(s->detector, sizeof s->detector, "%s", detector);
-    s->day = day;
-    s->observed = point->observed;
-    s->expected = point->expected;
-    s->upper = point->upperbound;
-    s->score = point->score;
+    self->sig[self->n_sig++] = *sig;
 }
 
-void
-ana_trigger_retract(ana_trigger_t *self, const ana_series_key_t *key,
-                    sn_day_t day)
+static void
+s_retract(ana_trigger_t *self, const ana_series_key_t *key, sn_day_t day)
 {
     size_t out = 0;
     for (size_t i = 0; i < self->n_sig; i++) {
@@ -261,6 +369,51 @@ ana_trigger_retract(ana_trigger_t *self, const ana_series_key_t *key,
         self->sig[out++] = self->sig[i];
     }
     self->n_sig = out;
+}
+
+void
+ana_trigger_signal(ana_trigger_t *self, const ana_series_key_t *key,
+                   const char *detector, sn_day_t day,
+                   const sn_det_point_t *point)
+{
+    s_signal_t sig;
+    memset(&sig, 0, sizeof sig);
+    snprintf(sig.key.condition, sizeof sig.key.condition, "%s", key->condition);
+    snprintf(sig.key.region, sizeof sig.key.region, "%s", key->region);
+    snprintf(sig.key.site, sizeof sig.key.site, "%s", key->site);
+    sig.key.source = key->source;
+    sig.key.level = key->level;
+    snprintf(sig.detector, sizeof sig.detector, "%s", detector);
+    sig.day = day;
+    sig.observed = point->observed;
+    sig.expected = point->expected;
+    sig.upper = point->upperbound;
+    sig.score = point->score;
+    s_add_signal(self, &sig);
+    if (self->log_fn != NULL) {
+        uint8_t rec[S_REC_MAX];
+        size_t n = s_pack_signal(rec, &sig);
+        self->log_fn(self->log_arg, ANA_TRIGGER_OP_SIGNAL, rec, n);
+    }
+}
+
+void
+ana_trigger_retract(ana_trigger_t *self, const ana_series_key_t *key,
+                    sn_day_t day)
+{
+    ana_series_key_t k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.condition, sizeof k.condition, "%s", key->condition);
+    snprintf(k.region, sizeof k.region, "%s", key->region);
+    snprintf(k.site, sizeof k.site, "%s", key->site);
+    k.source = key->source;
+    k.level = key->level;
+    s_retract(self, &k, day);
+    if (self->log_fn != NULL) {
+        uint8_t rec[S_REC_MAX];
+        size_t n = s_pack_key(rec, &k, day);
+        self->log_fn(self->log_arg, ANA_TRIGGER_OP_RETRACT, rec, n);
+    }
 }
 
 /* Whether signal `s` is one rule `rule` reads for `day`. */
@@ -429,6 +582,165 @@ size_t
 ana_trigger_signals(const ana_trigger_t *self)
 {
     return self->n_sig;
+}
+
+uint32_t
+ana_trigger_window(const ana_trigger_t *self)
+{
+    return self->window;
+}
+
+void
+ana_trigger_set_log(ana_trigger_t *self, ana_trigger_log_fn fn, void *arg)
+{
+    self->log_fn = fn;
+    self->log_arg = arg;
+}
+
+size_t
+ana_trigger_apply(ana_trigger_t *self, uint8_t op, const uint8_t *rec,
+                  size_t len)
+{
+    if (op == ANA_TRIGGER_OP_SIGNAL) {
+        s_signal_t sig;
+        size_t used = s_unpack_signal(rec, len, &sig);
+        if (used > 0) {
+            s_add_signal(self, &sig);
+        }
+        return used;
+    }
+    if (op == ANA_TRIGGER_OP_RETRACT) {
+        ana_series_key_t key;
+        sn_day_t day;
+        size_t used = s_unpack_key(rec, len, &key, &day);
+        if (used > 0) {
+            s_retract(self, &key, day);
+        }
+        return used;
+    }
+    return 0;
+}
+
+/* -- snapshot -------------------------------------------------------------- */
+
+/* A counter: u32 rule, condition and region NUL-terminated, i32 day, u64
+ * count, u8 fired. */
+static size_t
+s_pack_counter(uint8_t *buf, const s_counter_t *c)
+{
+    uint32_t rule = (uint32_t)c->rule;
+    memcpy(buf, &rule, 4);
+    size_t at = 4;
+    s_put_str(buf, &at, c->condition);
+    s_put_str(buf, &at, c->region);
+    int32_t d = c->day;
+    memcpy(buf + at, &d, 4);
+    memcpy(buf + at + 4, &c->count, 8);
+    buf[at + 12] = (uint8_t)c->fired;
+    return at + 13;
+}
+
+static size_t
+s_unpack_counter(const uint8_t *p, size_t len, s_counter_t *c)
+{
+    memset(c, 0, sizeof *c);
+    uint32_t rule;
+    size_t at = 4;
+    if (len < at) {
+        return 0;
+    }
+    memcpy(&rule, p, 4);
+    if (!s_get_str(p, len, &at, c->condition, sizeof c->condition) ||
+        !s_get_str(p, len, &at, c->region, sizeof c->region) || len - at < 13) {
+        return 0;
+    }
+    int32_t d;
+    memcpy(&d, p + at, 4);
+    memcpy(&c->count, p + at + 4, 8);
+    c->rule = rule;
+    c->day = d;
+    c->fired = p[at + 12] != 0;
+    return at + 13;
+}
+
+/* Write `n` bytes of `rec` with their u32 length. */
+static bool
+s_write_rec(FILE *f, const uint8_t *rec, size_t n)
+{
+    uint32_t len = (uint32_t)n;
+    return fwrite(&len, 4, 1, f) == 1 && fwrite(rec, 1, n, f) == n;
+}
+
+/* Read one length-prefixed record into rec. @return its length, 0 on a
+ * short or oversized one. */
+static size_t
+s_read_rec(FILE *f, uint8_t *rec)
+{
+    uint32_t len;
+    if (fread(&len, 4, 1, f) != 1 || len == 0 || len > S_REC_MAX ||
+        fread(rec, 1, len, f) != len) {
+        return 0;
+    }
+    return len;
+}
+
+int
+ana_trigger_save(const ana_trigger_t *self, FILE *f)
+{
+    uint32_t magic = S_SAVE_MAGIC;
+    uint64_t n_sig = self->n_sig, n_ctr = self->n_ctr;
+    uint8_t rec[S_REC_MAX];
+    bool ok = fwrite(&magic, 4, 1, f) == 1 && fwrite(&n_sig, 8, 1, f) == 1;
+    for (size_t i = 0; ok && i < self->n_sig; i++) {
+        ok = s_write_rec(f, rec, s_pack_signal(rec, &self->sig[i]));
+    }
+    ok = ok && fwrite(&n_ctr, 8, 1, f) == 1;
+    for (size_t i = 0; ok && i < self->n_ctr; i++) {
+        ok = s_write_rec(f, rec, s_pack_counter(rec, &self->ctr[i]));
+    }
+    return ok ? SN_OK : SN_EIO;
+}
+
+int
+ana_trigger_load(ana_trigger_t *self, FILE *f, sn_err_t *err)
+{
+    uint32_t magic;
+    uint64_t n;
+    uint8_t rec[S_REC_MAX];
+    if (fread(&magic, 4, 1, f) != 1 || magic != S_SAVE_MAGIC ||
+        fread(&n, 8, 1, f) != 1) {
+        return sn_err_set(err, SN_ECORRUPT, "state: bad trigger section");
+    }
+    self->n_sig = 0;
+    self->n_ctr = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        s_signal_t sig;
+        size_t len = s_read_rec(f, rec);
+        if (len == 0 || s_unpack_signal(rec, len, &sig) != len) {
+            return sn_err_set(err, SN_ECORRUPT,
+                              "state: trigger signal %llu of %llu unreadable",
+                              (unsigned long long)i, (unsigned long long)n);
+        }
+        s_add_signal(self, &sig);
+    }
+    if (fread(&n, 8, 1, f) != 1) {
+        return sn_err_set(err, SN_ECORRUPT, "state: no trigger counters");
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        s_counter_t c;
+        size_t len = s_read_rec(f, rec);
+        if (len == 0 || s_unpack_counter(rec, len, &c) != len) {
+            return sn_err_set(err, SN_ECORRUPT,
+                              "state: trigger counter %llu of %llu unreadable",
+                              (unsigned long long)i, (unsigned long long)n);
+        }
+        /* A rule removed from the configuration since: its count goes. */
+        if (c.rule < self->n_rules &&
+            self->rules[c.rule].kind == ANA_RULE_THRESHOLD) {
+            *s_counter(self, c.rule, c.condition, c.region, c.day) = c;
+        }
+    }
+    return SN_OK;
 }
 
 int

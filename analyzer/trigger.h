@@ -14,9 +14,14 @@
  *    region prefix alarm for one condition within `days` days.
  *  The engine hands every detector alarm of a closed day to
  *  ana_trigger_signal() and then calls ana_trigger_evaluate(); ingest hands
- *  every counted event to ana_trigger_event(). Alerts carry their evidence
+ *  every counted event to ana_trigger_count(). Alerts carry their evidence
  *  (each contributing series with its detector, observed count, expected
- *  value, bound and score) and go to the caller's callback.
+ *  value, bound and score) and go to the caller's callback. The signals of
+ *  the rules' windows and today's threshold counts are state: saved with
+ *  the analyzer's snapshot (ana_trigger_save()), and each change of the
+ *  signals is handed to a log hook for its journal, so a restart neither
+ *  forgets the alarm of yesterday that a multi-source rule needs today nor
+ *  the cases counted toward a threshold.
  *
  *  Threading: not thread-safe; owned by the analyzer's ingest thread, which
  *  also runs the callback.
@@ -24,8 +29,10 @@
 #ifndef SENTINEL_ANALYZER_TRIGGER_H
 #define SENTINEL_ANALYZER_TRIGGER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sentinel/alert.h"
 #include "sentinel/date.h"
@@ -85,6 +92,15 @@ void ana_trigger_destroy(ana_trigger_t **self_p);
 int ana_trigger_event(ana_trigger_t *self, const ana_series_key_t *key,
                       sn_day_t day, uint32_t count, sn_time_t now);
 
+/** Change the threshold counts of (`key`, `day`) by `delta` cases, as
+ *  ana_trigger_event() when `delta` > 0 and `raise`; a negative `delta`
+ *  takes back a revised event's cases (a count never goes below zero, an
+ *  alert raised stays raised). Without `raise` (a journal replay: the
+ *  alerts were raised when the events first came) a counter that reaches
+ *  its `min_count` is only marked as fired. @return alerts raised. */
+int ana_trigger_count(ana_trigger_t *self, const ana_series_key_t *key,
+                      sn_day_t day, int64_t delta, sn_time_t now, bool raise);
+
 /** Record a detector alarm of series `key` on `day` by `detector`. */
 void ana_trigger_signal(ana_trigger_t *self, const ana_series_key_t *key,
                         const char *detector, sn_day_t day,
@@ -102,6 +118,36 @@ int ana_trigger_evaluate(ana_trigger_t *self, sn_day_t day, sn_time_t now);
 
 /** @return the number of signals held. */
 size_t ana_trigger_signals(const ana_trigger_t *self);
+
+/** @return the longest window of the signal rules, in days (at least 1). */
+uint32_t ana_trigger_window(const ana_trigger_t *self);
+
+/* -- durability: the signals and counters survive a restart ------------ */
+
+/* Receives each change of the signals as one journal operation: `op` is
+ * ANA_TRIGGER_OP_SIGNAL or ANA_TRIGGER_OP_RETRACT and `rec` (borrowed for
+ * the call) its `len` bytes, for ana_trigger_apply() at a replay. */
+typedef void (*ana_trigger_log_fn)(void *arg, uint8_t op, const uint8_t *rec,
+                                   size_t len);
+
+#define ANA_TRIGGER_OP_SIGNAL 'S'  /* a signal added */
+#define ANA_TRIGGER_OP_RETRACT 'R' /* a series' signals of a day taken back */
+
+/** Call `fn` with every later change of the signals (NULL: none). */
+void ana_trigger_set_log(ana_trigger_t *self, ana_trigger_log_fn fn, void *arg);
+
+/** Apply one logged operation `op` from `rec` (at most `len` bytes).
+ *  @return the bytes it used, or 0 when it does not parse. */
+size_t ana_trigger_apply(ana_trigger_t *self, uint8_t op, const uint8_t *rec,
+                         size_t len);
+
+/** Write the signals and threshold counters to `f`. @return SN_OK or
+ *  SN_EIO. */
+int ana_trigger_save(const ana_trigger_t *self, FILE *f);
+
+/** Replace the signals and counters with those saved in `f`.
+ *  @return SN_OK, or SN_ECORRUPT with `err` set. */
+int ana_trigger_load(ana_trigger_t *self, FILE *f, sn_err_t *err);
 
 /** Parse a rule kind name ("threshold", "single", "multi-source",
  *  "multi-site", "spread"). @return SN_OK or SN_ENOTFOUND. */

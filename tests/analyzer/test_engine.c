@@ -2,7 +2,10 @@
  *
  *  Drives ingest (dedup, bins, clock, engine, triggers, health) with the
  *  configuration read from YAML, as the daemon does, and checks the alerts,
- *  the corrections, the dead letter and a restart from saved state.
+ *  the corrections, the dead letter and a restart from saved state: a
+ *  revision to a class-A condition raises its alert, a late event that
+ *  completes a multi-source group raises it, and the signals and
+ *  threshold counts a rule needs survive a restart (snapshot and journal).
  */
 #include "ana_config.h"
 #include "ingest.h"
@@ -288,6 +291,191 @@ START_TEST(test_engine_restart_from_state)
 }
 END_TEST
 
+/* One event per source per day over [from, to]: the baseline, 40 cases at
+ * the fever clinic on `fc_spike` and at the pharmacy on `ph_spike` (0:
+ * none), and no fever-clinic event on `fc_skip` (0: none). */
+static void
+s_feed2(ana_ingest_t *in, sn_day_t from, sn_day_t to, sn_day_t fc_spike,
+        sn_day_t ph_spike, sn_day_t fc_skip)
+{
+    static const uint32_t base[] = {5, 6, 4, 5, 7, 5, 6};
+    char id[32];
+    for (sn_day_t d = from; d <= to; d++) {
+        snprintf(id, sizeof id, "fc-%d", d);
+        sn_event_t a = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d,
+                            d == fc_spike ? 40 : base[d % 7]);
+        snprintf(id, sizeof id, "ph-%d", d);
+        sn_event_t b = s_ev("ph1", id, SN_SOURCE_PHARMACY, "ili", d,
+                            d == ph_spike ? 40 : base[d % 7]);
+        if (d != fc_skip) {
+            ck_assert_int_ge(ana_ingest_event(in, &a, sn_time_now(), NULL), 0);
+        }
+        ck_assert_int_ge(ana_ingest_event(in, &b, sn_time_now(), NULL), 0);
+        ana_ingest_tick(in, sn_time_now());
+    }
+}
+
+START_TEST(test_engine_revision_to_class_a_raises)
+{
+    seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    sn_day_t d = sn_day_from_ymd(2025, 3, 1);
+    /* An HL7 A08 corrects a visit's diagnosis from ILI to cholera: the
+     * class-A rule fires on the revision, at once. */
+    sn_event_t a = s_ev("h1", "visit-7", SN_SOURCE_HOSPITAL, "ili", d, 1);
+    ck_assert_int_eq(ana_ingest_event(in, &a, sn_time_now(), NULL),
+                     ANA_INGEST_COUNTED);
+    ck_assert_int_eq(seen.alerts, 0);
+    sn_event_t b = s_ev("h1", "visit-7", SN_SOURCE_HOSPITAL, "cholera", d, 1);
+    b.revision = 1;
+    ck_assert_int_eq(ana_ingest_event(in, &b, sn_time_now(), NULL),
+                     ANA_INGEST_REVISED);
+    ck_assert_int_eq(seen.alerts, 1);
+    ck_assert_str_eq(seen.rules[0], "class-a");
+    /* Corrected back to ILI and again to cholera: one alert per day. */
+    a.revision = 2;
+    b.revision = 3;
+    ana_ingest_event(in, &a, sn_time_now(), NULL);
+    ana_ingest_event(in, &b, sn_time_now(), NULL);
+    ck_assert_int_eq(seen.alerts, 1);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_engine_late_event_completes_a_group)
+{
+    seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    /* The fever clinic's spike of day 30 is missing when days 30 and 31
+     * close; the pharmacy spikes on day 31: one source, no alert yet. */
+    s_feed2(in, d0, d0 + 32, 0, d0 + 31, d0 + 30);
+    ck_assert_int_eq(ana_ingest_closed(in), d0 + 31);
+    ck_assert_int_eq(seen.alerts, 0);
+    /* The spike comes late: day 30 is corrected, and with the pharmacy's
+     * alarm of day 31 two sources alarmed within 3 days. */
+    sn_event_t late =
+        s_ev("fc1", "fc-late", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 30, 40);
+    ck_assert_int_eq(ana_ingest_event(in, &late, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ana_ingest_tick(in, sn_time_now());
+    ck_assert_int_eq(seen.alerts, 1);
+    ck_assert_str_eq(seen.rules[0], "multi-source");
+    ck_assert_int_eq(seen.days[0], d0 + 31);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+/* The fever clinic alarms on day 30, the pharmacy on day 31; the state is
+ * saved (snapshot, or snapshot plus journal) once day 30 has closed and
+ * restored into a new pipeline before day 31 closes. @return the alerts of
+ * the restored pipeline. */
+static int
+s_alerts_across_restart(bool journal)
+{
+    char *dir = ts_tmpdir();
+    char *path = ts_write_file(dir, "state", "");
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    seen_t first = {0}, second = {0};
+    sn_config_t *c1, *c2;
+    ana_ingest_t *in = s_pipeline(s_yaml, &first, &c1);
+    s_feed2(in, d0, d0 + (journal ? 20 : 31), d0 + 30, d0 + 31, 0);
+    FILE *f = fopen(path, "wb");
+    ck_assert_int_eq(ana_ingest_save(in, f), SN_OK);
+    fclose(f);
+    size_t n_ops = 0;
+    uint8_t *ops = NULL;
+    if (journal) { /* days 21 .. 31 only in the journal */
+        ana_ingest_journal(in, true);
+        s_feed2(in, d0 + 21, d0 + 31, d0 + 30, d0 + 31, 0);
+        const uint8_t *delta = ana_ingest_delta(in, &n_ops);
+        ops = sn_malloc(n_ops);
+        memcpy(ops, delta, n_ops);
+    }
+    ck_assert_int_eq(ana_ingest_closed(in), d0 + 30);
+    ck_assert_int_eq(first.alerts, 0);
+    ana_ingest_destroy(&in);
+    in = s_pipeline(s_yaml, &second, &c2);
+    f = fopen(path, "rb");
+    sn_err_t err;
+    ck_assert_msg(ana_ingest_load(in, f, &err) == SN_OK, "%s", err.msg);
+    fclose(f);
+    if (journal) {
+        ck_assert_msg(ana_ingest_replay(in, ops, n_ops, &err) == SN_OK, "%s",
+                      err.msg);
+    }
+    s_feed2(in, d0 + 32, d0 + 32, 0, 0, 0); /* closes day 31 */
+    ck_assert_int_eq(ana_ingest_closed(in), d0 + 31);
+    int alerts = second.alerts;
+    if (alerts > 0) {
+        ck_assert_str_eq(second.rules[0], "multi-source");
+        ck_assert_int_eq(second.days[0], d0 + 31);
+    }
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&c1);
+    sn_config_destroy(&c2);
+    ts_rmtree(dir);
+    free(ops);
+    free(path);
+    free(dir);
+    return alerts;
+}
+
+START_TEST(test_engine_restart_keeps_signals)
+{
+    /* Yesterday's alarm survives the restart and completes today's group,
+     * from the snapshot and from the journal. */
+    ck_assert_int_eq(s_alerts_across_restart(false), 1);
+    ck_assert_int_eq(s_alerts_across_restart(true), 1);
+}
+END_TEST
+
+START_TEST(test_engine_restart_keeps_threshold_counts)
+{
+    static const char yaml[] =
+        "analyzer: {state_dir: /nonexistent, lateness_days: 0,\n"
+        "           wall_clock: false, dedup_capacity: 1000}\n"
+        "series:\n  - condition: measles\n"
+        "rules:\n  - {name: measles-cluster, kind: threshold, level: orange,\n"
+        "     conditions: [measles], min_count: 3}\n";
+    char *dir = ts_tmpdir();
+    char *path = ts_write_file(dir, "state", "");
+    sn_day_t d = sn_day_from_ymd(2025, 3, 1);
+    seen_t first = {0}, second = {0};
+    sn_config_t *c1, *c2;
+    ana_ingest_t *in = s_pipeline(yaml, &first, &c1);
+    /* Two cases, then a restart, then the third: the cluster is seen. */
+    for (int i = 0; i < 2; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "m-%d", i);
+        sn_event_t e = s_ev("h1", id, SN_SOURCE_HOSPITAL, "measles", d, 1);
+        ana_ingest_event(in, &e, sn_time_now(), NULL);
+    }
+    FILE *f = fopen(path, "wb");
+    ck_assert_int_eq(ana_ingest_save(in, f), SN_OK);
+    fclose(f);
+    ana_ingest_destroy(&in);
+    in = s_pipeline(yaml, &second, &c2);
+    f = fopen(path, "rb");
+    ck_assert_int_eq(ana_ingest_load(in, f, NULL), SN_OK);
+    fclose(f);
+    sn_event_t e = s_ev("h1", "m-2", SN_SOURCE_HOSPITAL, "measles", d, 1);
+    ana_ingest_event(in, &e, sn_time_now(), NULL);
+    ck_assert_int_eq(first.alerts + second.alerts, 1);
+    ck_assert_str_eq(second.rules[0], "measles-cluster");
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&c1);
+    sn_config_destroy(&c2);
+    ts_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_engine_dead_letters_bad_events)
 {
     char *dir = ts_tmpdir();
@@ -369,6 +557,10 @@ engine_suite(void)
     tcase_add_test(edges, test_engine_late_event_corrects_closed_day);
     tcase_add_test(edges, test_engine_quiet_day_and_new_site);
     tcase_add_test(edges, test_engine_restart_from_state);
+    tcase_add_test(edges, test_engine_revision_to_class_a_raises);
+    tcase_add_test(edges, test_engine_late_event_completes_a_group);
+    tcase_add_test(edges, test_engine_restart_keeps_signals);
+    tcase_add_test(edges, test_engine_restart_keeps_threshold_counts);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_set_timeout(errors, 30);
