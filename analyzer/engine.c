@@ -349,6 +349,47 @@ s_batch_point(ana_engine_t *self, size_t j, uint32_t id, sn_day_t start,
     free(days);
 }
 
+/* Batch-evaluate weekly detector j of series id for the week ending on
+ * `sunday` into *p: the week totals of every Sunday from the first one on
+ * or after `start`, as the stream got them. */
+static void
+s_batch_week(ana_engine_t *self, size_t j, uint32_t id, sn_day_t start,
+             sn_day_t sunday, sn_det_point_t *p)
+{
+    sn_day_t first = start + (7 - sn_day_weekday(start));
+    size_t n = first <= sunday ? (size_t)((sunday - first) / 7) + 1 : 0;
+    if (n == 0) {
+        s_point_na(p, s_value(self, j, id, sunday));
+        return;
+    }
+    double *v = sn_calloc(n, sizeof *v);
+    sn_day_t *days = sn_calloc(n, sizeof *days);
+    for (size_t i = 0; i < n; i++) {
+        sn_day_t sun = first + (sn_day_t)(7 * i);
+        days[i] = sun - 6;
+        v[i] = s_value(self, j, id, sun);
+    }
+    sn_det_input_t in = {v, days, n, 52, false};
+    int64_t at = sn_detector_first(self->det[j], &in);
+    if (at < 0 || (size_t)at > n - 1 ||
+        sn_detector_eval(self->det[j], &in, n - 1, n - 1, p, NULL) != SN_OK) {
+        s_point_na(p, v[n - 1]);
+    }
+    free(v);
+    free(days);
+}
+
+bool
+ana_engine_weekly(const ana_engine_t *self)
+{
+    for (size_t j = 0; j < self->n_det; j++) {
+        if (self->specs[j].weekly) {
+            return true;
+        }
+    }
+    return false;
+}
+
 size_t
 ana_engine_correct(ana_engine_t *self, uint32_t id, sn_day_t day)
 {
@@ -369,12 +410,17 @@ ana_engine_correct(ana_engine_t *self, uint32_t id, sn_day_t day)
     size_t alarms = 0;
     for (size_t j = 0; j < self->n_det; j++) {
         sn_det_point_t *p = &self->points[j];
-        if (start == S_NONE || self->specs[j].weekly ||
-            !s_runs_on(&self->specs[j], key)) {
-            s_point_na(p, row->observed);
+        bool weekly = self->specs[j].weekly;
+        if (start == S_NONE || !s_runs_on(&self->specs[j], key) ||
+            (weekly && sn_day_weekday(day) != 7)) {
+            s_point_na(p, row->observed); /* a weekly one: not its day */
             continue;
         }
-        s_batch_point(self, j, id, start, day, p);
+        if (weekly) {
+            s_batch_week(self, j, id, start, day, p);
+        } else {
+            s_batch_point(self, j, id, start, day, p);
+        }
         if (p->alarm == 1 && self->trigger != NULL) {
             ana_trigger_signal(self->trigger, key, self->specs[j].name, day, p);
             alarms++;

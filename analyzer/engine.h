@@ -11,7 +11,8 @@
  *
  *  A late event corrects a closed day: ana_engine_correct() evaluates that
  *  day again with the batch form over the window (the same numbers as the
- *  stream), hands the result to the sink marked as a correction, retracts
+ *  stream; a weekly detector the week's totals up to that Sunday), hands
+ *  the result to the sink marked as a correction, retracts
  *  the old signals and hands the new ones to the triggers; the series'
  *  streams are rebuilt from the window before the next close.
  *
@@ -85,9 +86,14 @@ const char *ana_engine_detector_name(const ana_engine_t *self, size_t i);
  *  order. @return the number of alarms. */
 size_t ana_engine_close(ana_engine_t *self, sn_day_t day);
 
-/** Evaluate closed day `day` of series `id` again after a correction.
+/** Evaluate closed day `day` of series `id` again after a correction
+ *  (a weekly detector only when `day` is a Sunday: a late event of a
+ *  weekday makes its caller correct that week's Sunday as well).
  *  @return the number of alarms. */
 size_t ana_engine_correct(ana_engine_t *self, uint32_t id, sn_day_t day);
+
+/** @return whether any configured detector runs on weeks. */
+bool ana_engine_weekly(const ana_engine_t *self);
 
 /** @return the last day closed, or INT32_MIN. */
 sn_day_t ana_engine_last(const ana_engine_t *self);

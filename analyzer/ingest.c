@@ -173,17 +173,31 @@ s_dead(ana_ingest_t *self, const char *sender, uint64_t seq,
 /* ---- events ------------------------------------------------------------- */
 
 static void
+s_fix_push(ana_ingest_t *self, uint32_t series, sn_day_t day)
+{
+    if (self->n_fix == self->cap_fix) {
+        self->cap_fix = self->cap_fix ? self->cap_fix * 2 : 64;
+        self->fix =
+            sn_reallocarray(self->fix, self->cap_fix, sizeof *self->fix);
+    }
+    self->fix[self->n_fix++] = (s_fix_t){series, day};
+}
+
+/* A closed `day` of `leaf` changed: correct it in every series the leaf
+ * counts in, and, for weekly detectors, the closed Sunday of its week. */
+static void
 s_fix_add(ana_ingest_t *self, uint32_t leaf, sn_day_t day)
 {
     size_t n;
     const uint32_t *ids = ana_series_fanout(self->series, leaf, &n);
+    sn_day_t sunday = day + (7 - sn_day_weekday(day));
+    bool week = sunday != day && ana_engine_weekly(self->engine) &&
+                sunday <= ana_clock_closed(self->clock);
     for (size_t i = 0; i < n; i++) {
-        if (self->n_fix == self->cap_fix) {
-            self->cap_fix = self->cap_fix ? self->cap_fix * 2 : 64;
-            self->fix =
-                sn_reallocarray(self->fix, self->cap_fix, sizeof *self->fix);
+        s_fix_push(self, ids[i], day);
+        if (week) {
+            s_fix_push(self, ids[i], sunday);
         }
-        self->fix[self->n_fix++] = (s_fix_t){ids[i], day};
     }
 }
 

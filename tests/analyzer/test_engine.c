@@ -476,6 +476,81 @@ START_TEST(test_engine_restart_keeps_threshold_counts)
 }
 END_TEST
 
+/* The weekly points of the corrections: day and detector 0's point. */
+typedef struct weekly_seen {
+    sn_day_t day[8];
+    sn_det_point_t point[8];
+    int n;
+} weekly_seen_t;
+
+static void
+s_weekly_rows(sn_day_t day, const ana_engine_row_t *rows, size_t n, bool corr,
+              void *arg)
+{
+    weekly_seen_t *w = arg;
+    for (size_t i = 0; corr && i < n && w->n < 8; i++) {
+        w->day[w->n] = day;
+        w->point[w->n++] = rows[i].det[0];
+    }
+}
+
+START_TEST(test_engine_late_event_corrects_its_week)
+{
+    static const char yaml[] =
+        "analyzer: {state_dir: /nonexistent, lateness_days: 0,\n"
+        "           wall_clock: false, dedup_capacity: 10000}\n"
+        "series:\n  - {condition: ili, levels: [county]}\n"
+        "detectors:\n  - {name: ears-c1, weekly: true}\n";
+    sn_config_t *cfg = NULL;
+    ck_assert_int_eq(sn_config_parse(yaml, strlen(yaml), "t.yaml",
+                                     ana_config_schema, &cfg, NULL),
+                     SN_OK);
+    ana_config_t c;
+    ck_assert_int_eq(ana_config_read(cfg, &c, NULL), SN_OK);
+    weekly_seen_t w = {0};
+    ana_ingest_sinks_t sinks = {NULL, NULL, s_weekly_rows, &w};
+    ana_ingest_t *in = NULL;
+    ck_assert_int_eq(ana_ingest_new(&c, &sinks, &in, NULL), SN_OK);
+    ana_config_fini(&c);
+    sn_day_t monday = sn_day_from_ymd(2025, 3, 3), sunday = monday + 76;
+    ck_assert_int_eq(sn_day_weekday(monday), 1);
+    ck_assert_int_eq(sn_day_weekday(sunday), 7);
+    char id[32];
+    for (sn_day_t d = monday; d <= sunday + 1; d++) { /* 11 weeks of 5 */
+        snprintf(id, sizeof id, "e-%d", d);
+        sn_event_t e = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 5);
+        ck_assert_int_ge(ana_ingest_event(in, &e, sn_time_now(), NULL), 0);
+        ana_ingest_tick(in, sn_time_now());
+    }
+    ck_assert_int_eq(ana_ingest_closed(in), sunday);
+    /* 100 late cases on the Wednesday: the week's Sunday is evaluated
+     * again on the new total, and alarms. */
+    sn_event_t late =
+        s_ev("fc1", "late-wed", SN_SOURCE_FEVER_CLINIC, "ili", sunday - 4, 100);
+    ck_assert_int_eq(ana_ingest_event(in, &late, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ana_ingest_tick(in, sn_time_now());
+    ck_assert_int_eq(w.n, 2);
+    ck_assert_int_eq(w.day[0], sunday - 4);
+    ck_assert_int_eq(w.point[0].alarm, SN_DET_NA); /* not a week's end */
+    ck_assert_int_eq(w.day[1], sunday);
+    ck_assert_double_eq(w.point[1].observed, 7 * 5 + 100);
+    ck_assert_int_eq(w.point[1].alarm, 1);
+    /* A late case on the Sunday itself keeps the week's result. */
+    sn_event_t sun =
+        s_ev("fc1", "late-sun", SN_SOURCE_FEVER_CLINIC, "ili", sunday, 1);
+    ck_assert_int_eq(ana_ingest_event(in, &sun, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ana_ingest_tick(in, sn_time_now());
+    ck_assert_int_eq(w.n, 3);
+    ck_assert_int_eq(w.day[2], sunday);
+    ck_assert_double_eq(w.point[2].observed, 7 * 5 + 101);
+    ck_assert_int_eq(w.point[2].alarm, 1);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
 START_TEST(test_engine_dead_letters_bad_events)
 {
     char *dir = ts_tmpdir();
@@ -561,6 +636,7 @@ engine_suite(void)
     tcase_add_test(edges, test_engine_late_event_completes_a_group);
     tcase_add_test(edges, test_engine_restart_keeps_signals);
     tcase_add_test(edges, test_engine_restart_keeps_threshold_counts);
+    tcase_add_test(edges, test_engine_late_event_corrects_its_week);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_set_timeout(errors, 30);
