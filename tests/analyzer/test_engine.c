@@ -232,7 +232,11 @@ START_TEST(test_engine_quiet_day_and_new_site)
 {
     seen_t seen = {0};
     sn_config_t *cfg;
-    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    char *yaml = sn_strdup_printf("%s  - {name: single, kind: single, level: "
+                                  "blue, series: site, detector: ears-c2}\n",
+                                  s_yaml);
+    ana_ingest_t *in = s_pipeline(yaml, &seen, &cfg);
+    free(yaml);
     sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
     s_feed(in, d0, d0 + 30, 0);
     size_t before = ana_series_size(ana_ingest_series(in));
@@ -243,7 +247,8 @@ START_TEST(test_engine_quiet_day_and_new_site)
     ana_ingest_event(in, &b, sn_time_now(), NULL);
     ana_ingest_tick(in, sn_time_now());
     ck_assert_int_eq(ana_ingest_closed(in), d0 + 31);
-    /* A new site gets its own series and no alarm from false zeros. */
+    /* A new site gets its own series and no alarm from false zeros (the
+     * single rule below would raise one). */
     sn_event_t c = s_ev("fc9", "n1", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 33, 9);
     ana_ingest_event(in, &c, sn_time_now(), NULL);
     ck_assert_uint_eq(ana_series_size(ana_ingest_series(in)), before + 1);

@@ -36,25 +36,27 @@ static const char s_yaml[] =
     "     days: 3, detector: ears-c2}\n"
     "  - {name: spread, kind: spread, level: orange, group: prefecture,\n"
     "     series: county, k: 3, days: 3, detector: ears-c2}\n"
+    "  - {name: multi-site, kind: multi-site, level: orange, series: site,\n"
+    "     k: 3, days: 3, detector: ears-c2}\n"
     "health: {silent_days: 3}\n";
 
 #define MAX_SEEN 4096
 
 /* One alert as the test keeps it. */
 typedef struct got {
-    char rule[SN_RULE_MAX + 1];       /* rule */
-    sn_level_t level;                 /* colour */
-    char region[SN_REGION_MAX + 1];   /* region */
-    sn_day_t day;                     /* evidence day */
+    char rule[SN_RULE_MAX + 1];     /* rule */
+    sn_level_t level;               /* colour */
+    char region[SN_REGION_MAX + 1]; /* region */
+    sn_day_t day;                   /* evidence day */
 } got_t;
 
 /* A scenario's pipeline and what came out of it. */
 typedef struct run {
-    sn_config_t *cfg;   /* configuration */
-    ana_ingest_t *in;   /* pipeline */
+    sn_config_t *cfg;    /* configuration */
+    ana_ingest_t *in;    /* pipeline */
     got_t got[MAX_SEEN]; /* alerts */
-    int n;              /* their number */
-    int rejected;       /* events refused */
+    int n;               /* their number */
+    int rejected;        /* events refused */
 } run_t;
 
 static void
@@ -112,9 +114,8 @@ static size_t
 s_sites(ana_sim_site_t *sites)
 {
     static const char *const counties[] = {"330102", "330105", "330106"};
-    static const sn_source_t src[] = {SN_SOURCE_HOSPITAL,
-                                      SN_SOURCE_FEVER_CLINIC,
-                                      SN_SOURCE_PHARMACY};
+    static const sn_source_t src[] = {
+        SN_SOURCE_HOSPITAL, SN_SOURCE_FEVER_CLINIC, SN_SOURCE_PHARMACY};
     static const double mean[] = {8, 5, 12};
     size_t n = 0;
     for (int c = 0; c < 3; c++) {
@@ -163,6 +164,19 @@ s_count(const run_t *r, const char *rule, const char *region, sn_day_t from,
     return n;
 }
 
+/* Every alert of `rule` is at `level`. */
+static void
+s_all_at(const run_t *r, const char *rule, sn_level_t level)
+{
+    for (int i = 0; i < r->n && i < MAX_SEEN; i++) {
+        if (strcmp(r->got[i].rule, rule) == 0) {
+            ck_assert_msg(r->got[i].level == level,
+                          "%s alert %d at level %s, not %s", rule, i,
+                          sn_level_name(r->got[i].level), sn_level_name(level));
+        }
+    }
+}
+
 START_TEST(test_simulate_usage)
 {
     /* An outbreak in county 330106 seen by fever clinic and pharmacy. */
@@ -170,10 +184,10 @@ START_TEST(test_simulate_usage)
     size_t n = s_sites(sites);
     ana_sim_outbreak_t ob;
     sn_err_t err;
-    ck_assert_int_eq(ana_sim_outbreak_parse(
-                         "330106:2024-06-01:4:160:fever_clinic,pharmacy", &ob,
-                         &err),
-                     SN_OK);
+    ck_assert_int_eq(
+        ana_sim_outbreak_parse("330106:2024-06-01:4:160:fever_clinic,pharmacy",
+                               &ob, &err),
+        SN_OK);
     run_t *r = s_run_new();
     s_scenario(r, &ob, 1, sites, n, 7);
     sn_day_t d = ob.start;
@@ -181,8 +195,7 @@ START_TEST(test_simulate_usage)
     ck_assert_int_eq(s_count(r, "multi-source", "330106", d - 30, d - 1), 0);
     ck_assert_int_eq(s_count(r, "spread", NULL, d - 5, d + 5), 0);
     for (int i = 0; i < r->n; i++) {
-        if (strcmp(r->got[i].rule, "multi-source") == 0 &&
-            r->got[i].day >= d) {
+        if (strcmp(r->got[i].rule, "multi-source") == 0 && r->got[i].day >= d) {
             ck_assert_int_eq(r->got[i].level, SN_LEVEL_YELLOW);
         }
     }
@@ -196,14 +209,37 @@ START_TEST(test_simulate_spread_is_orange)
     ana_sim_site_t sites[9];
     size_t n = s_sites(sites);
     ana_sim_outbreak_t ob;
-    ck_assert_int_eq(ana_sim_outbreak_parse("3301:2024-05-10:4:420", &ob,
-                                            NULL),
+    ck_assert_int_eq(ana_sim_outbreak_parse("3301:2024-05-10:4:420", &ob, NULL),
                      SN_OK);
     run_t *r = s_run_new();
     s_scenario(r, &ob, 1, sites, n, 11);
     ck_assert_int_ge(s_count(r, "spread", "3301", ob.start, ob.start + 3), 1);
     ck_assert_int_ge(s_count(r, "multi-source", NULL, ob.start, ob.start + 3),
                      2);
+    s_all_at(r, "spread", SN_LEVEL_ORANGE);
+    s_all_at(r, "multi-source", SN_LEVEL_YELLOW);
+    s_run_free(r);
+}
+END_TEST
+
+START_TEST(test_simulate_multi_site_in_one_county)
+{
+    /* An outbreak in county 330105 reaches its hospital, fever clinic and
+     * pharmacy: three sites of one county alarm, orange; no other county
+     * gets a multi-site alert, and the prefecture no spread alert. */
+    ana_sim_site_t sites[9];
+    size_t n = s_sites(sites);
+    ana_sim_outbreak_t ob;
+    ck_assert_int_eq(
+        ana_sim_outbreak_parse("330105:2024-05-20:4:300", &ob, NULL), SN_OK);
+    run_t *r = s_run_new();
+    s_scenario(r, &ob, 1, sites, n, 5);
+    sn_day_t d = ob.start;
+    ck_assert_int_ge(s_count(r, "multi-site", "330105", d, d + 3), 1);
+    ck_assert_int_eq(s_count(r, "multi-site", "330102", d, d + 5), 0);
+    ck_assert_int_eq(s_count(r, "multi-site", "330106", d, d + 5), 0);
+    ck_assert_int_eq(s_count(r, "spread", NULL, d, d + 5), 0);
+    s_all_at(r, "multi-site", SN_LEVEL_ORANGE);
     s_run_free(r);
 }
 END_TEST
@@ -224,6 +260,7 @@ START_TEST(test_simulate_no_outbreak_within_false_alarm_rate)
     ck_assert_int_le(blue, 9 * 190 * 5 / 100);
     ck_assert_int_le(s_count(r, "multi-source", NULL, 0, INT32_MAX), 3);
     ck_assert_int_le(s_count(r, "spread", NULL, 0, INT32_MAX), 2);
+    ck_assert_int_le(s_count(r, "multi-site", NULL, 0, INT32_MAX), 2);
     ck_assert_int_eq(s_count(r, "class-a", NULL, 0, INT32_MAX), 0);
     s_run_free(r);
 }
@@ -234,8 +271,8 @@ START_TEST(test_simulate_duplicates_change_nothing)
     ana_sim_site_t sites[9];
     size_t n = s_sites(sites);
     ana_sim_outbreak_t ob;
-    ana_sim_outbreak_parse("330106:2024-06-01:4:160:fever_clinic,pharmacy",
-                           &ob, NULL);
+    ana_sim_outbreak_parse("330106:2024-06-01:4:160:fever_clinic,pharmacy", &ob,
+                           NULL);
     run_t *once = s_run_new(), *twice = s_run_new();
     s_scenario(once, &ob, 1, sites, n, 7);
     s_scenario(twice, &ob, 1, sites, n, 7);
@@ -291,9 +328,9 @@ START_TEST(test_simulate_bad_scenarios)
     ana_sim_outbreak_t ob;
     ck_assert_int_eq(ana_sim_outbreak_parse("3301:2024-13-01:4:10", &ob, &err),
                      SN_EINVAL);
-    ck_assert_int_eq(ana_sim_outbreak_parse("3301:2024-01-01:4:10:pigeon", &ob,
-                                            &err),
-                     SN_EINVAL);
+    ck_assert_int_eq(
+        ana_sim_outbreak_parse("3301:2024-01-01:4:10:pigeon", &ob, &err),
+        SN_EINVAL);
     ck_assert_str_eq(err.msg,
                      "outbreak '3301:2024-01-01:4:10:pigeon': unknown source");
 }
@@ -301,10 +338,10 @@ END_TEST
 
 START_TEST(test_simulate_cli_is_reproducible)
 {
-    ts_run_t a = ts_sentinel(NULL, 30, "simulate", "--days", "20", "--seed",
-                             "9", NULL);
-    ts_run_t b = ts_sentinel(NULL, 30, "simulate", "--days", "20", "--seed",
-                             "9", NULL);
+    ts_run_t a =
+        ts_sentinel(NULL, 30, "simulate", "--days", "20", "--seed", "9", NULL);
+    ts_run_t b =
+        ts_sentinel(NULL, 30, "simulate", "--days", "20", "--seed", "9", NULL);
     ck_assert_int_eq(a.status, 0);
     ck_assert_str_eq(a.out, b.out);
     ck_assert_ptr_nonnull(strstr(a.err, "9 sites"));
@@ -328,6 +365,7 @@ simulate_suite(void)
     TCase *edges = tcase_create("edges");
     tcase_set_timeout(edges, 120);
     tcase_add_test(edges, test_simulate_spread_is_orange);
+    tcase_add_test(edges, test_simulate_multi_site_in_one_county);
     tcase_add_test(edges, test_simulate_no_outbreak_within_false_alarm_rate);
     tcase_add_test(edges, test_simulate_duplicates_change_nothing);
     tcase_add_test(edges, test_simulate_new_and_silent_sites);

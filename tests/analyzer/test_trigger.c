@@ -120,7 +120,7 @@ START_TEST(test_trigger_spread_and_multi_site)
     rules[0] = s_rule("spread", ANA_RULE_SPREAD, SN_LEVEL_ORANGE);
     rules[0].group = ANA_LEVEL_PREFECTURE;
     rules[0].k = 3;
-    rules[1] = s_rule("multi-site", ANA_RULE_MULTI_SITE, SN_LEVEL_ORANGE);
+    rules[1] = s_rule("multi-site", ANA_RULE_MULTI_SITE, SN_LEVEL_YELLOW);
     rules[1].series = ANA_LEVEL_SITE;
     seen_t seen = {0};
     ana_trigger_t *t = ana_trigger_new(rules, 2, ser, s_collect, &seen);
@@ -133,6 +133,7 @@ START_TEST(test_trigger_spread_and_multi_site)
     }
     ck_assert_int_eq(ana_trigger_evaluate(t, 700, 0), 1);
     ck_assert_str_eq(seen.region, "4401"); /* 4402 has only one county */
+    ck_assert_int_eq(seen.level, SN_LEVEL_ORANGE);
     ck_assert_uint_eq(seen.evidence, 3);
     /* The same site twice is one site. */
     ana_series_key_t s1 =
@@ -147,6 +148,7 @@ START_TEST(test_trigger_spread_and_multi_site)
     ck_assert_int_eq(ana_trigger_evaluate(t, 702, 0), 1);
     ck_assert_str_eq(seen.rule, "multi-site");
     ck_assert_uint_eq(seen.evidence, 3);
+    ck_assert_int_eq(seen.level, SN_LEVEL_YELLOW);
     ana_trigger_destroy(&t);
     ana_series_destroy(&ser);
 }
