@@ -12,8 +12,8 @@
 
 struct ana_metrics {
     sn_metrics_t *m; /* the registry */
-    int in, counted, dup, rejected, late, alerts, days, series,
-        alarms; /* metric ids */
+    int in, counted, dup, rejected, late, alerts, days, series, alarms, full,
+        dedup_size, dedup_cap; /* metric ids */
 };
 
 ana_metrics_t *
@@ -39,6 +39,13 @@ ana_metrics_new(void)
         sn_metrics_register(m, "days_closed", SN_METRIC_COUNTER, "days closed");
     self->series =
         sn_metrics_register(m, "series", SN_METRIC_GAUGE, "series held");
+    self->full = sn_metrics_register(
+        m, "events_refused_dedup_full", SN_METRIC_COUNTER,
+        "events dead-lettered because the dedup table was full");
+    self->dedup_size = sn_metrics_register(m, "dedup_entries", SN_METRIC_GAUGE,
+                                           "event ids the dedup table holds");
+    self->dedup_cap = sn_metrics_register(m, "dedup_capacity", SN_METRIC_GAUGE,
+                                          "event ids it can hold");
     self->m = m;
     return self;
 }
@@ -62,7 +69,7 @@ ana_metrics_registry(ana_metrics_t *self)
 
 void
 ana_metrics_publish(ana_metrics_t *self, const ana_ingest_stats_t *st,
-                    size_t series)
+                    size_t series, size_t dedup_size, size_t dedup_cap)
 {
     struct {
         int id;
@@ -70,11 +77,14 @@ ana_metrics_publish(ana_metrics_t *self, const ana_ingest_stats_t *st,
     } c[] = {{self->in, st->records},     {self->counted, st->counted},
              {self->dup, st->duplicates}, {self->rejected, st->rejected},
              {self->late, st->late},      {self->alerts, st->alerts},
-             {self->days, st->days},      {self->alarms, st->alarms}};
+             {self->days, st->days},      {self->alarms, st->alarms},
+             {self->full, st->dedup_full}};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         sn_metrics_add(self->m, c[i].id,
                        (int64_t)c[i].v - sn_metrics_get(self->m, c[i].id));
     }
     sn_metrics_set(self->m, self->series, (int64_t)series);
+    sn_metrics_set(self->m, self->dedup_size, (int64_t)dedup_size);
+    sn_metrics_set(self->m, self->dedup_cap, (int64_t)dedup_cap);
     sn_metrics_beat(self->m);
 }

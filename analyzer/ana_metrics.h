@@ -29,9 +29,10 @@ void ana_metrics_destroy(ana_metrics_t **self_p);
 /** @return the registry, to serve it (borrowed; valid while self lives). */
 sn_metrics_t *ana_metrics_registry(ana_metrics_t *self);
 
-/** Set the counters to the pipeline's statistics `st` and the series
- *  gauge to `series`, and mark the loop alive (sn_metrics_beat). */
+/** Set the counters to the pipeline's statistics `st`, the series gauge
+ *  to `series`, the dedup gauges to `dedup_size` of `dedup_cap` entries,
+ *  and mark the loop alive (sn_metrics_beat). */
 void ana_metrics_publish(ana_metrics_t *self, const ana_ingest_stats_t *st,
-                         size_t series);
+                         size_t series, size_t dedup_size, size_t dedup_cap);
 
 #endif

@@ -41,6 +41,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -679,6 +680,31 @@ ana_analyzer_checkpoint(ana_analyzer_t *self, sn_err_t *err)
     return s_checkpoint(self, false, err);
 }
 
+/* The counters for /metrics, and a warning (at most once a minute) while
+ * events are refused because the dedup table is full: they are counted
+ * nowhere until someone raises dedup_capacity and replays them. */
+static void
+s_publish(ana_analyzer_t *self)
+{
+    const ana_ingest_stats_t *st = ana_ingest_stats(self->in);
+    size_t size, cap;
+    ana_ingest_dedup_usage(self->in, &size, &cap);
+    ana_metrics_publish(self->metrics, st,
+                        ana_series_size(ana_ingest_series(self->in)), size,
+                        cap);
+    int64_t now = sn_clock_ns();
+    if (st->dedup_full > self->full_logged &&
+        now - self->full_log_ns >= 60 * (int64_t)1000000000) {
+        sn_log(SN_LOG_ERROR, "analyzer", "dedup_full",
+               "refused=%" PRIu64 " capacity=%zu reason=\"the dedup table is "
+               "full: events are dead-lettered, not counted; raise "
+               "analyzer.dedup_capacity and replay the dead letter\"",
+               st->dedup_full, cap);
+        self->full_logged = st->dedup_full;
+        self->full_log_ns = now;
+    }
+}
+
 /* One turn of the loop. @return SN_OK or an error that stops the daemon. */
 static int
 s_turn(ana_analyzer_t *self, sn_err_t *err)
@@ -730,8 +756,7 @@ s_turn(ana_analyzer_t *self, sn_err_t *err)
             return rc;
         }
     }
-    ana_metrics_publish(self->metrics, ana_ingest_stats(self->in),
-                        ana_series_size(ana_ingest_series(self->in)));
+    s_publish(self);
     return SN_OK;
 }
 

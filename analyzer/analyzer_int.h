@@ -61,6 +61,8 @@ struct ana_analyzer {
     bool kafka;             /* the receiver is a Kafka consumer */
     sn_day_t day_first;     /* archive days put since the checkpoint */
     sn_day_t day_last;      /* (first > last: none) */
+    uint64_t full_logged;   /* dedup-full refusals told in the log */
+    int64_t full_log_ns;    /* monotonic ns of that warning */
 };
 
 /** The alert sink: log it, archive it, append it to the outbox. */

@@ -145,6 +145,13 @@ ana_ingest_destroy(ana_ingest_t **self_p)
     *self_p = NULL;
 }
 
+void
+ana_ingest_dedup_usage(const ana_ingest_t *self, size_t *size, size_t *cap)
+{
+    *size = ana_dedup_size(self->dedup);
+    *cap = ana_dedup_capacity(self->dedup);
+}
+
 int
 ana_ingest_dead_letter(ana_ingest_t *self, const char *path, sn_err_t *err)
 {
@@ -351,6 +358,9 @@ s_count(ana_ingest_t *self, const sn_event_t *ev, ana_dedup_key_t dk,
     if (rc == SN_EDUP) {
         self->stats.duplicates++;
         return rc;
+    }
+    if (rc == SN_EFULL) {
+        self->stats.dedup_full++;
     }
     if (rc == SN_EFULL || rc == SN_ETOOOLD) {
         return sn_err_set(err, rc,

@@ -67,6 +67,7 @@ typedef struct ana_ingest_stats {
     uint64_t alerts;     /* alerts raised */
     uint64_t days;       /* days closed */
     uint64_t alarms;     /* detector alarms */
+    uint64_t dedup_full; /* refused: the dedup table was full */
 } ana_ingest_stats_t;
 
 /** Create the pipeline from a read configuration (copied where needed;
@@ -77,6 +78,10 @@ int ana_ingest_new(const ana_config_t *cfg, const ana_ingest_sinks_t *sinks,
 
 /** Free the pipeline and set *self_p to NULL. Safe on NULL. */
 void ana_ingest_destroy(ana_ingest_t **self_p);
+
+/** The dedup table's live entries and capacity, into *size and *cap. */
+void ana_ingest_dedup_usage(const ana_ingest_t *self, size_t *size,
+                            size_t *cap);
 
 /** Append rejected records to `path` (JSON lines: time, sender, seq,
  *  reason, and the event or its bytes in hex). @return SN_OK or SN_EIO. */

@@ -597,6 +597,36 @@ START_TEST(test_engine_dead_letters_bad_events)
 }
 END_TEST
 
+START_TEST(test_engine_dedup_full_is_counted)
+{
+    static const char yaml[] =
+        "analyzer: {state_dir: /nonexistent, wall_clock: false,\n"
+        "           dedup_capacity: 10}\n"
+        "series:\n  - condition: ili\n";
+    seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = s_pipeline(yaml, &seen, &cfg);
+    sn_day_t d = sn_day_from_ymd(2025, 3, 1);
+    sn_err_t err = {0};
+    int refused = 0;
+    for (int i = 0; i < 14; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "e-%d", i);
+        sn_event_t e = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 1);
+        refused += ana_ingest_event(in, &e, sn_time_now(), &err) == SN_EFULL;
+    }
+    ck_assert_int_eq(refused, 4);
+    ck_assert_str_eq(err.msg, "event 'e-13': the dedup table is full");
+    ck_assert_uint_eq(ana_ingest_stats(in)->dedup_full, 4);
+    size_t size, cap;
+    ana_ingest_dedup_usage(in, &size, &cap);
+    ck_assert_uint_eq(size, 10);
+    ck_assert_uint_eq(cap, 10);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
 START_TEST(test_engine_config_errors)
 {
     static const char *const bad[][2] = {
@@ -647,6 +677,7 @@ engine_suite(void)
     tcase_set_timeout(errors, 30);
     tcase_add_test(errors, test_engine_dead_letters_bad_events);
     tcase_add_test(errors, test_engine_config_errors);
+    tcase_add_test(errors, test_engine_dedup_full_is_counted);
     suite_add_tcase(s, errors);
     return s;
 }
