@@ -41,9 +41,10 @@
 
 /* Redo-log operation tags. */
 enum {
-    S_OP_LEAF = 'L',  /* u32 id, u8 source, condition, region, site (NUL) */
-    S_OP_EVENT = 'E', /* dedup key (2 x u64), placement (4 x u32) */
-    S_OP_CLOSE = 'C', /* i32 day, i64 now */
+    S_OP_LEAF = 'L',   /* u32 id, u8 source, condition, region, site (NUL) */
+    S_OP_EVENT = 'E',  /* dedup key (2 x u64), placement (4 x u32) */
+    S_OP_EVENT2 = 'F', /* the same and i32 report day (feed health) */
+    S_OP_CLOSE = 'C',  /* i32 day, i64 now */
     /* ANA_TRIGGER_OP_SIGNAL 'S' and ANA_TRIGGER_OP_RETRACT 'R': u32 length
      * and the trigger's packed record (trigger.c) */
 };
@@ -251,15 +252,17 @@ s_log_put(ana_ingest_t *self, const void *p, size_t n)
 
 static void
 s_log_event(ana_ingest_t *self, ana_dedup_key_t dk,
-            const ana_dedup_entry_t *placed)
+            const ana_dedup_entry_t *placed, sn_day_t reported)
 {
     if (!self->journal) {
         return;
     }
-    uint8_t op[1 + sizeof dk + sizeof *placed];
-    op[0] = S_OP_EVENT;
+    uint8_t op[1 + sizeof dk + sizeof *placed + 4];
+    int32_t r = reported;
+    op[0] = S_OP_EVENT2;
     memcpy(op + 1, &dk, sizeof dk);
     memcpy(op + 1 + sizeof dk, placed, sizeof *placed);
+    memcpy(op + 1 + sizeof dk + sizeof *placed, &r, 4);
     s_log_put(self, op, sizeof op);
 }
 
@@ -316,7 +319,7 @@ s_log_close(ana_ingest_t *self, sn_day_t day)
  * @return as ana_dedup_offer(); nothing changes on a negative result. */
 static int
 s_place(ana_ingest_t *self, ana_dedup_key_t dk, const ana_dedup_entry_t *placed,
-        int cls)
+        int cls, sn_day_t reported)
 {
     ana_dedup_entry_t old;
     int rc = ana_dedup_offer(self->dedup, dk, placed, &old);
@@ -339,12 +342,14 @@ s_place(ana_ingest_t *self, ana_dedup_key_t dk, const ana_dedup_entry_t *placed,
     ana_trigger_count(self->trigger, key, placed->day, placed->count, self->now,
                       !self->replaying);
     ana_clock_observe(self->clock, (sn_source_t)key->source, placed->day);
-    ana_health_event(self->health, placed->leaf, key, placed->day,
+    /* Feed health is about when a feed reports, whatever day the count
+     * is binned on: with date_basis onset, onsets lag their reports. */
+    ana_health_event(self->health, placed->leaf, key, reported,
                      ana_clock_closed(self->clock));
     if (cls == ANA_CLOCK_LATE) {
         s_fix_add(self, placed->leaf, placed->day);
     }
-    s_log_event(self, dk, placed);
+    s_log_event(self, dk, placed, reported);
     return rc;
 }
 
@@ -354,7 +359,7 @@ s_count(ana_ingest_t *self, const sn_event_t *ev, ana_dedup_key_t dk,
         sn_day_t day, int cls, uint32_t leaf, sn_err_t *err)
 {
     ana_dedup_entry_t placed = {leaf, day, ev->count, ev->revision};
-    int rc = s_place(self, dk, &placed, cls);
+    int rc = s_place(self, dk, &placed, cls, sn_time_day(ev->report_time));
     if (rc == SN_EDUP) {
         self->stats.duplicates++;
         return rc;
@@ -720,20 +725,28 @@ s_replay_op(ana_ingest_t *self, const uint8_t *p, size_t n)
     if (p[0] == S_OP_LEAF) {
         return s_replay_leaf(self, p, n);
     }
-    if (p[0] == S_OP_EVENT) {
+    if (p[0] == S_OP_EVENT || p[0] == S_OP_EVENT2) {
         ana_dedup_key_t dk;
         ana_dedup_entry_t placed;
-        if (n < 1 + sizeof dk + sizeof placed) {
+        size_t len = 1 + sizeof dk + sizeof placed;
+        int32_t reported;
+        if (n < len + (p[0] == S_OP_EVENT2 ? 4 : 0)) {
             return 0;
         }
         memcpy(&dk, p + 1, sizeof dk);
         memcpy(&placed, p + 1 + sizeof dk, sizeof placed);
+        reported = placed.day; /* a journal written before 'F' */
+        if (p[0] == S_OP_EVENT2) {
+            memcpy(&reported, p + len, 4);
+            len += 4;
+        }
         if (placed.leaf >= ana_series_leaves(self->series) ||
             s_place(self, dk, &placed,
-                    ana_clock_classify(self->clock, placed.day)) < 0) {
+                    ana_clock_classify(self->clock, placed.day),
+                    reported) < 0) {
             return 0;
         }
-        return 1 + sizeof dk + sizeof placed;
+        return len;
     }
     if ((p[0] == ANA_TRIGGER_OP_SIGNAL || p[0] == ANA_TRIGGER_OP_RETRACT) &&
         n >= 5) {

@@ -627,6 +627,52 @@ START_TEST(test_engine_dedup_full_is_counted)
 }
 END_TEST
 
+START_TEST(test_engine_onset_basis)
+{
+    /* Two fever clinics: fc1 gives no onset dates (report date used), fc2
+     * gives onsets five days before its reports. Counts go to the onset
+     * day; feed health goes by the report day, so fc2, reporting daily,
+     * is not taken for silent though its onsets lag behind fc1's days. */
+    static const char yaml[] =
+        "analyzer: {state_dir: /nonexistent, lateness_days: 0,\n"
+        "           wall_clock: false, date_basis: onset,\n"
+        "           dedup_capacity: 10000}\n"
+        "series:\n  - {condition: ili, levels: [site]}\n"
+        "health: {silent_days: 3}\n";
+    seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = s_pipeline(yaml, &seen, &cfg);
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    char id[32];
+    for (sn_day_t d = d0; d < d0 + 45; d++) {
+        snprintf(id, sizeof id, "a-%d", d);
+        sn_event_t a = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 2);
+        snprintf(id, sizeof id, "b-%d", d);
+        sn_event_t b = s_ev("fc2", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 3);
+        b.onset_date = d - 5;
+        ck_assert_int_ge(ana_ingest_event(in, &a, sn_time_now(), NULL), 0);
+        ck_assert_int_ge(ana_ingest_event(in, &b, sn_time_now(), NULL), 0);
+        ana_ingest_tick(in, sn_time_now());
+    }
+    ck_assert_int_eq(seen.alerts, 0); /* no feed-health signal */
+    ana_series_t *ser = ana_ingest_series(in);
+    uint32_t leaf;
+    ck_assert_int_eq(ana_series_leaf_find(ser, "ili", "330106",
+                                          SN_SOURCE_FEVER_CLINIC, "fc2", &leaf),
+                     SN_OK);
+    size_t n;
+    ana_window_t *w =
+        ana_series_window(ser, ana_series_fanout(ser, leaf, &n)[0]);
+    uint32_t v = 0;
+    ana_window_get(w, d0 + 39, &v); /* reported on day 44 */
+    ck_assert_uint_eq(v, 3);
+    ana_window_get(w, d0 + 43, &v); /* onsets of days 44 .. 48 not yet */
+    ck_assert_uint_eq(v, 0);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
 START_TEST(test_engine_config_errors)
 {
     static const char *const bad[][2] = {
@@ -672,6 +718,7 @@ engine_suite(void)
     tcase_add_test(edges, test_engine_restart_keeps_signals);
     tcase_add_test(edges, test_engine_restart_keeps_threshold_counts);
     tcase_add_test(edges, test_engine_late_event_corrects_its_week);
+    tcase_add_test(edges, test_engine_onset_basis);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_set_timeout(errors, 30);
