@@ -48,6 +48,7 @@
 #define COLLECT_FLUSH_EVERY 4096  /* records between spool flushes */
 #define COLLECT_TIMEOUT_S 60      /* default --timeout */
 #define COLLECT_ENC_MAX 1024      /* an encoded event fits in this */
+#define COLLECT_DL_FLUSH_MS 10000 /* wait for the dead-letter topic */
 
 static const char s_usage[] =
     "usage: sentinel collect -c collector.yaml [--timeout SECONDS] "
@@ -473,11 +474,23 @@ s_scan_inbox(collect_t *c, const char *dir, const char *done)
     closedir(d);
 }
 
+/* Log the copies of dead letters the Kafka topic did not get: the
+ * dead-letter file holds them all the same. */
+static void
+s_dl_topic_check(int rc, const sn_err_t *err)
+{
+    if (rc != SN_OK) {
+        sn_log(SN_LOG_ERROR, "collector", "dead_letter_topic",
+               "reason=\"%s\" file=kept", err->msg);
+    }
+}
+
 static void
 s_daemon_poll(collect_t *c, int timeout_ms, uint64_t *logged)
 {
     s_metrics_update(c);
     sn_err_t err;
+    s_dl_topic_check(col_deadletter_poll_topic(c->dl, &err), &err);
     if (sn_sender_poll(c->tx, timeout_ms, &err) != SN_OK) {
         uint64_t now = (uint64_t)time(NULL);
         if (now >= *logged + 10) { /* at most one line per 10 s */
@@ -593,6 +606,11 @@ s_run(collect_t *c, int nfiles, char **files)
     }
     if (rc == SN_OK) {
         rc = nfiles > 0 ? s_wait_acked(c, &err) : s_daemon(c, &err);
+    }
+    if (c->dl != NULL) { /* the dead letters' copies go before the exit */
+        sn_err_t e;
+        s_dl_topic_check(
+            col_deadletter_flush_topic(c->dl, COLLECT_DL_FLUSH_MS, &e), &e);
     }
     if (nfiles > 0 && c->spool != NULL) {
         sn_log(SN_LOG_INFO, "collector", "done",

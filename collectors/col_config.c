@@ -225,6 +225,12 @@ static const sn_cfg_schema_t s_dead_letter[] = {
      .min = 16,
      .max = 1 << 20,
      .doc = "raw bytes kept per record (4096)"},
+    {.key = "topic",
+     .type = SN_CFG_STRING,
+     .min = 1,
+     .max = 249,
+     .doc = "kafka: topic of rejected records, keyed by site "
+            "(<transport.topic>.dead-letter)"},
     {.key = NULL},
 };
 
@@ -397,6 +403,45 @@ col_feed_from_config(const sn_config_t *cfg, col_feed_kind_t kind,
     }
 }
 
+/* With a Kafka transport, attach the dead-letter topic: dead_letter.topic,
+ * or the transport's topic with COL_DEADLETTER_TOPIC_SUFFIX, on the same
+ * brokers, keyed by the site id. */
+static int
+s_deadletter_topic(const sn_config_t *cfg, col_deadletter_t *w, sn_err_t *err)
+{
+    const sn_cfg_node_t *root = sn_config_root(cfg);
+    if (strcmp(sn_cfg_str(root, "transport.kind", "zmq"), "kafka") != 0) {
+        return SN_OK;
+    }
+    const char *topic = sn_cfg_str(root, "dead_letter.topic", NULL);
+    const char *main_topic = sn_cfg_str(root, "transport.topic", NULL);
+    if (topic == NULL && main_topic == NULL) {
+        return sn_err_set(err, SN_ECONFIG,
+                          "%s: kafka transport without transport.topic",
+                          sn_config_file(cfg));
+    }
+    char *name = topic ? sn_strdup(topic)
+                       : sn_strdup_printf("%s%s", main_topic,
+                                          COL_DEADLETTER_TOPIC_SUFFIX);
+    col_deadletter_kafka_t *k = NULL;
+    if (strlen(name) > 249) {
+        sn_err_set(err, SN_ECONFIG,
+                   "%s: dead-letter topic '%s' is longer than 249 "
+                   "characters (set dead_letter.topic)",
+                   sn_config_file(cfg), name);
+    } else {
+        k = col_deadletter_kafka_new(sn_cfg_str(root, "transport.endpoint", ""),
+                                     name, sn_cfg_str(root, "site.id", ""),
+                                     err);
+    }
+    free(name);
+    if (k == NULL) {
+        return err ? err->code : SN_ECONFIG;
+    }
+    col_deadletter_set_topic(w, &k);
+    return SN_OK;
+}
+
 col_deadletter_t *
 col_deadletter_from_config(const sn_config_t *cfg, sn_err_t *err)
 {
@@ -409,6 +454,10 @@ col_deadletter_from_config(const sn_config_t *cfg, sn_err_t *err)
                    sn_config_file(cfg));
         return NULL;
     }
-    return col_deadletter_new(path, policy,
-                              (size_t)sn_cfg_int(dl, "raw_max", 0), err);
+    col_deadletter_t *w = col_deadletter_new(
+        path, policy, (size_t)sn_cfg_int(dl, "raw_max", 0), err);
+    if (w != NULL && s_deadletter_topic(cfg, w, err) != SN_OK) {
+        col_deadletter_destroy(&w);
+    }
+    return w;
 }

@@ -34,8 +34,11 @@ int col_config_cmap(const sn_config_t *cfg, col_cmap_t **out, sn_err_t *err);
 col_feed_t *col_feed_from_config(const sn_config_t *cfg, col_feed_kind_t kind,
                                  const char *name, sn_err_t *err);
 
-/** Open the dead-letter writer of the dead_letter section.
- *  @return the writer (caller owns it), or NULL with SN_ECONFIG or SN_EIO. */
+/** Open the dead-letter writer of the dead_letter section, with its Kafka
+ *  topic when transport.kind is kafka (dead_letter.topic, by default
+ *  "<transport.topic>.dead-letter").
+ *  @return the writer (caller owns it), or NULL with SN_ECONFIG, SN_EIO or
+ *  SN_ETRANSPORT. */
 col_deadletter_t *col_deadletter_from_config(const sn_config_t *cfg,
                                              sn_err_t *err);
 

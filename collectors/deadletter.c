@@ -22,14 +22,15 @@
 #include <unistd.h>
 
 struct col_deadletter {
-    int fd;                /* the file, O_APPEND */
-    char *path;            /* its name, for messages */
-    col_dl_fsync_t policy; /* when to fsync */
-    size_t raw_max;        /* raw bytes kept per record */
-    uint64_t count;        /* records written */
-    char *line;            /* line buffer, reused */
-    size_t cap;            /* its size */
-    size_t len;            /* bytes in it */
+    int fd;                        /* the file, O_APPEND */
+    char *path;                    /* its name, for messages */
+    col_dl_fsync_t policy;         /* when to fsync */
+    size_t raw_max;                /* raw bytes kept per record */
+    uint64_t count;                /* records written */
+    char *line;                    /* line buffer, reused */
+    size_t cap;                    /* its size */
+    size_t len;                    /* bytes in it */
+    col_deadletter_kafka_t *topic; /* copies to Kafka, or NULL; owned */
 };
 
 col_deadletter_t *
@@ -61,10 +62,26 @@ col_deadletter_destroy(col_deadletter_t **self_p)
         fsync(self->fd);
     }
     close(self->fd);
+    col_deadletter_kafka_destroy(&self->topic);
     free(self->path);
     free(self->line);
     free(self);
     *self_p = NULL;
+}
+
+void
+col_deadletter_set_topic(col_deadletter_t *self,
+                         col_deadletter_kafka_t **topic_p)
+{
+    col_deadletter_kafka_destroy(&self->topic);
+    self->topic = *topic_p;
+    *topic_p = NULL;
+}
+
+const char *
+col_deadletter_topic(const col_deadletter_t *self)
+{
+    return self->topic ? col_deadletter_kafka_topic(self->topic) : NULL;
 }
 
 static void
@@ -163,6 +180,9 @@ col_deadletter_write(col_deadletter_t *self, const col_record_t *rec,
                           n < 0 ? strerror(errno) : "short write");
     }
     self->count++;
+    if (self->topic != NULL) { /* the same line, without its newline */
+        col_deadletter_kafka_send(self->topic, self->line, self->len - 1);
+    }
     if (self->policy == COL_DL_FSYNC_ALWAYS) {
         return col_deadletter_sync(self, err);
     }
@@ -177,6 +197,21 @@ col_deadletter_sync(col_deadletter_t *self, sn_err_t *err)
                           self->path, strerror(errno));
     }
     return SN_OK;
+}
+
+int
+col_deadletter_poll_topic(col_deadletter_t *self, sn_err_t *err)
+{
+    return self->topic ? col_deadletter_kafka_poll(self->topic, err) : SN_OK;
+}
+
+int
+col_deadletter_flush_topic(col_deadletter_t *self, int timeout_ms,
+                           sn_err_t *err)
+{
+    return self->topic
+               ? col_deadletter_kafka_flush(self->topic, timeout_ms, err)
+               : SN_OK;
 }
 
 uint64_t

@@ -7,6 +7,9 @@
  *  mode 0600 because the raw bytes of a refused record may hold personal
  *  data the collector would never forward. Durability follows the fsync
  *  policy: after every record, at col_deadletter_sync() (batch), or never.
+ *  With a Kafka transport each line written is also produced to a
+ *  dead-letter topic (deadletter_kafka.h, attached with
+ *  col_deadletter_set_topic()).
  *
  *  Threading: not thread-safe; one writer per file.
  */
@@ -16,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deadletter_kafka.h"
 #include "feed.h"
 #include "sentinel/date.h"
 #include "sentinel/error.h"
@@ -38,16 +42,41 @@ typedef enum {
 col_deadletter_t *col_deadletter_new(const char *path, col_dl_fsync_t policy,
                                      size_t raw_max, sn_err_t *err);
 
-/** Sync (policy batch) and close; set *self_p to NULL. Safe on NULL. */
+/** Sync (policy batch) and close, drop the copies to the topic not yet
+ *  delivered (see col_deadletter_flush_topic()); set *self_p to NULL.
+ *  Safe on NULL. */
 void col_deadletter_destroy(col_deadletter_t **self_p);
 
+/** Also produce every line written from now on to `*topic_p`, which the
+ *  writer takes over (*topic_p becomes NULL). */
+void col_deadletter_set_topic(col_deadletter_t *self,
+                              col_deadletter_kafka_t **topic_p);
+
+/** @return the dead-letter topic, or NULL when there is none. Borrowed:
+ *  valid until destroy. */
+const char *col_deadletter_topic(const col_deadletter_t *self);
+
 /** Append the rejected record `rec` (its source, position, rec->err and raw
- *  bytes) stamped `now`. @return SN_OK or SN_EIO with the reason. */
+ *  bytes) stamped `now`, and once it is in the file queue the same line to
+ *  the topic, if any (a copy that fails is reported by
+ *  col_deadletter_poll_topic(), not here).
+ *  @return SN_OK or SN_EIO with the reason. */
 int col_deadletter_write(col_deadletter_t *self, const col_record_t *rec,
                          sn_time_t now, sn_err_t *err);
 
 /** fsync() the file now. @return SN_OK or SN_EIO. */
 int col_deadletter_sync(col_deadletter_t *self, sn_err_t *err);
+
+/** Serve the topic's delivery reports (SN_OK without a topic).
+ *  @return SN_OK, or SN_ETRANSPORT with the copies that failed since the
+ *  last report. */
+int col_deadletter_poll_topic(col_deadletter_t *self, sn_err_t *err);
+
+/** Wait at most `timeout_ms` until the topic has every copy (SN_OK at once
+ *  without a topic). @return SN_OK, SN_ETIMEDOUT or SN_ETRANSPORT with the
+ *  number of copies missing; the file has them all the same. */
+int col_deadletter_flush_topic(col_deadletter_t *self, int timeout_ms,
+                               sn_err_t *err);
 
 /** @return the number of records written since opening. */
 uint64_t col_deadletter_count(const col_deadletter_t *self);
