@@ -319,6 +319,7 @@ const sn_cfg_schema_t ana_config_schema[] = {
      .type = SN_CFG_MAP,
      .fields = s_health_fields,
      .doc = "feed health"},
+    SN_CFG_LOG_SECTION,
     {.key = NULL}};
 
 /* The default catalogue: code and class, as the collectors ship it. */
@@ -456,6 +457,56 @@ s_known(const ana_config_t *c, const char *code)
     return 0;
 }
 
+/* The sources (bit per sn_source_t) that series specs of `condition` have
+ * at `level`; a spec listing no sources has them all. */
+static uint32_t
+s_covered(const ana_config_t *c, const char *condition, uint32_t level)
+{
+    uint32_t all = ((1u << (sizeof s_sources / sizeof *s_sources - 1)) - 1)
+                   << 1;
+    uint32_t bits = 0;
+    for (size_t j = 0; j < c->n_specs; j++) {
+        const ana_series_spec_t *sp = &c->specs[j];
+        if (strcmp(sp->condition, condition) == 0 &&
+            (sp->levels & (1u << level))) {
+            bits |= sp->sources != 0 ? sp->sources : all;
+        }
+    }
+    return bits & all;
+}
+
+/* A proportion needs its denominator counted for every source and level of
+ * the series: a denominator series that nothing counts into would leave
+ * the proportion empty, silently. */
+static int
+s_check_denominators(const sn_config_t *cfg, const sn_cfg_node_t *list,
+                     const ana_config_t *c, sn_err_t *err)
+{
+    uint32_t all = ((1u << (sizeof s_sources / sizeof *s_sources - 1)) - 1)
+                   << 1;
+    for (size_t i = 0; i < c->n_specs; i++) {
+        const ana_series_spec_t *sp = &c->specs[i];
+        uint32_t want = sp->sources != 0 ? sp->sources : all;
+        for (uint32_t l = 0; sp->denominator[0] && s_levels[l] != NULL; l++) {
+            uint32_t miss = (sp->levels & (1u << l))
+                                ? want & ~s_covered(c, sp->denominator, l)
+                                : 0;
+            for (uint32_t b = 1; miss != 0 && s_sources[b - 1] != NULL; b++) {
+                if (miss & (1u << b)) {
+                    return sn_cfg_error(
+                        cfg, sn_cfg_at(list, i), err,
+                        "series %s: denominator '%s' has no %s series at "
+                        "level %s (add the source to a '%s' series, or give "
+                        "this source its own series without a denominator)",
+                        sp->condition, sp->denominator, s_sources[b - 1],
+                        s_levels[l], sp->denominator);
+                }
+            }
+        }
+    }
+    return SN_OK;
+}
+
 static int
 s_read_series(const sn_config_t *cfg, const sn_cfg_node_t *root,
               ana_config_t *c, sn_err_t *err)
@@ -488,7 +539,7 @@ s_read_series(const sn_config_t *cfg, const sn_cfg_node_t *root,
                                 sp->denominator);
         }
     }
-    return SN_OK;
+    return s_check_denominators(cfg, list, c, err);
 }
 
 static int

@@ -137,7 +137,10 @@ s_rule_condition(const ana_trigger_t *self, const ana_rule_t *rule,
         return c != NULL && c->klass != '\0' &&
                strchr(rule->classes, c->klass) != NULL;
     }
-    return 1;
+    /* Every condition, but not a denominator (class '-', such as all
+     * visits): a rise in visits is not an outbreak. */
+    const ana_condition_t *c = ana_series_condition(self->series, condition);
+    return c == NULL || c->klass != '-';
 }
 
 static void

@@ -673,6 +673,97 @@ START_TEST(test_engine_onset_basis)
 }
 END_TEST
 
+/* The proportion a detector reads: ILI over visits of the same series'
+ * region, source and day. */
+typedef struct prop_seen {
+    double observed[64]; /* detector 0's observed value per close row */
+    int n;
+} prop_seen_t;
+
+static void
+s_prop_rows(sn_day_t day, const ana_engine_row_t *rows, size_t n, bool corr,
+            void *arg)
+{
+    (void)day;
+    prop_seen_t *p = arg;
+    for (size_t i = 0; !corr && i < n && p->n < 64; i++) {
+        if (!isnan(rows[i].det[0].observed)) {
+            p->observed[p->n++] = rows[i].det[0].observed;
+        }
+    }
+}
+
+START_TEST(test_engine_proportion_of_visits)
+{
+    static const char yaml[] =
+        "analyzer: {state_dir: /nonexistent, lateness_days: 0,\n"
+        "           wall_clock: false, dedup_capacity: 10000}\n"
+        "conditions:\n  - {code: ili, class: S}\n  - {code: visits}\n"
+        "series:\n"
+        "  - {condition: ili, sources: [hospital], denominator: visits}\n"
+        "  - {condition: visits, sources: [hospital]}\n"
+        "detectors:\n  - {name: ears-c1, proportion: true}\n"
+        "rules:\n  - {name: any, kind: single, level: blue}\n";
+    sn_config_t *cfg = NULL;
+    sn_err_t err;
+    ck_assert_msg(sn_config_parse(yaml, strlen(yaml), "t.yaml",
+                                  ana_config_schema, &cfg, &err) == SN_OK,
+                  "%s", err.msg);
+    ana_config_t c;
+    ck_assert_msg(ana_config_read(cfg, &c, &err) == SN_OK, "%s", err.msg);
+    prop_seen_t p = {0};
+    seen_t seen = {0};
+    ana_ingest_sinks_t sinks = {s_alert, &seen, s_prop_rows, &p};
+    ana_ingest_t *in = NULL;
+    ck_assert_int_eq(ana_ingest_new(&c, &sinks, &in, NULL), SN_OK);
+    ana_config_fini(&c);
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    char id[32];
+    for (sn_day_t d = d0; d <= d0 + 20; d++) {
+        /* Visits double on day 10 and so do ILI cases: the share stays at
+         * 10 %, and a rise in visits alone is no alert. */
+        uint32_t visits = d >= d0 + 10 ? 400 : 200;
+        snprintf(id, sizeof id, "v-%d", d);
+        sn_event_t v = s_ev("h1", id, SN_SOURCE_HOSPITAL, "visits", d, visits);
+        snprintf(id, sizeof id, "i-%d", d);
+        sn_event_t i =
+            s_ev("h1", id, SN_SOURCE_HOSPITAL, "ili", d, visits / 10);
+        ck_assert_int_ge(ana_ingest_event(in, &v, sn_time_now(), NULL), 0);
+        ck_assert_int_ge(ana_ingest_event(in, &i, sn_time_now(), NULL), 0);
+        ana_ingest_tick(in, sn_time_now());
+    }
+    /* The ILI series read 10 % on each of days 0 .. 19; the visits series,
+     * which has no denominator, reads its counts. */
+    int shares = 0;
+    for (int k = 0; k < p.n; k++) {
+        shares += fabs(p.observed[k] - 0.1) < 1e-12;
+        ck_assert(fabs(p.observed[k] - 0.1) < 1e-12 || p.observed[k] >= 200);
+    }
+    ck_assert_int_eq(shares, 20);
+    ck_assert_int_eq(seen.alerts, 0);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_engine_shipped_configuration_reads)
+{
+    /* The commented example operators start from is a valid one. */
+    const char *src = getenv("SENTINEL_SOURCE_DIR");
+    ck_assert_ptr_nonnull(src);
+    char *path = sn_strdup_printf("%s/deploy/sentinel.yaml", src);
+    sn_config_t *cfg = NULL;
+    sn_err_t err;
+    ck_assert_msg(sn_config_load(path, ana_config_schema, &cfg, &err) == SN_OK,
+                  "%s", err.msg);
+    ana_config_t c;
+    ck_assert_msg(ana_config_read(cfg, &c, &err) == SN_OK, "%s", err.msg);
+    ana_config_fini(&c);
+    sn_config_destroy(&cfg);
+    free(path);
+}
+END_TEST
+
 START_TEST(test_engine_config_errors)
 {
     static const char *const bad[][2] = {
@@ -683,6 +774,15 @@ START_TEST(test_engine_config_errors)
          "t.yaml:3: series: condition 'ebola' is not in the catalogue"},
         {"analyzer: {state_dir: x, window_days: 30, horizon_days: 30}\n",
          "t.yaml:1: analyzer: window_days (30) must exceed horizon_days (30)"},
+        {"analyzer: {state_dir: x}\n"
+         "conditions:\n  - {code: ili, class: S}\n  - {code: visits}\n"
+         "series:\n"
+         "  - {condition: ili, sources: [hospital, pharmacy],\n"
+         "     levels: [county], denominator: visits}\n"
+         "  - {condition: visits, sources: [hospital]}\n",
+         "t.yaml:6: series ili: denominator 'visits' has no pharmacy series "
+         "at level county (add the source to a 'visits' series, or give "
+         "this source its own series without a denominator)"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sn_err_t err;
@@ -719,12 +819,14 @@ engine_suite(void)
     tcase_add_test(edges, test_engine_restart_keeps_threshold_counts);
     tcase_add_test(edges, test_engine_late_event_corrects_its_week);
     tcase_add_test(edges, test_engine_onset_basis);
+    tcase_add_test(edges, test_engine_proportion_of_visits);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_set_timeout(errors, 30);
     tcase_add_test(errors, test_engine_dead_letters_bad_events);
     tcase_add_test(errors, test_engine_config_errors);
     tcase_add_test(errors, test_engine_dedup_full_is_counted);
+    tcase_add_test(errors, test_engine_shipped_configuration_reads);
     suite_add_tcase(s, errors);
     return s;
 }
