@@ -23,6 +23,7 @@
 #include "collect_ckpt.h"
 #include "deadletter.h"
 #include "feed.h"
+#include "hl7_redact.h"
 #include "mllp_server.h"
 #include "sentinel/config.h"
 #include "sentinel/event.h"
@@ -424,6 +425,28 @@ s_on_mllp(void *arg, const char *peer, uint64_t msg_no, const uint8_t *msg,
     return COL_ACK_AA;
 }
 
+/* A frame over mllp.max_message, answered AR by the server: dead-letter
+ * its first bytes (with the fields that identify a person emptied, as for
+ * every refused HL7 message) and the reason. */
+static void
+s_on_oversize(void *arg, const char *peer, uint64_t msg_no, const uint8_t *head,
+              size_t len, const char *reason)
+{
+    (void)peer;
+    mllp_ctx_t *m = arg;
+    uint8_t *clean = sn_malloc(len ? len : 1);
+    col_record_t rec = {.source = "mllp", .position = msg_no, .raw = clean};
+    rec.raw_len = col_hl7_redact(head, len, clean);
+    sn_err_set(&rec.err, SN_EOVERFLOW, "%s", reason);
+    sn_err_t err;
+    m->c->rejected++;
+    if (col_deadletter_write(m->c->dl, &rec, sn_time_now(), &err) != SN_OK) {
+        sn_log(SN_LOG_ERROR, "collector", "dead_letter_failed", "reason=\"%s\"",
+               err.msg);
+    }
+    free(clean);
+}
+
 /* Publish every file in the inbox, then move it to `done` (or delete it
  * when `done` is NULL): the file leaves the inbox only once it is spooled. */
 static void
@@ -517,11 +540,14 @@ s_daemon(collect_t *c, sn_err_t *err)
     col_mllp_server_t *srv = NULL;
     if (addr != NULL) {
         m.feed = col_feed_from_config(c->cfg, COL_FEED_HL7, "mllp", err);
-        srv = m.feed ? col_mllp_server_new(addr, 0, s_on_mllp, &m, err) : NULL;
+        size_t max = (size_t)sn_cfg_int(root, "mllp.max_message", 0);
+        srv =
+            m.feed ? col_mllp_server_new(addr, max, s_on_mllp, &m, err) : NULL;
         if (srv == NULL) {
             col_feed_destroy(&m.feed);
             return err ? err->code : SN_ECONFIG;
         }
+        col_mllp_server_on_oversize(srv, s_on_oversize);
         sn_log(SN_LOG_INFO, "collector", "listening", "mllp_port=%d",
                col_mllp_server_port(srv));
     }

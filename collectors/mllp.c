@@ -152,18 +152,17 @@ col_mllp_next(col_mllp_t *self, const uint8_t **msg, size_t *len)
                 self->dropping = true;
                 self->off = self->len;
                 self->scan = 0;
+                *msg = body; /* still in buf until the next push */
+                *len = i;
                 return COL_MLLP_OVERSIZE;
             }
             return COL_MLLP_AGAIN;
         }
         self->scan = 0;
         self->off += 1 + i + 1 + (body[i + 1] == COL_MLLP_CR ? 1 : 0);
-        if (i > self->max) {
-            return COL_MLLP_OVERSIZE;
-        }
         *msg = body;
         *len = i;
-        return COL_MLLP_MESSAGE;
+        return i > self->max ? COL_MLLP_OVERSIZE : COL_MLLP_MESSAGE;
     }
 }
 

@@ -42,7 +42,8 @@ typedef enum {
 typedef enum {
     COL_MLLP_AGAIN = 0,    /* no whole frame buffered */
     COL_MLLP_MESSAGE = 1,  /* *msg, *len hold one message */
-    COL_MLLP_OVERSIZE = 2, /* a frame over the bound was dropped */
+    COL_MLLP_OVERSIZE = 2, /* a frame over the bound is dropped; *msg and
+                            *len hold its first bytes */
 } col_mllp_result_t;
 
 /** Create a deframer for messages of at most `max_message` bytes
@@ -56,7 +57,10 @@ void col_mllp_destroy(col_mllp_t **self_p);
 void col_mllp_push(col_mllp_t *self, const void *data, size_t len);
 
 /** Take the next whole message. On COL_MLLP_MESSAGE, *msg and *len point
- *  into the deframer, valid until the next push or next call.
+ *  into the deframer, valid until the next push or next call. On
+ *  COL_MLLP_OVERSIZE they point, as long, to the first bytes of the frame
+ *  being dropped (more than `max_message` of them), so that they can be
+ *  dead-lettered; the rest of that frame is skipped without a copy.
  *  @return a col_mllp_result_t. */
 int col_mllp_next(col_mllp_t *self, const uint8_t **msg, size_t *len);
 

@@ -45,6 +45,7 @@ struct col_mllp_server {
     int port;                                 /* its port */
     size_t max;                               /* longest message */
     col_mllp_handler_fn handler;              /* the owner's callback */
+    col_mllp_oversize_fn on_oversize;         /* told of oversize frames */
     void *arg;                                /* its argument */
     s_conn_t conns[COL_MLLP_SERVER_MAX_CONN]; /* open connections */
     size_t n_conns;                           /* their number */
@@ -141,6 +142,12 @@ col_mllp_server_new(const char *address, size_t max_message,
         return NULL;
     }
     return self;
+}
+
+void
+col_mllp_server_on_oversize(col_mllp_server_t *self, col_mllp_oversize_fn fn)
+{
+    self->on_oversize = fn;
 }
 
 static void
@@ -247,6 +254,10 @@ s_dispatch(col_mllp_server_t *self, s_conn_t *c)
             char why[96];
             snprintf(why, sizeof why, "message longer than %zu bytes",
                      self->max);
+            if (self->on_oversize != NULL) {
+                self->on_oversize(self->arg, c->peer, self->msg_no, msg, len,
+                                  why);
+            }
             s_queue_ack(c, NULL, 0, COL_ACK_AR, why);
             continue;
         }

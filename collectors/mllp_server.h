@@ -32,6 +32,13 @@ typedef col_ack_t (*col_mllp_handler_fn)(void *arg, const char *peer,
                                          uint64_t msg_no, const uint8_t *msg,
                                          size_t len, sn_err_t *reason);
 
+/** Told of a frame over the bound, which the server answers AR: `head`
+ *  holds its first `len` bytes (more than max_message), `reason` says why.
+ *  Runs in the thread calling col_mllp_server_step(). */
+typedef void (*col_mllp_oversize_fn)(void *arg, const char *peer,
+                                     uint64_t msg_no, const uint8_t *head,
+                                     size_t len, const char *reason);
+
 /** Listen on `address` ("127.0.0.1:2575", "0.0.0.0:2575", ":2575" for any,
  *  port 0 for a free port) and call `handler` with `arg` for each message;
  *  frames over `max_message` bytes (0: default) are answered AR.
@@ -40,6 +47,11 @@ typedef col_ack_t (*col_mllp_handler_fn)(void *arg, const char *peer,
 col_mllp_server_t *col_mllp_server_new(const char *address, size_t max_message,
                                        col_mllp_handler_fn handler, void *arg,
                                        sn_err_t *err);
+
+/** Call `fn` (with the handler's `arg`) for each frame over the bound,
+ *  before its AR is queued, so the owner can dead-letter it. */
+void col_mllp_server_on_oversize(col_mllp_server_t *self,
+                                 col_mllp_oversize_fn fn);
 
 /** Close every connection and the listener; set *self_p to NULL. */
 void col_mllp_server_destroy(col_mllp_server_t **self_p);

@@ -113,6 +113,8 @@ START_TEST(test_mllp_oversize)
     col_mllp_push(d, "\x0b", 1);
     col_mllp_push(d, big, sizeof big);
     ck_assert_int_eq(col_mllp_next(d, &msg, &len), COL_MLLP_OVERSIZE);
+    ck_assert_uint_eq(len, sizeof big); /* its head, to dead-letter */
+    ck_assert_int_eq(memcmp(msg, big, len), 0);
     col_mllp_push(d, big, sizeof big);
     ck_assert_int_eq(col_mllp_next(d, &msg, &len), COL_MLLP_AGAIN);
     col_mllp_push(d, "\x1c\r", 2);
