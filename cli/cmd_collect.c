@@ -402,8 +402,18 @@ s_on_mllp(void *arg, const char *peer, uint64_t msg_no, const uint8_t *msg,
         r = COL_FEED_REJECT;
     }
     if (r != COL_FEED_EVENT) {
+        sn_err_t dl;
+        if (col_deadletter_write(m->c->dl, &rec, sn_time_now(), &dl) != SN_OK) {
+            /* The refusal is recorded nowhere: AR, so the interface
+             * engine keeps the message and sends it again. */
+            sn_log(SN_LOG_ERROR, "collector", "dead_letter_failed",
+                   "message=%" PRIu64 " reason=\"%s\"", rec.position, dl.msg);
+            sn_err_set(reason, SN_EIO,
+                       "the refusal (%s) cannot be recorded: resend later",
+                       sn_err_name(rec.err.code));
+            return COL_ACK_AR;
+        }
         m->c->rejected++;
-        col_deadletter_write(m->c->dl, &rec, sn_time_now(), NULL);
         sn_err_set(reason, rec.err.code, "%s", rec.err.msg);
         /* AR for a message that cannot be processed at all (no MSH, wrong
          * separators, unsupported type), AE for a readable but bad one. */

@@ -6,7 +6,8 @@
  *  needed. This test is the interface engine and the export job. It checks
  *  that mllp.max_message is the limit (a larger frame gets AR and is
  *  dead-lettered, redacted), that a refusal the dead-letter file cannot
- *  take is answered AR (so the engine resends it) and that an inbox file
+ *  take (a full disk, /dev/full) is answered AR (so the engine resends it)
+ *  and that an inbox file
  *  still being written is not taken before it has settled.
  */
 #include "sentinel/mem.h"
@@ -209,6 +210,30 @@ START_TEST(test_collect_limits_mllp_max_message)
 }
 END_TEST
 
+/* The dead-letter file cannot take a line (a full disk: /dev/full): a
+ * refused message gets AR, not AE, so the interface engine keeps it and
+ * resends it; the failure is logged; good messages still get AA. */
+START_TEST(test_collect_limits_dead_letter_unwritable)
+{
+    pid_t col = s_start("", "", "path: \"/dev/full\", fsync: never");
+    int fd = s_connect();
+    char *bad = s_adt("C1", "", 10); /* no visit number: AE normally */
+    s_expect(fd, bad,
+             "MSA|AR|C1|the refusal (SN_EPARSE) cannot be "
+             "recorded: resend later");
+    char *good = s_adt("C2", "V2", 10);
+    s_expect(fd, good, "MSA|AA|C2");
+    close(fd);
+    s_stop(col);
+    char *log = sn_strdup_printf("%s/collector.log", s_dir);
+    ck_assert_int_eq(s_count(log, "event=dead_letter_failed"), 1);
+    ck_assert_int_eq(s_count(log, "No space left on device"), 1);
+    free(log);
+    free(good);
+    free(bad);
+}
+END_TEST
+
 static Suite *
 collect_limits_suite(void)
 {
@@ -218,6 +243,11 @@ collect_limits_suite(void)
     tcase_set_timeout(usage, 120);
     tcase_add_test(usage, test_collect_limits_mllp_max_message);
     suite_add_tcase(s, usage);
+    TCase *errors = tcase_create("errors");
+    tcase_add_checked_fixture(errors, s_setup, s_teardown);
+    tcase_set_timeout(errors, 120);
+    tcase_add_test(errors, test_collect_limits_dead_letter_unwritable);
+    suite_add_tcase(s, errors);
     return s;
 }
 
