@@ -157,7 +157,19 @@ static const sn_cfg_schema_t s_detector_fields[] = {
      .type = SN_CFG_DICT,
      .item = &s_param_item,
      .doc = "parameters, named as the reference names them"},
-    {.key = "weekly", .type = SN_CFG_BOOL, .doc = "run on ISO week totals"},
+    {.key = "weekly",
+     .type = SN_CFG_BOOL,
+     .doc = "run on ISO week totals, on Sundays (width 7, step 7)"},
+    {.key = "width",
+     .type = SN_CFG_INT,
+     .min = 1,
+     .max = 366,
+     .doc = "days summed into each value: a sliding window (1)"},
+    {.key = "step",
+     .type = SN_CFG_INT,
+     .min = 1,
+     .max = 366,
+     .doc = "days between evaluations, counted from Sundays (1)"},
     {.key = "proportion",
      .type = SN_CFG_BOOL,
      .doc = "run on count / denominator"},
@@ -580,6 +592,14 @@ s_read_detectors(const sn_config_t *cfg, const sn_cfg_node_t *root,
         snprintf(d->method, sizeof d->method, "%s",
                  sn_cfg_str(n, "method", d->name));
         d->weekly = sn_cfg_bool(n, "weekly", false);
+        d->width = (uint32_t)sn_cfg_int(n, "width", d->weekly ? 7 : 1);
+        d->step = (uint32_t)sn_cfg_int(n, "step", d->weekly ? 7 : 1);
+        if (d->weekly && (d->width != 7 || d->step != 7)) {
+            return sn_cfg_error(cfg, n, err,
+                                "detector '%s': weekly is width 7 and step 7; "
+                                "give either weekly or width and step",
+                                d->name);
+        }
         d->proportion = sn_cfg_bool(n, "proportion", false);
         d->levels = s_bits(sn_cfg_get(n, "levels"), s_levels, 0);
         d->warmup = (size_t)sn_cfg_int(n, "warmup", 0);

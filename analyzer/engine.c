@@ -55,6 +55,11 @@ ana_engine_new(ana_series_t *series, const ana_detector_spec_t *specs,
     if (n_specs > 0) {
         memcpy(self->specs, specs, n_specs * sizeof *specs);
     }
+    for (size_t i = 0; i < n_specs; i++) {
+        ana_detector_spec_t *sp = &self->specs[i];
+        sp->width = sp->width ? sp->width : sp->weekly ? 7 : 1;
+        sp->step = sp->step ? sp->step : sp->weekly ? 7 : 1;
+    }
     self->det = sn_calloc(n_specs + 1, sizeof *self->det);
     self->last = S_NONE;
     for (size_t i = 0; i < n_specs; i++) {
@@ -138,14 +143,51 @@ s_count(ana_engine_t *self, uint32_t id, sn_day_t day)
     return (double)c;
 }
 
-/* The value detector `j` reads for series `id` on `day` (weekly: the week
- * ending on `day`, a Sunday). */
+/* A Sunday (1970-01-04): the days of a detector with a step are a
+ * multiple of it after this one, so weekly ones run on Sundays. */
+#define S_STEP_ORIGIN 3
+
+/* Whether detector spec `sp` is evaluated on `day`. */
+static bool
+s_step_day(const ana_detector_spec_t *sp, sn_day_t day)
+{
+    return sp->step == 1 || ((int64_t)day - S_STEP_ORIGIN) % sp->step == 0;
+}
+
+/* floor(a / b) for b > 0. */
+static int64_t
+s_floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* How many of spec `sp`'s days fall in [from, to). */
+static size_t
+s_step_days(const ana_detector_spec_t *sp, sn_day_t from, sn_day_t to)
+{
+    if (to <= from) {
+        return 0;
+    }
+    int64_t o = S_STEP_ORIGIN, st = sp->step;
+    return (size_t)(s_floor_div((int64_t)to - 1 - o, st) -
+                    s_floor_div((int64_t)from - 1 - o, st));
+}
+
+/* The periods per year of a detector's values (52 for weekly ones). */
+static int
+s_frequency(const ana_detector_spec_t *sp)
+{
+    return sp->step == 1 ? 365 : (int)(365.25 / sp->step + 0.5);
+}
+
+/* The value detector `j` reads for series `id` on `day`: the sum of the
+ * `width` days ending on `day` (weekly: the week ending on a Sunday). */
 static double
 s_value(ana_engine_t *self, size_t j, uint32_t id, sn_day_t day)
 {
     const ana_detector_spec_t *sp = &self->specs[j];
     double v = 0, d = 0;
-    size_t span = sp->weekly ? 7 : 1;
+    size_t span = sp->width;
     uint32_t den = ana_series_denominator(self->series, id);
     for (size_t k = 0; k < span; k++) {
         v += s_count(self, id, day - (sn_day_t)k);
@@ -187,19 +229,14 @@ s_push(ana_engine_t *self, s_track_t *t, size_t j, uint32_t id, sn_day_t day,
         s_point_na(p, s_count(self, id, day));
         return;
     }
-    if (sp->weekly) {
-        if (sn_day_weekday(day) != 7) {
-            s_point_na(p, s_count(self, id, day));
-            return;
-        }
-        double v = s_value(self, j, id, day);
-        if (sn_det_stream_push(t->st[j], day - 6, v, p) != SN_OK) {
-            s_point_na(p, v);
-        }
+    if (!s_step_day(sp, day)) {
+        s_point_na(p, s_count(self, id, day));
         return;
     }
+    /* A value is dated by the start of its step (a week's Monday). */
     double v = s_value(self, j, id, day);
-    if (sn_det_stream_push(t->st[j], day, v, p) != SN_OK) {
+    if (sn_det_stream_push(t->st[j], day - (sn_day_t)(sp->step - 1), v, p) !=
+        SN_OK) {
         s_point_na(p, v);
     }
 }
@@ -259,14 +296,8 @@ s_track_ready(ana_engine_t *self, uint32_t id, sn_day_t day)
          * results are archived already): it counts as the stream's `from`,
          * unless the detector has a warm-up of its own (CUSUM's in-control
          * period), which must stay the same across restarts. */
-        size_t hist = (size_t)(day - t->start);
-        if (sp->weekly) {
-            hist = 0;
-            for (sn_day_t d = t->start; d < day; d++) {
-                hist += sn_day_weekday(d) == 7;
-            }
-        }
-        t->st[j] = sn_det_stream_new(self->det[j], sp->weekly ? 52 : 365,
+        size_t hist = s_step_days(sp, t->start, day);
+        t->st[j] = sn_det_stream_new(self->det[j], s_frequency(sp),
                                      sp->warmup ? sp->warmup : hist);
     }
     sn_det_point_t scratch;
@@ -349,27 +380,32 @@ s_batch_point(ana_engine_t *self, size_t j, uint32_t id, sn_day_t start,
     free(days);
 }
 
-/* Batch-evaluate weekly detector j of series id for the week ending on
- * `sunday` into *p: the week totals of every Sunday from the first one on
- * or after `start`, as the stream got them. */
+/* Batch-evaluate detector j with a step of series id at `day` (one of
+ * its days) into *p: the values of every one of its days from the first
+ * on or after `start`, as the stream got them. */
 static void
-s_batch_week(ana_engine_t *self, size_t j, uint32_t id, sn_day_t start,
-             sn_day_t sunday, sn_det_point_t *p)
+s_batch_step(ana_engine_t *self, size_t j, uint32_t id, sn_day_t start,
+             sn_day_t day, sn_det_point_t *p)
 {
-    sn_day_t first = start + (7 - sn_day_weekday(start));
-    size_t n = first <= sunday ? (size_t)((sunday - first) / 7) + 1 : 0;
+    const ana_detector_spec_t *sp = &self->specs[j];
+    sn_day_t first = start;
+    while (!s_step_day(sp, first)) {
+        first++;
+    }
+    size_t n =
+        first <= day ? (size_t)((day - first) / (sn_day_t)sp->step) + 1 : 0;
     if (n == 0) {
-        s_point_na(p, s_value(self, j, id, sunday));
+        s_point_na(p, s_value(self, j, id, day));
         return;
     }
     double *v = sn_calloc(n, sizeof *v);
     sn_day_t *days = sn_calloc(n, sizeof *days);
     for (size_t i = 0; i < n; i++) {
-        sn_day_t sun = first + (sn_day_t)(7 * i);
-        days[i] = sun - 6;
-        v[i] = s_value(self, j, id, sun);
+        sn_day_t at = first + (sn_day_t)(sp->step * i);
+        days[i] = at - (sn_day_t)(sp->step - 1);
+        v[i] = s_value(self, j, id, at);
     }
-    sn_det_input_t in = {v, days, n, 52, false};
+    sn_det_input_t in = {v, days, n, s_frequency(sp), false};
     int64_t at = sn_detector_first(self->det[j], &in);
     if (at < 0 || (size_t)at > n - 1 ||
         sn_detector_eval(self->det[j], &in, n - 1, n - 1, p, NULL) != SN_OK) {
@@ -380,14 +416,27 @@ s_batch_week(ana_engine_t *self, size_t j, uint32_t id, sn_day_t start,
 }
 
 bool
-ana_engine_weekly(const ana_engine_t *self)
+ana_engine_holds(const ana_engine_t *self, sn_day_t day, sn_day_t changed)
 {
     for (size_t j = 0; j < self->n_det; j++) {
-        if (self->specs[j].weekly) {
+        const ana_detector_spec_t *sp = &self->specs[j];
+        if (s_step_day(sp, day) && day - (sn_day_t)sp->width < changed) {
             return true;
         }
     }
     return false;
+}
+
+uint32_t
+ana_engine_reach(const ana_engine_t *self)
+{
+    uint32_t reach = 0;
+    for (size_t j = 0; j < self->n_det; j++) {
+        if (self->specs[j].width - 1 > reach) {
+            reach = self->specs[j].width - 1;
+        }
+    }
+    return reach;
 }
 
 size_t
@@ -410,14 +459,13 @@ ana_engine_correct(ana_engine_t *self, uint32_t id, sn_day_t day)
     size_t alarms = 0;
     for (size_t j = 0; j < self->n_det; j++) {
         sn_det_point_t *p = &self->points[j];
-        bool weekly = self->specs[j].weekly;
-        if (start == S_NONE || !s_runs_on(&self->specs[j], key) ||
-            (weekly && sn_day_weekday(day) != 7)) {
-            s_point_na(p, row->observed); /* a weekly one: not its day */
+        const ana_detector_spec_t *sp = &self->specs[j];
+        if (start == S_NONE || !s_runs_on(sp, key) || !s_step_day(sp, day)) {
+            s_point_na(p, row->observed); /* not one of its days */
             continue;
         }
-        if (weekly) {
-            s_batch_week(self, j, id, start, day, p);
+        if (sp->step > 1 || sp->width > 1) {
+            s_batch_step(self, j, id, start, day, p);
         } else {
             s_batch_point(self, j, id, start, day, p);
         }

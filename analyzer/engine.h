@@ -1,7 +1,9 @@
 /*  analyzer/engine.h - run every configured detector on every series
  *
  *  When a day closes, the engine pushes each series' count for that day (or
- *  its proportion of the denominator series) into one streaming detector
+ *  its proportion of the denominator series; with a window of `width` days
+ *  the sum of the last `width` days, every `step` days) into one streaming
+ *  detector
  *  state per (series, detector) (sn_det_stream_push: O(1) in the history),
  *  hands the results to the caller's sink (the archive writer) in blocks of
  *  rows, and hands every alarm to the trigger rules. Weekly detectors get
@@ -45,11 +47,14 @@ typedef struct ana_detector_spec {
         char value[48];              /* its text */
     } params[ANA_ENGINE_MAX_PARAMS]; /* parameters */
     size_t n_params;                 /* their number */
-    bool weekly;                     /* runs on ISO week totals */
-    bool proportion;                 /* runs on count / denominator */
-    uint32_t levels;                 /* bit per ana_level_t; 0 all */
-    size_t warmup; /* first values that are history only (CUSUM's in-control
-                      period); 0: each method's own minimum */
+    bool weekly;     /* runs on ISO week totals: width 7, step 7 */
+    uint32_t width;  /* days summed into one value (0: 1, or 7 weekly) */
+    uint32_t step;   /* days between evaluations, on the days a multiple
+                        of `step` after a Sunday (0: 1, or 7 weekly) */
+    bool proportion; /* runs on count / denominator */
+    uint32_t levels; /* bit per ana_level_t; 0 all */
+    size_t warmup;   /* first values that are history only (CUSUM's in-control
+                        period); 0: each method's own minimum */
 } ana_detector_spec_t;
 
 /* One series' result for a day. */
@@ -87,13 +92,19 @@ const char *ana_engine_detector_name(const ana_engine_t *self, size_t i);
 size_t ana_engine_close(ana_engine_t *self, sn_day_t day);
 
 /** Evaluate closed day `day` of series `id` again after a correction
- *  (a weekly detector only when `day` is a Sunday: a late event of a
- *  weekday makes its caller correct that week's Sunday as well).
- *  @return the number of alarms. */
+ *  (a detector with a step only when `day` is one of its days: a late
+ *  event makes its caller correct the later days whose windows hold it,
+ *  ana_engine_reach()). @return the number of alarms. */
 size_t ana_engine_correct(ana_engine_t *self, uint32_t id, sn_day_t day);
 
-/** @return whether any configured detector runs on weeks. */
-bool ana_engine_weekly(const ana_engine_t *self);
+/** @return how many days after a changed day some detector's value still
+ *  holds it (the longest width, less one): the caller corrects the closed
+ *  days up to that many after a late event's day. */
+uint32_t ana_engine_reach(const ana_engine_t *self);
+
+/** @return whether some detector evaluated on `day` reads a value whose
+ *  window holds `changed` (a day at or before `day`). */
+bool ana_engine_holds(const ana_engine_t *self, sn_day_t day, sn_day_t changed);
 
 /** @return the last day closed, or INT32_MIN. */
 sn_day_t ana_engine_last(const ana_engine_t *self);

@@ -192,19 +192,22 @@ s_fix_push(ana_ingest_t *self, uint32_t series, sn_day_t day)
 }
 
 /* A closed `day` of `leaf` changed: correct it in every series the leaf
- * counts in, and, for weekly detectors, the closed Sunday of its week. */
+ * counts in, and the closed days after it whose detector windows hold it
+ * (a weekly detector's Sunday, the next days of a 7-day sum). */
 static void
 s_fix_add(ana_ingest_t *self, uint32_t leaf, sn_day_t day)
 {
     size_t n;
     const uint32_t *ids = ana_series_fanout(self->series, leaf, &n);
-    sn_day_t sunday = day + (7 - sn_day_weekday(day));
-    bool week = sunday != day && ana_engine_weekly(self->engine) &&
-                sunday <= ana_clock_closed(self->clock);
+    sn_day_t last = day + (sn_day_t)ana_engine_reach(self->engine);
+    sn_day_t closed = ana_clock_closed(self->clock);
+    last = last < closed ? last : closed;
     for (size_t i = 0; i < n; i++) {
         s_fix_push(self, ids[i], day);
-        if (week) {
-            s_fix_push(self, ids[i], sunday);
+        for (sn_day_t d = day + 1; d <= last; d++) {
+            if (ana_engine_holds(self->engine, d, day)) {
+                s_fix_push(self, ids[i], d);
+            }
         }
     }
 }

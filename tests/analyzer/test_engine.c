@@ -627,6 +627,100 @@ START_TEST(test_engine_dedup_full_is_counted)
 }
 END_TEST
 
+/* Detector 0's values by day, of regular closes and of corrections. */
+typedef struct sum_seen {
+    double close[64], corr[64]; /* observed by day - d0; NAN: none */
+    double corr2[64];           /* detector 1's, of corrections */
+    int n_corr;                 /* correction rows */
+    sn_day_t d0;
+} sum_seen_t;
+
+static void
+s_sum_rows(sn_day_t day, const ana_engine_row_t *rows, size_t n, bool corr,
+           void *arg)
+{
+    sum_seen_t *w = arg;
+    for (size_t i = 0; i < n && day - w->d0 >= 0 && day - w->d0 < 64; i++) {
+        (corr ? w->corr : w->close)[day - w->d0] = rows[i].det[0].observed;
+        if (corr) {
+            w->corr2[day - w->d0] = rows[i].det[1].observed;
+        }
+        w->n_corr += corr;
+    }
+}
+
+START_TEST(test_engine_sliding_window)
+{
+    /* A 7-day sum evaluated daily (width 7, step 1), and every 14 days
+     * (width 14, step 14, on every other Sunday). */
+    static const char yaml[] =
+        "analyzer: {state_dir: /nonexistent, lateness_days: 0,\n"
+        "           wall_clock: false, dedup_capacity: 10000}\n"
+        "series:\n  - {condition: ili, levels: [site]}\n"
+        "detectors:\n  - {name: sum7, method: ears-c1, width: 7}\n"
+        "  - {name: fortnight, method: ears-c1, width: 14, step: 14}\n";
+    sn_config_t *cfg = NULL;
+    ck_assert_int_eq(sn_config_parse(yaml, strlen(yaml), "t.yaml",
+                                     ana_config_schema, &cfg, NULL),
+                     SN_OK);
+    ana_config_t c;
+    ck_assert_int_eq(ana_config_read(cfg, &c, NULL), SN_OK);
+    sum_seen_t w;
+    w.d0 = sn_day_from_ymd(2025, 3, 3); /* a Monday */
+    w.n_corr = 0;
+    for (int i = 0; i < 64; i++) {
+        w.close[i] = w.corr[i] = w.corr2[i] = NAN;
+    }
+    ana_ingest_sinks_t sinks = {NULL, NULL, s_sum_rows, &w};
+    ana_ingest_t *in = NULL;
+    ck_assert_int_eq(ana_ingest_new(&c, &sinks, &in, NULL), SN_OK);
+    ana_config_fini(&c);
+    char id[32];
+    for (sn_day_t d = w.d0; d < w.d0 + 31; d++) {
+        snprintf(id, sizeof id, "e-%d", d);
+        sn_event_t e = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 5);
+        ck_assert_int_ge(ana_ingest_event(in, &e, sn_time_now(), NULL), 0);
+        ana_ingest_tick(in, sn_time_now());
+    }
+    ck_assert_int_eq(ana_ingest_closed(in), w.d0 + 29);
+    ck_assert_double_eq(w.close[0], 5); /* the first day alone */
+    ck_assert_double_eq(w.close[6], 35);
+    ck_assert_double_eq(w.close[29], 35);
+    /* A late 10 on day 20 is in the 7-day sums of days 20 .. 26, and in
+     * the fortnight ending on the one fortnight day (a Sunday) in 21 ..
+     * 29: each of those is corrected, and nothing else. */
+    sn_event_t late =
+        s_ev("fc1", "late", SN_SOURCE_FEVER_CLINIC, "ili", w.d0 + 20, 10);
+    ck_assert_int_eq(ana_ingest_event(in, &late, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ana_ingest_tick(in, sn_time_now());
+    /* A correction row of another day shows that day's own count for the
+     * detector not evaluated on it: the fortnight's value is the one over
+     * a day's count. */
+    int fortnight = -1;
+    for (int k = 0; k < 64; k++) {
+        if (k >= 20 && k <= 26) {
+            ck_assert_double_eq(w.corr[k], 45);
+        }
+        if (!isnan(w.corr2[k]) && w.corr2[k] > 15) {
+            ck_assert_int_eq(fortnight, -1);
+            fortnight = k;
+        }
+    }
+    ck_assert_int_ge(fortnight, 21);
+    ck_assert_int_le(fortnight, 29);
+    ck_assert_int_eq(sn_day_weekday(w.d0 + fortnight), 7);
+    ck_assert_double_eq(w.corr2[fortnight], 14 * 5 + 10);
+    for (int k = 0; k < 64; k++) { /* nothing else corrected */
+        bool want = (k >= 20 && k <= 26) || k == fortnight;
+        ck_assert_int_eq(!isnan(w.corr[k]), want);
+    }
+    ck_assert_int_eq(w.n_corr, fortnight > 26 ? 8 : 7);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
 START_TEST(test_engine_onset_basis)
 {
     /* Two fever clinics: fc1 gives no onset dates (report date used), fc2
@@ -775,6 +869,11 @@ START_TEST(test_engine_config_errors)
         {"analyzer: {state_dir: x, window_days: 30, horizon_days: 30}\n",
          "t.yaml:1: analyzer: window_days (30) must exceed horizon_days (30)"},
         {"analyzer: {state_dir: x}\n"
+         "detectors:\n  - {name: w, method: ears-c1, weekly: true, width: "
+         "14}\n",
+         "t.yaml:3: detector 'w': weekly is width 7 and step 7; give either "
+         "weekly or width and step"},
+        {"analyzer: {state_dir: x}\n"
          "conditions:\n  - {code: ili, class: S}\n  - {code: visits}\n"
          "series:\n"
          "  - {condition: ili, sources: [hospital, pharmacy],\n"
@@ -819,6 +918,7 @@ engine_suite(void)
     tcase_add_test(edges, test_engine_restart_keeps_threshold_counts);
     tcase_add_test(edges, test_engine_late_event_corrects_its_week);
     tcase_add_test(edges, test_engine_onset_basis);
+    tcase_add_test(edges, test_engine_sliding_window);
     tcase_add_test(edges, test_engine_proportion_of_visits);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
