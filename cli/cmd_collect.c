@@ -457,11 +457,28 @@ s_on_oversize(void *arg, const char *peer, uint64_t msg_no, const uint8_t *head,
     free(clean);
 }
 
-/* Publish every file in the inbox, then move it to `done` (or delete it
- * when `done` is NULL): the file leaves the inbox only once it is spooled. */
+/* @return true when the file `st` was last modified `settle_ms` or more
+ * ago. A file an exporter is still writing keeps moving its mtime, so it
+ * waits; a clock step backwards only delays a file. */
+static bool
+s_settled(const struct stat *st, int64_t settle_ms)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t age_ms =
+        ((int64_t)now.tv_sec - (int64_t)st->st_mtim.tv_sec) * 1000 +
+        ((int64_t)now.tv_nsec - (int64_t)st->st_mtim.tv_nsec) / 1000000;
+    return age_ms >= settle_ms;
+}
+
+/* Publish every file in the inbox that has settled (no change for
+ * inbox.settle_ms), then move it to `done` (or delete it when `done` is
+ * NULL): the file leaves the inbox only once it is spooled. */
 static void
 s_scan_inbox(collect_t *c, const char *dir, const char *done)
 {
+    const sn_cfg_node_t *root = sn_config_root(c->cfg);
+    int64_t settle_ms = sn_cfg_int(root, "inbox.settle_ms", 2000);
     DIR *d = opendir(dir);
     if (d == NULL) {
         return;
@@ -476,9 +493,10 @@ s_scan_inbox(collect_t *c, const char *dir, const char *done)
         }
         char *path = sn_strdup_printf("%s/%s", dir, e->d_name);
         struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+            !s_settled(&st, settle_ms)) {
             free(path);
-            continue;
+            continue; /* not a file, or still being written */
         }
         sn_err_t err;
         int rc = s_publish_file(c, path, &err);

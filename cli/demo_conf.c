@@ -336,7 +336,9 @@ s_write_collector(const cli_demo_conf_t *c, const cli_demo_site_t *s)
     }
     snprintf(input, sizeof input,
              "%sinbox:\n  path: %s/sites/%s/inbox\n"
-             "  done: %s/sites/%s/done\n  poll_ms: 20\n",
+             "  done: %s/sites/%s/done\n  poll_ms: 20\n"
+             /* demo_feed.c writes each file then renames it in */
+             "  settle_ms: 0\n",
              mllp, c->dir, s->id, c->dir, s->id);
     snprintf(sub, sizeof sub, "%s/sites/%s", c->dir, s->id);
     mkdir(sub, 0755);

@@ -206,6 +206,11 @@ static const sn_cfg_schema_t s_inbox[] = {
      .min = 10,
      .max = 3600000,
      .doc = "how often to look (1000)"},
+    {.key = "settle_ms",
+     .type = SN_CFG_INT,
+     .min = 0,
+     .max = 86400000,
+     .doc = "take a file only once unchanged this long (2000)"},
     {.key = NULL},
 };
 

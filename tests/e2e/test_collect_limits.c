@@ -7,8 +7,8 @@
  *  that mllp.max_message is the limit (a larger frame gets AR and is
  *  dead-lettered, redacted), that a refusal the dead-letter file cannot
  *  take (a full disk, /dev/full) is answered AR (so the engine resends it)
- *  and that an inbox file
- *  still being written is not taken before it has settled.
+ *  and that an inbox file still being written is not taken before it has
+ *  settled (inbox.settle_ms).
  */
 #include "sentinel/mem.h"
 #include "support.h"
@@ -210,6 +210,46 @@ START_TEST(test_collect_limits_mllp_max_message)
 }
 END_TEST
 
+/* An exporter writing straight into the inbox (no rename): the file is
+ * left alone while it grows and taken once it has not changed for
+ * settle_ms, whole, so its last line is not cut and dead-lettered. */
+START_TEST(test_collect_limits_inbox_settle)
+{
+    char *dl = sn_strdup_printf("path: \"%s/dead.jsonl\"", s_dir);
+    pid_t col = s_start("", ", settle_ms: 4000", dl);
+    const char *ev = "\"condition\":\"ILI\",\"report_time\":"
+                     "\"2026-11-20T08:00:00Z\"}\n";
+    char *path = sn_strdup_printf("%s/inbox/export.jsonl", s_dir);
+    char *done = sn_strdup_printf("%s/done/export.jsonl", s_dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"event_id\":\"j1\",%s{\"event_id\":\"j2\",", ev);
+    fflush(f);
+    for (int i = 0; i < 6; i++) { /* many scans (poll_ms: 50) go by */
+        ts_sleep_ms(100);
+        ck_assert_int_eq(access(path, F_OK), 0);
+        fprintf(f, " ");
+        fflush(f);
+    }
+    fprintf(f, "%s", ev);
+    fclose(f);
+    for (int i = 0; i < WAIT_S * 10 && access(done, F_OK) != 0; i++) {
+        ts_sleep_ms(100);
+    }
+    ck_assert_int_eq(access(done, F_OK), 0);
+    s_stop(col);
+    char *dead = s_dead_path();
+    ck_assert_int_eq(s_count(dead, "\"reason\""), 0);
+    char *log = sn_strdup_printf("%s/collector.log", s_dir);
+    ck_assert_int_eq(s_count(log, "spooled=2 rejected=0"), 1);
+    free(log);
+    free(dead);
+    free(done);
+    free(path);
+    free(dl);
+}
+END_TEST
+
 /* The dead-letter file cannot take a line (a full disk: /dev/full): a
  * refused message gets AR, not AE, so the interface engine keeps it and
  * resends it; the failure is logged; good messages still get AA. */
@@ -243,6 +283,11 @@ collect_limits_suite(void)
     tcase_set_timeout(usage, 120);
     tcase_add_test(usage, test_collect_limits_mllp_max_message);
     suite_add_tcase(s, usage);
+    TCase *edges = tcase_create("edges");
+    tcase_add_checked_fixture(edges, s_setup, s_teardown);
+    tcase_set_timeout(edges, 120);
+    tcase_add_test(edges, test_collect_limits_inbox_settle);
+    suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
     tcase_set_timeout(errors, 120);
