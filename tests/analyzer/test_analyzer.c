@@ -87,16 +87,22 @@ s_env_free(env_t *e)
 }
 
 static pid_t
-s_start(const env_t *e)
+s_start_config(const char *config)
 {
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        execl(ts_sentinel_bin(), "sentinel", "analyze", "-c", e->config,
+        execl(ts_sentinel_bin(), "sentinel", "analyze", "-c", config,
               "--log-level", "warn", (char *)NULL);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t
+s_start(const env_t *e)
+{
+    return s_start_config(e->config);
 }
 
 static int
@@ -210,13 +216,15 @@ s_counted(const env_t *e)
 
 /* Spool a simulated feed of one site (one case per event).
  * @return the spool's last sequence: every event spooled so far. */
+/* Spool `days` days of a fever clinic averaging `mean` cases a day.
+ * @return the last sequence number spooled. */
 static uint64_t
-s_simulate(site_t *s, sn_day_t start, int days, uint64_t seed)
+s_simulate_mean(site_t *s, sn_day_t start, int days, uint64_t seed, int mean)
 {
     ana_sim_site_t site;
-    ck_assert_int_eq(
-        ana_sim_site_parse("site-a:330106:fever_clinic:20", &site, NULL),
-        SN_OK);
+    char spec[64];
+    snprintf(spec, sizeof spec, "site-a:330106:fever_clinic:%d", mean);
+    ck_assert_int_eq(ana_sim_site_parse(spec, &site, NULL), SN_OK);
     ana_sim_opts_t o;
     ana_sim_opts_default(&o);
     o.seed = seed;
@@ -226,6 +234,12 @@ s_simulate(site_t *s, sn_day_t start, int days, uint64_t seed)
     o.n_sites = 1;
     ck_assert_int_eq(ana_sim_run(&o, s_spool_event, s, NULL), SN_OK);
     return sn_spool_last_seq(s->spool);
+}
+
+static uint64_t
+s_simulate(site_t *s, sn_day_t start, int days, uint64_t seed)
+{
+    return s_simulate_mean(s, start, days, seed, 20);
 }
 
 START_TEST(test_analyzer_usage)
@@ -272,29 +286,49 @@ START_TEST(test_analyzer_kill9_loses_and_doubles_nothing)
 {
     env_t e;
     s_env(&e);
-    pid_t pid = s_start(&e);
+    /* First run: a checkpoint only every 32768 records (the interval is
+     * ten minutes). */
+    char *yaml = ts_read_file(e.config, NULL);
+    char *at = strstr(yaml, "checkpoint_ms: 50\n");
+    ck_assert_ptr_nonnull(at);
+    *at = '\0';
+    char *slow_text = sn_strdup_printf("%scheckpoint_ms: 600000\n%s", yaml,
+                                       at + strlen("checkpoint_ms: 50\n"));
+    char *slow = ts_write_file(e.dir, "slow.yaml", slow_text);
+    free(slow_text);
+    free(yaml);
+    pid_t pid = s_start_config(slow);
     site_t s;
     s_site(&s, &e);
     sn_day_t d0 = sn_day_from_ymd(2025, 1, 6);
-    uint64_t first = s_simulate(&s, d0, 45, 8);
+    uint64_t first = s_simulate_mean(&s, d0, 45, 8, 1000);
     sn_spool_flush(s.spool, NULL);
-    /* Let part of it through, until a checkpoint has acknowledged some of
-     * it, then kill the analyzer without warning: the restart starts from
-     * that checkpoint, not from nothing. */
-    for (int t = 0; t < 600 && sn_spool_acked_seq(s.spool) == 0; t++) {
+    ck_assert_uint_gt(first, 40000);
+    for (int t = 0; t < 600 && sn_spool_acked_seq(s.spool) < first; t++) {
         sn_sender_poll(s.sender, 50, NULL);
     }
-    uint64_t acked = sn_spool_acked_seq(s.spool);
-    ck_assert_uint_gt(acked, 0);
+    ck_assert_uint_eq(sn_spool_acked_seq(s.spool), first);
+    /* Then fewer events than the next checkpoint needs: the analyzer
+     * takes them in and holds them unacknowledged; kill it without
+     * warning. What it took in after its checkpoint is gone with it and
+     * must come again from the collector's spool, once. */
+    uint64_t held = s_simulate_mean(&s, d0 + 45, 20, 10, 1000);
+    sn_spool_flush(s.spool, NULL);
+    ck_assert_uint_lt(held - first, 32768);
+    for (int t = 0; t < 15; t++) {
+        sn_sender_poll(s.sender, 20, NULL);
+    }
     s_stop(pid, SIGKILL);
+    ck_assert_uint_eq(sn_spool_acked_seq(s.spool), first);
     pid = s_start(&e);
-    uint64_t all = s_simulate(&s, d0 + 45, 45, 9);
+    uint64_t all = s_simulate(&s, d0 + 65, 45, 9);
     ck_assert_uint_gt(all, first);
     ck_assert(s_drain(&s, 30000));
     ck_assert_int_eq(s_stop(pid, SIGTERM), 0);
     ck_assert_uint_eq(s_counted(&e), all);
     sn_sender_destroy(&s.sender);
     sn_spool_destroy(&s.spool);
+    free(slow);
     s_env_free(&e);
 }
 END_TEST
