@@ -552,6 +552,29 @@ s_daemon_poll(collect_t *c, int timeout_ms, uint64_t *logged)
     }
 }
 
+/* Log the MLLP connections the listener closed since the last call:
+ * silent past mllp.idle_timeout_s, or the longest idle, closed to make
+ * room at the connection limit. `seen` holds the totals logged so far. */
+static void
+s_mllp_closes(const col_mllp_server_t *srv, uint64_t seen[2])
+{
+    uint64_t idle = col_mllp_server_idle_closed(srv);
+    uint64_t evicted = col_mllp_server_evicted(srv);
+    if (idle != seen[0]) {
+        sn_log(SN_LOG_INFO, "collector", "mllp_idle_closed",
+               "connections=%" PRIu64 " total=%" PRIu64, idle - seen[0], idle);
+    }
+    if (evicted != seen[1]) {
+        sn_log(SN_LOG_WARN, "collector", "mllp_evicted",
+               "connections=%" PRIu64 " total=%" PRIu64
+               " reason=\"all %d connections taken: closed the longest "
+               "idle\"",
+               evicted - seen[1], evicted, COL_MLLP_SERVER_MAX_CONN);
+    }
+    seen[0] = idle;
+    seen[1] = evicted;
+}
+
 static int
 s_daemon(collect_t *c, sn_err_t *err)
 {
@@ -576,14 +599,18 @@ s_daemon(collect_t *c, sn_err_t *err)
             return err ? err->code : SN_ECONFIG;
         }
         col_mllp_server_on_oversize(srv, s_on_oversize);
+        col_mllp_server_set_idle_timeout(
+            srv, 1000u * (uint64_t)sn_cfg_int(root, "mllp.idle_timeout_s",
+                                              COL_MLLP_SERVER_IDLE_MS / 1000));
         sn_log(SN_LOG_INFO, "collector", "listening", "mllp_port=%d",
                col_mllp_server_port(srv));
     }
     int64_t poll_ms = sn_cfg_int(root, "inbox.poll_ms", 1000);
-    uint64_t next_scan = 0, logged = 0;
+    uint64_t next_scan = 0, logged = 0, closed[2] = {0, 0};
     while (!s_stop) {
         if (srv != NULL) {
             col_mllp_server_step(srv, 20);
+            s_mllp_closes(srv, closed);
         }
         s_daemon_poll(c, srv ? 0 : 20, &logged);
         uint64_t now = (uint64_t)sn_clock_ns() / 1000000u;

@@ -186,6 +186,11 @@ static const sn_cfg_schema_t s_mllp[] = {
      .min = 1024,
      .max = 64 << 20,
      .doc = "longest message in bytes (1 MiB)"},
+    {.key = "idle_timeout_s",
+     .type = SN_CFG_INT,
+     .min = 0,
+     .max = 86400,
+     .doc = "close a connection silent this long; 0: never (300)"},
     {.key = NULL},
 };
 

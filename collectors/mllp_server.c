@@ -7,10 +7,13 @@
  *  is not read from until the queue drains (back-pressure), so one stuck
  *  interface engine cannot make the collector buffer without bound. When
  *  the peer closes, the ACKs already owed are still written before the
- *  socket is closed.
+ *  socket is closed. Each connection remembers when it last moved bytes:
+ *  that time closes it after the idle timeout, and picks the connection
+ *  to close when a new one arrives with every slot taken.
  */
 #include "mllp_server.h"
 
+#include "sentinel/date.h"
 #include "sentinel/mem.h"
 
 #include <arpa/inet.h>
@@ -38,6 +41,7 @@ typedef struct s_conn {
     size_t out_len;        /* bytes in out */
     size_t out_off;        /* bytes of out already written */
     bool closing;          /* peer closed: flush, then close */
+    uint64_t last_ms;      /* monotonic time of its last traffic */
 } s_conn_t;
 
 struct col_mllp_server {
@@ -50,6 +54,9 @@ struct col_mllp_server {
     s_conn_t conns[COL_MLLP_SERVER_MAX_CONN]; /* open connections */
     size_t n_conns;                           /* their number */
     uint64_t msg_no;                          /* messages handled */
+    uint64_t idle_ms;                         /* idle timeout, 0: none */
+    uint64_t idle_closed;                     /* closed for it */
+    uint64_t evicted;                         /* closed to make room */
 };
 
 /* --------------------------------------------------------------- helpers */
@@ -137,11 +144,18 @@ col_mllp_server_new(const char *address, size_t max_message,
     self->max = max_message ? max_message : COL_MLLP_MAX_DEFAULT;
     self->handler = handler;
     self->arg = arg;
+    self->idle_ms = COL_MLLP_SERVER_IDLE_MS;
     if (s_listen(self, address, err) != SN_OK) {
         free(self);
         return NULL;
     }
     return self;
+}
+
+void
+col_mllp_server_set_idle_timeout(col_mllp_server_t *self, uint64_t idle_ms)
+{
+    self->idle_ms = idle_ms;
 }
 
 void
@@ -189,12 +203,44 @@ col_mllp_server_connections(const col_mllp_server_t *self)
     return self->n_conns;
 }
 
+uint64_t
+col_mllp_server_idle_closed(const col_mllp_server_t *self)
+{
+    return self->idle_closed;
+}
+
+uint64_t
+col_mllp_server_evicted(const col_mllp_server_t *self)
+{
+    return self->evicted;
+}
+
+static uint64_t
+s_now_ms(void)
+{
+    return (uint64_t)sn_clock_ns() / 1000000u;
+}
+
 /* ------------------------------------------------------------ connection */
 
+/* Make room for a new connection: close the one idle the longest. */
 static void
-s_accept(col_mllp_server_t *self)
+s_evict(col_mllp_server_t *self)
 {
-    while (self->n_conns < COL_MLLP_SERVER_MAX_CONN) {
+    size_t oldest = 0;
+    for (size_t i = 1; i < self->n_conns; i++) {
+        if (self->conns[i].last_ms < self->conns[oldest].last_ms) {
+            oldest = i;
+        }
+    }
+    s_close(self, oldest);
+    self->evicted++;
+}
+
+static void
+s_accept(col_mllp_server_t *self, uint64_t now)
+{
+    for (;;) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept(self->lfd, (struct sockaddr *)&ss, &sl);
@@ -205,9 +251,13 @@ s_accept(col_mllp_server_t *self)
             close(fd);
             continue;
         }
+        if (self->n_conns == COL_MLLP_SERVER_MAX_CONN) {
+            s_evict(self);
+        }
         s_conn_t *c = &self->conns[self->n_conns++];
         memset(c, 0, sizeof *c);
         c->fd = fd;
+        c->last_ms = now;
         c->deframer = col_mllp_new(self->max);
         char host[INET6_ADDRSTRLEN] = "?";
         int port = 0;
@@ -317,26 +367,32 @@ col_mllp_server_step(col_mllp_server_t *self, int timeout_ms)
         fds[i].events |= c->out_len > c->out_off ? POLLOUT : 0;
         fds[i].revents = 0;
     }
-    fds[n].fd = self->n_conns < COL_MLLP_SERVER_MAX_CONN ? self->lfd : -1;
+    fds[n].fd = self->lfd; /* at the limit too: s_accept() evicts */
     fds[n].events = POLLIN;
     fds[n].revents = 0;
     if (poll(fds, n + 1, timeout_ms) < 0) {
         return errno == EINTR ? 0 : SN_ESYS;
     }
+    uint64_t now = s_now_ms();
     int handled = 0;
     /* Walk backwards: s_close() moves the last connection into slot i. */
     for (size_t i = n; i-- > 0;) {
         s_conn_t *c = &self->conns[i];
+        if (fds[i].revents != 0) {
+            c->last_ms = now;
+        }
         if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
             handled += s_read(self, c);
         }
         bool ok = s_write(c);
-        if (!ok || (c->closing && c->out_len == 0)) {
+        bool idle = self->idle_ms > 0 && now - c->last_ms >= self->idle_ms;
+        if (!ok || (c->closing && c->out_len == 0) || idle) {
+            self->idle_closed += idle && ok && !c->closing;
             s_close(self, i);
         }
     }
     if (fds[n].revents & POLLIN) {
-        s_accept(self);
+        s_accept(self, now);
     }
     return handled;
 }

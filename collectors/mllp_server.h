@@ -7,6 +7,10 @@
  *  built from the callback's answer. One thread drives everything with
  *  poll(): no threads, no locks; a slow sender cannot block the others
  *  because every socket is non-blocking and ACKs are queued per connection.
+ *  A connection with no traffic for the idle timeout is closed, and when
+ *  all COL_MLLP_SERVER_MAX_CONN slots are taken a new connection closes
+ *  the longest-idle one, so half-open connections (an engine that vanished
+ *  without a FIN) cannot lock the site out.
  *
  *  Threading: not thread-safe. The callback runs in the thread that calls
  *  col_mllp_server_step().
@@ -20,7 +24,8 @@
 #include "mllp.h"
 #include "sentinel/error.h"
 
-#define COL_MLLP_SERVER_MAX_CONN 64 /* connections served at once */
+#define COL_MLLP_SERVER_MAX_CONN 64    /* connections served at once */
+#define COL_MLLP_SERVER_IDLE_MS 300000 /* default idle timeout (5 min) */
 
 typedef struct col_mllp_server col_mllp_server_t; /* opaque */
 
@@ -53,6 +58,11 @@ col_mllp_server_t *col_mllp_server_new(const char *address, size_t max_message,
 void col_mllp_server_on_oversize(col_mllp_server_t *self,
                                  col_mllp_oversize_fn fn);
 
+/** Close connections that have had no traffic (bytes in or out) for
+ *  `idle_ms` (0: never); COL_MLLP_SERVER_IDLE_MS until set. */
+void col_mllp_server_set_idle_timeout(col_mllp_server_t *self,
+                                      uint64_t idle_ms);
+
 /** Close every connection and the listener; set *self_p to NULL. */
 void col_mllp_server_destroy(col_mllp_server_t **self_p);
 
@@ -66,5 +76,12 @@ int col_mllp_server_step(col_mllp_server_t *self, int timeout_ms);
 
 /** @return the number of open connections. */
 size_t col_mllp_server_connections(const col_mllp_server_t *self);
+
+/** @return the connections closed so far for the idle timeout. */
+uint64_t col_mllp_server_idle_closed(const col_mllp_server_t *self);
+
+/** @return the connections closed so far, the longest-idle first, to make
+ *  room for a new one at the connection limit. */
+uint64_t col_mllp_server_evicted(const col_mllp_server_t *self);
 
 #endif

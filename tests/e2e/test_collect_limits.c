@@ -6,9 +6,10 @@
  *  needed. This test is the interface engine and the export job. It checks
  *  that mllp.max_message is the limit (a larger frame gets AR and is
  *  dead-lettered, redacted), that a refusal the dead-letter file cannot
- *  take (a full disk, /dev/full) is answered AR (so the engine resends it)
- *  and that an inbox file still being written is not taken before it has
- *  settled (inbox.settle_ms).
+ *  take (a full disk, /dev/full) is answered AR (so the engine resends it),
+ *  that an inbox file still being written is not taken before it has
+ *  settled (inbox.settle_ms) and that a silent MLLP connection is closed
+ *  after mllp.idle_timeout_s.
  */
 #include "sentinel/mem.h"
 #include "support.h"
@@ -210,6 +211,29 @@ START_TEST(test_collect_limits_mllp_max_message)
 }
 END_TEST
 
+/* mllp.idle_timeout_s: a connection that goes silent is closed (the
+ * engine reads end of stream) and the daemon logs it. */
+START_TEST(test_collect_limits_mllp_idle_timeout)
+{
+    char *dl = sn_strdup_printf("path: \"%s/dead.jsonl\"", s_dir);
+    pid_t col = s_start(", idle_timeout_s: 1", "", dl);
+    int fd = s_connect();
+    char *m = s_adt("C1", "V1", 10);
+    s_expect(fd, m, "MSA|AA|C1");
+    struct pollfd p = {fd, POLLIN, 0};
+    char buf[64];
+    ck_assert_int_eq(poll(&p, 1, WAIT_S * 1000), 1);
+    ck_assert_int_eq(recv(fd, buf, sizeof buf, 0), 0); /* closed */
+    close(fd);
+    s_stop(col);
+    char *log = sn_strdup_printf("%s/collector.log", s_dir);
+    ck_assert_int_eq(s_count(log, "event=mllp_idle_closed connections=1"), 1);
+    free(log);
+    free(m);
+    free(dl);
+}
+END_TEST
+
 /* An exporter writing straight into the inbox (no rename): the file is
  * left alone while it grows and taken once it has not changed for
  * settle_ms, whole, so its last line is not cut and dead-lettered. */
@@ -287,6 +311,7 @@ collect_limits_suite(void)
     tcase_add_checked_fixture(edges, s_setup, s_teardown);
     tcase_set_timeout(edges, 120);
     tcase_add_test(edges, test_collect_limits_inbox_settle);
+    tcase_add_test(edges, test_collect_limits_mllp_idle_timeout);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
