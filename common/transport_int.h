@@ -80,6 +80,13 @@ int sn_zap_new(void *ctx, const char *authorized_keys, sn_zap_t **out,
 /** Stop the thread and free it. Safe on NULL. */
 void sn_zap_destroy(sn_zap_t **self_p);
 
+/** @return whether the connection whose ZAP user id is `user_id` (the
+ *  Z85 key, ZeroMQ's "User-Id" message property; NULL: none) may speak as
+ *  sender `sender`: its key is listed, bound to `sender` or to no sender
+ *  id. Read-only: safe from the receiver's thread. */
+bool sn_zap_allows(const sn_zap_t *self, const char *user_id,
+                   const char *sender);
+
 /* -- ZeroMQ (transport_zmq.c: sender; transport_zrecv.c: receiver) ----- */
 
 /* A bump allocator for protobuf-c's unpack: a batch of a thousand records
@@ -151,8 +158,8 @@ void sn_kreceiver_on_revoke(sn_kreceiver_t *self, sn_receiver_revoke_fn fn,
 uint64_t sn_kmeta_random(void);
 /** Read committed metadata "sn1 t=T i=I h=H" (`n` bytes, not terminated)
  *  into *t, *i and `h`. @return false when it is not Sentinel's. */
-bool sn_kmeta_parse(const void *md, size_t n, uint64_t *t, uint64_t *i,
-                    char *h, size_t hcap);
+bool sn_kmeta_parse(const void *md, size_t n, uint64_t *t, uint64_t *i, char *h,
+                    size_t hcap);
 /** @return whether `token` is one of the comma-separated tokens of `h`. */
 bool sn_kmeta_has(const char *h, uint64_t token);
 /** The handoff list a consumer `instance` assigned a partition carries on,

@@ -5,11 +5,17 @@
  *  client may connect, passing the client's public key. Ours accepts only
  *  the keys listed in the authorised-keys file (one Z85 key per line; a line
  *  starting with '#' is a comment, so an operator can note which site a key
- * belongs to) and logs each refusal with the key and the peer's address.
+ *  belongs to) and logs each refusal with the key and the peer's address.
+ *  A key may be followed on its line by the sender ids it may speak for
+ *  ("KEY BJ-CY-H01"): the handler names the key as the connection's user
+ *  id, ZeroMQ puts that on every message of the connection ("User-Id"),
+ *  and the receiver drops a message whose sender id the key is not bound
+ *  to (sn_zap_allows()), so one listed site cannot send as another.
  *
- *  The handler runs in its own thread, as ZAP requires. It reads only the
- *  key list, loaded before the thread starts and never changed, and it is
- *  stopped by a message on an inproc pipe, never by shared state.
+ *  The handler runs in its own thread, as ZAP requires. It and the
+ *  receiver's thread only read the key list, loaded before the thread
+ *  starts and never changed; the handler is stopped by a message on an
+ *  inproc pipe, never by shared state.
  */
 #include "transport_int.h"
 
@@ -26,14 +32,23 @@
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_FRAMES 7 /* version, id, domain, address, identity, mech, key */
 
+#define ZAP_SENDERS_MAX 1024 /* bytes of sender ids on one key's line */
+
+/* One authorised key and the senders it may speak for. */
+typedef struct s_authz {
+    uint8_t key[32];                /* binary */
+    char z85[SN_CURVE_KEY_Z85 + 1]; /* as written, the user id */
+    char senders[ZAP_SENDERS_MAX];  /* " id1 id2 " or "" for any */
+} s_authz_t;
+
 struct sn_zap {
-    void *ctx;           /* borrowed ZeroMQ context */
-    void *pipe;          /* PAIR to the thread, for "stop" */
-    char pipe_ep[64];    /* its inproc endpoint */
-    uint8_t (*keys)[32]; /* the authorised public keys, binary */
-    size_t nkeys;        /* their number */
-    pthread_t thread;    /* the handler */
-    bool running;        /* the thread was started */
+    void *ctx;        /* borrowed ZeroMQ context */
+    void *pipe;       /* PAIR to the thread, for "stop" */
+    char pipe_ep[64]; /* its inproc endpoint */
+    s_authz_t *keys;  /* the authorised public keys */
+    size_t nkeys;     /* their number */
+    pthread_t thread; /* the handler */
+    bool running;     /* the thread was started */
 };
 
 /* -- key files ---------------------------------------------------------- */
@@ -51,12 +66,14 @@ s_trim(char *s)
     return s;
 }
 
-/* Read the next key line of `f`. @return 1 with the key in out, 0 at end,
- * -1 for a line that is not a key (lineno says which). */
+/* Read the next key line of `f`. @return 1 with the key in out and what
+ * follows it on the line (trimmed, sender ids) in rest (when not NULL), 0
+ * at end, -1 for a line that is not a key (lineno says which). */
 static int
-s_next_key(FILE *f, int *lineno, char out[SN_CURVE_KEY_Z85 + 1])
+s_next_key(FILE *f, int *lineno, char out[SN_CURVE_KEY_Z85 + 1], char *rest,
+           size_t rest_size)
 {
-    char line[512];
+    char line[ZAP_SENDERS_MAX + 64];
     while (fgets(line, sizeof line, f) != NULL) {
         (*lineno)++;
         /* Only whole-line comments: '#' is a Z85 digit. */
@@ -64,11 +81,22 @@ s_next_key(FILE *f, int *lineno, char out[SN_CURVE_KEY_Z85 + 1])
         if (*k == '\0' || *k == '#') {
             continue;
         }
+        size_t n = strlen(k);
+        char *after = k + n; /* the sender ids after the key, or "" */
+        if (n > SN_CURVE_KEY_Z85 &&
+            (k[SN_CURVE_KEY_Z85] == ' ' || k[SN_CURVE_KEY_Z85] == '\t')) {
+            k[SN_CURVE_KEY_Z85] = '\0';
+            after = s_trim(k + SN_CURVE_KEY_Z85 + 1);
+            n = SN_CURVE_KEY_Z85;
+        }
         uint8_t bin[32];
-        if (strlen(k) != SN_CURVE_KEY_Z85 || zmq_z85_decode(bin, k) == NULL) {
+        if (n != SN_CURVE_KEY_Z85 || zmq_z85_decode(bin, k) == NULL) {
             return -1;
         }
         memcpy(out, k, SN_CURVE_KEY_Z85 + 1);
+        if (rest != NULL) {
+            snprintf(rest, rest_size, "%s", after);
+        }
         return 1;
     }
     return 0;
@@ -89,7 +117,7 @@ sn_curve_read_key(const char *path, char out[SN_CURVE_KEY_Z85 + 1],
         return sn_err_set(err, SN_EIO, "key file %s: %s", path,
                           strerror(errno));
     }
-    int lineno = 0, r = s_next_key(f, &lineno, out);
+    int lineno = 0, r = s_next_key(f, &lineno, out, NULL, 0);
     fclose(f);
     if (r <= 0) {
         return sn_err_set(err, SN_ECONFIG,
@@ -109,15 +137,22 @@ s_load_keys(sn_zap_t *self, const char *path, sn_err_t *err)
                           "authorized_keys %s: %s", path ? path : "(unset)",
                           path ? strerror(errno) : "required with CURVE on");
     }
-    char key[SN_CURVE_KEY_Z85 + 1];
+    char key[SN_CURVE_KEY_Z85 + 1], rest[ZAP_SENDERS_MAX - 2];
     int lineno = 0, r, rc = SN_OK;
     size_t cap = 0;
-    while ((r = s_next_key(f, &lineno, key)) == 1) {
+    while ((r = s_next_key(f, &lineno, key, rest, sizeof rest)) == 1) {
         if (self->nkeys == cap) {
             cap = cap ? 2 * cap : 16;
-            self->keys = sn_reallocarray(self->keys, cap, 32);
+            self->keys = sn_reallocarray(self->keys, cap, sizeof *self->keys);
         }
-        zmq_z85_decode(self->keys[self->nkeys++], key);
+        s_authz_t *a = &self->keys[self->nkeys++];
+        zmq_z85_decode(a->key, key);
+        memcpy(a->z85, key, sizeof a->z85);
+        /* " id1 id2 ": each id found as " id " by sn_zap_allows(). */
+        for (char *t = rest; *t != '\0'; t++) {
+            *t = *t == '\t' ? ' ' : *t;
+        }
+        snprintf(a->senders, sizeof a->senders, rest[0] ? " %s " : "%s", rest);
     }
     if (r < 0) {
         rc = sn_err_set(err, SN_ECONFIG,
@@ -131,13 +166,31 @@ s_load_keys(sn_zap_t *self, const char *path, sn_err_t *err)
 
 /* -- the handler thread ------------------------------------------------- */
 
-static bool
+static const s_authz_t *
 s_allowed(const sn_zap_t *self, const uint8_t *key)
 {
     for (size_t i = 0; i < self->nkeys; i++) {
-        if (memcmp(self->keys[i], key, 32) == 0) {
-            return true;
+        if (memcmp(self->keys[i].key, key, 32) == 0) {
+            return &self->keys[i];
         }
+    }
+    return NULL;
+}
+
+bool
+sn_zap_allows(const sn_zap_t *self, const char *user_id, const char *sender)
+{
+    for (size_t i = 0; user_id != NULL && i < self->nkeys; i++) {
+        const s_authz_t *a = &self->keys[i];
+        if (strcmp(a->z85, user_id) != 0) {
+            continue;
+        }
+        if (a->senders[0] == '\0') {
+            return true; /* a key bound to no sender id speaks for any */
+        }
+        char want[SN_SENDER_ID_MAX + 3];
+        snprintf(want, sizeof want, " %s ", sender);
+        return strstr(a->senders, want) != NULL;
     }
     return false;
 }
@@ -175,8 +228,10 @@ s_handle(const sn_zap_t *self, void *rep)
         }
         return;
     }
-    bool ok = n == ZAP_FRAMES && zmq_msg_size(&f[6]) == 32 &&
-              s_allowed(self, zmq_msg_data(&f[6]));
+    const s_authz_t *a = n == ZAP_FRAMES && zmq_msg_size(&f[6]) == 32
+                             ? s_allowed(self, zmq_msg_data(&f[6]))
+                             : NULL;
+    bool ok = a != NULL;
     if (!ok) {
         char z85[SN_CURVE_KEY_Z85 + 1] = "?", addr[64];
         if (n == ZAP_FRAMES && zmq_msg_size(&f[6]) == 32) {
@@ -193,7 +248,7 @@ s_handle(const sn_zap_t *self, void *rep)
     zmq_send(rep, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), ZMQ_SNDMORE);
     s_send_str(rep, ok ? "200" : "400", true);
     s_send_str(rep, ok ? "OK" : "key not authorised", true);
-    s_send_str(rep, "", true);
+    s_send_str(rep, ok ? a->z85 : "", true); /* the user id */
     s_send_str(rep, "", false);
     for (int i = 0; i < n; i++) {
         zmq_msg_close(&f[i]);

@@ -16,6 +16,7 @@
  */
 #include "transport_int.h"
 
+#include "sentinel/date.h"
 #include "sentinel/log.h"
 #include "sentinel/mem.h"
 
@@ -52,6 +53,7 @@ struct sn_zreceiver {
     void *ctx;                          /* own ZeroMQ context */
     void *sock;                         /* ROUTER */
     sn_zap_t *zap;                      /* ZAP handler, with CURVE */
+    int64_t refused_log_ns;             /* last sender_refused logged */
     sn_positions_t *pos;                /* per-sender positions */
     uint8_t *out;                       /* packed replies */
     size_t outcap;                      /* its size */
@@ -439,11 +441,40 @@ s_env_sender(const Sentinel__V1__Envelope *env)
     }
 }
 
-/* The peer named `id`, which the connection `rid` speaks for now; NULL
- * (logged) when the message names no valid sender. */
-static sn_peer_t *
-s_peer(sn_zreceiver_t *self, const char *id, const zmq_msg_t *rid, size_t bytes)
+/* Whether the connection `body` came on may speak as `id`: with CURVE,
+ * its key must be bound to that sender id (or to none). A refusal is
+ * logged, at most once a second. */
+static bool
+s_may_speak(sn_zreceiver_t *self, zmq_msg_t *body, const char *id)
 {
+    if (self->zap == NULL || id == NULL) {
+        return true;
+    }
+    const char *user = zmq_msg_gets(body, "User-Id");
+    if (sn_zap_allows(self->zap, user, id)) {
+        return true;
+    }
+    int64_t now = sn_clock_ns();
+    if (now - self->refused_log_ns >= 1000000000) {
+        self->refused_log_ns = now;
+        sn_log(SN_LOG_WARN, "transport", "sender_refused",
+               "sender=%s key=%s reason=\"this CURVE key is not bound to "
+               "this sender_id in authorized_keys\"",
+               id, user != NULL ? user : "?");
+    }
+    return false;
+}
+
+/* The peer named `id`, which the connection `rid` speaks for now; NULL
+ * (logged) when the message names no valid sender, or one its key may not
+ * speak for. */
+static sn_peer_t *
+s_peer(sn_zreceiver_t *self, const char *id, const zmq_msg_t *rid,
+       zmq_msg_t *body, size_t bytes)
+{
+    if (!s_may_speak(self, body, id)) {
+        return NULL;
+    }
     sn_peer_t *peer = id ? sn_positions_get(self->pos, id, true) : NULL;
     if (peer == NULL) {
         sn_log(SN_LOG_WARN, "transport", "bad_message",
@@ -459,12 +490,13 @@ s_peer(sn_zreceiver_t *self, const char *id, const zmq_msg_t *rid, size_t bytes)
 
 /* Everything but a plain batch: protobuf-c unpacks it into the arena. */
 static int
-s_handle_unpacked(sn_zreceiver_t *self, const zmq_msg_t *rid,
+s_handle_unpacked(sn_zreceiver_t *self, const zmq_msg_t *rid, zmq_msg_t *body,
                   const uint8_t *data, size_t len, const s_sink_t *sink,
                   int *delivered)
 {
     Sentinel__V1__Envelope *env = sn_zmq_unpack(&self->arena, data, len);
-    sn_peer_t *peer = s_peer(self, env ? s_env_sender(env) : NULL, rid, len);
+    sn_peer_t *peer =
+        s_peer(self, env ? s_env_sender(env) : NULL, rid, body, len);
     if (peer == NULL) {
         return SN_OK;
     }
@@ -489,16 +521,16 @@ s_handle_unpacked(sn_zreceiver_t *self, const zmq_msg_t *rid,
 }
 
 static int
-s_receiver_handle(sn_zreceiver_t *self, const zmq_msg_t *rid,
-                  const zmq_msg_t *body, const s_sink_t *sink, int *delivered)
+s_receiver_handle(sn_zreceiver_t *self, const zmq_msg_t *rid, zmq_msg_t *body,
+                  const s_sink_t *sink, int *delivered)
 {
-    const uint8_t *data = zmq_msg_data((zmq_msg_t *)body);
-    size_t len = zmq_msg_size((zmq_msg_t *)body);
+    const uint8_t *data = zmq_msg_data(body);
+    size_t len = zmq_msg_size(body);
     s_batch_t b;
     if (!s_read_batch(self, data, len, &b)) {
-        return s_handle_unpacked(self, rid, data, len, sink, delivered);
+        return s_handle_unpacked(self, rid, body, data, len, sink, delivered);
     }
-    sn_peer_t *peer = s_peer(self, b.sender_id, rid, len);
+    sn_peer_t *peer = s_peer(self, b.sender_id, rid, body, len);
     return peer != NULL ? s_on_batch(self, peer, &b, sink, delivered) : SN_OK;
 }
 

@@ -392,6 +392,68 @@ START_TEST(test_transport_zmq_errors)
 }
 END_TEST
 
+START_TEST(test_transport_zmq_curve_binds_key_to_sender)
+{
+    /* Key a may speak as site-a only; key b as site-b only. b's collector
+     * configured as site-a (a copied file, or a site sending as another)
+     * is connected but every message of it is dropped and logged. */
+    char rpub[41], apub[41], bpub[41];
+    s_keypair("rx", rpub);
+    s_keypair("a", apub);
+    s_keypair("b", bpub);
+    char *authz = sn_strdup_printf("%s site-a\n%s\tsite-b other\n", apub, bpub);
+    char *authz_path = ts_write_file(s_dir, "authorized_keys", authz);
+    char *rkey = sn_strdup_printf("%s/rx.key", s_dir);
+    char *rpubf = sn_strdup_printf("%s/rx.pub", s_dir);
+    char *akey = sn_strdup_printf("%s/a.key", s_dir);
+    char *bkey = sn_strdup_printf("%s/b.key", s_dir);
+    char *log = sn_strdup_printf("%s/log", s_dir);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    sn_transport_opts_t ro = s_opts(NULL);
+    ro.curve = true;
+    ro.secret_key = rkey;
+    ro.authorized_keys = authz_path;
+    sn_receiver_t *rx = s_receiver(&ro);
+    sn_spool_t *sa = s_spool("a", 1, 200), *sb = s_spool("b", 1, 200);
+    sn_transport_opts_t oa = s_opts("site-a"), ob = s_opts("site-a");
+    oa.curve = ob.curve = true;
+    oa.server_key = ob.server_key = rpubf;
+    oa.secret_key = akey;
+    ob.secret_key = bkey;
+    sn_sender_t *tb = s_sender(&ob, sb);
+    got_t gb = {0};
+    for (int i = 0; i < 300; i++) {
+        sn_sender_poll(tb, 5, NULL);
+        sn_receiver_poll(rx, 5, s_collect, &gb, NULL);
+    }
+    ck_assert_uint_eq(gb.n, 0);
+    ck_assert_uint_eq(sn_spool_acked_seq(sb), 0);
+    sn_sender_destroy(&tb);
+    /* The real site-a, with its own key, gets everything through. */
+    sn_sender_t *ta = s_sender(&oa, sa);
+    got_t ga = {0};
+    s_run(ta, rx, &ga, true, 20000);
+    ck_assert_uint_eq(ga.n, 200);
+    char *text = ts_read_file(log, NULL);
+    ck_assert_ptr_nonnull(strstr(text, "event=sender_refused sender=site-a"));
+    ck_assert_ptr_nonnull(strstr(text, bpub));
+    free(text);
+    sn_sender_destroy(&ta);
+    sn_receiver_destroy(&rx);
+    sn_spool_destroy(&sa);
+    sn_spool_destroy(&sb);
+    free(authz);
+    free(authz_path);
+    free(rkey);
+    free(rpubf);
+    free(akey);
+    free(bkey);
+    free(log);
+    close(fd);
+}
+END_TEST
+
 static Suite *
 transport_zmq_suite(void)
 {
@@ -409,6 +471,7 @@ transport_zmq_suite(void)
     tcase_add_test(edges, test_transport_zmq_resend_after_receiver_restart);
     tcase_add_test(edges, test_transport_zmq_floor_for_a_fresh_receiver);
     tcase_add_test(edges, test_transport_zmq_curve_refuses_unlisted_key);
+    tcase_add_test(edges, test_transport_zmq_curve_binds_key_to_sender);
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, s_setup, s_teardown);
