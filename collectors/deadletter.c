@@ -149,6 +149,24 @@ s_put_field(col_deadletter_t *self, const char *key, const char *value)
     s_put_string(self, value, strlen(value));
 }
 
+/* The topic's copy of the line just written: its first `head` bytes
+ * (time, source, position, reason) and the raw record's length, never its
+ * bytes, which stay at the site. */
+static void
+s_send_copy(col_deadletter_t *self, size_t head, size_t raw_len)
+{
+    char tail[96];
+    int n = snprintf(tail, sizeof tail,
+                     ",\"raw_len\":%zu,\"raw\":\"kept at "
+                     "the site\"}",
+                     raw_len);
+    char *copy = sn_malloc(head + (size_t)n);
+    memcpy(copy, self->line, head);
+    memcpy(copy + head, tail, (size_t)n);
+    col_deadletter_kafka_send(self->topic, copy, head + (size_t)n);
+    free(copy);
+}
+
 int
 col_deadletter_write(col_deadletter_t *self, const col_record_t *rec,
                      sn_time_t now, sn_err_t *err)
@@ -169,6 +187,7 @@ col_deadletter_write(col_deadletter_t *self, const col_record_t *rec,
     size_t keep = rec->raw_len < self->raw_max ? rec->raw_len : self->raw_max;
     keep = redact ? 0 : keep;
     s_put(self, redact ? ",\"redacted\":true" : "", redact ? 16 : 0);
+    size_t head = self->len; /* what the topic's copy keeps */
     s_put(self, ",\"raw\":", 7);
     s_put_string(self, rec->raw ? (const char *)rec->raw : "", keep);
     snprintf(num, sizeof num, ",\"raw_len\":%zu,\"truncated\":%s}\n",
@@ -180,8 +199,8 @@ col_deadletter_write(col_deadletter_t *self, const col_record_t *rec,
                           n < 0 ? strerror(errno) : "short write");
     }
     self->count++;
-    if (self->topic != NULL) { /* the same line, without its newline */
-        col_deadletter_kafka_send(self->topic, self->line, self->len - 1);
+    if (self->topic != NULL) {
+        s_send_copy(self, head, rec->raw_len);
     }
     if (self->policy == COL_DL_FSYNC_ALWAYS) {
         return col_deadletter_sync(self, err);

@@ -1,9 +1,10 @@
 /*  collectors/deadletter_kafka.h - copies of dead letters to a Kafka topic
  *
  *  When the collector's transport is Kafka, every line written to the
- *  dead-letter file (deadletter.h) is also produced, as is and without its
- *  newline, to a dead-letter topic keyed by the site, so the central team
- *  sees rejections without a login to the site. The file stays the durable
+ *  dead-letter file (deadletter.h) is also produced, without the record's
+ *  raw bytes (deadletter.c keeps those at the site), to a dead-letter topic
+ *  keyed by the site, so the central team sees rejections without a login
+ *  to the site. The file stays the durable
  *  record: a copy that cannot be delivered is counted and reported, never
  *  retried from here, and never makes the write to the file fail. The
  *  producer is idempotent with acks=all, like the transport's own.

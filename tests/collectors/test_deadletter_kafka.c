@@ -1,7 +1,8 @@
 /*  tests/collectors/test_deadletter_kafka.c - dead letters on a Kafka topic
  *
  *  Against librdkafka's mock cluster: a dead-letter writer with a topic
- *  puts the very line of its file on the topic, keyed by the site; the
+ *  puts the line of its file on the topic, keyed by the site, without the
+ *  record's raw bytes (they stay at the site); the
  *  collector's configuration names the topic (by default after the
  *  transport's); a topic that cannot be reached makes the flush give up in
  *  its bound and say how many copies are missing.
@@ -121,13 +122,18 @@ START_TEST(test_deadletter_kafka_usage)
     ck_assert_int_eq(col_deadletter_flush_topic(dl, 10000, &err), SN_OK);
     ck_assert_int_eq(col_deadletter_poll_topic(dl, &err), SN_OK);
     col_deadletter_destroy(&dl);
-    /* The topic has the file's line, without its newline, keyed by site. */
+    /* The topic has the file's line up to its raw bytes, keyed by site;
+     * the raw record ("not json") stays in the file at the site. */
     char *text = ts_read_file(path, NULL);
     char *got = s_consume_first();
-    char *want = sn_strdup_printf("S1|%.*s", (int)strcspn(text, "\n"), text);
+    size_t head = (size_t)(strstr(text, ",\"raw\":") - text);
+    char *want = sn_strdup_printf(
+        "S1|%.*s,\"raw_len\":8,\"raw\":\"kept at the site\"}", (int)head, text);
     ck_assert_str_eq(got, want);
     ck_assert_ptr_nonnull(strstr(got, "\"position\":2"));
     ck_assert_ptr_nonnull(strstr(got, "\"reason\":\""));
+    ck_assert_ptr_null(strstr(got, "not json"));
+    ck_assert_ptr_nonnull(strstr(text, "not json"));
     free(want);
     free(got);
     free(text);
