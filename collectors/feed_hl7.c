@@ -51,6 +51,7 @@ typedef struct s_visit {
     char number[S_FIELD_MAX];   /* PV1-19 */
     sn_time_t msg_time;         /* MSH-7 */
     sn_day_t visit_day;         /* PV1-44 */
+    bool update;                /* A08 or A03: a later message of the visit */
 } s_visit_t;
 
 /* ------------------------------------------------------------- splitting */
@@ -176,6 +177,7 @@ s_header(s_hl7_t *self, col_record_t *out, s_visit_t *v)
                           "supported (ADT^A01, A03, A04, A08)",
                           type, trig);
     }
+    v->update = strcmp(trig, "A08") == 0 || strcmp(trig, "A03") == 0;
     col_hl7msg_get(self->msg, 0, 12, 0, 1, f, sizeof f);
     if (strncmp(f, "2.", 2) != 0) {
         return sn_err_set(&out->err, SN_EUNSUPPORTED,
@@ -444,7 +446,11 @@ s_map(s_hl7_t *self, const col_site_t *site, col_record_t *out)
         return rc;
     }
     sn_event_t *ev = &out->event;
-    ev->revision = (uint32_t)(v.msg_time / 1000 - S_EPOCH_2000);
+    /* Twice the seconds since 2000, plus one for an update (A08, A03): an
+     * update stamped in the same second as the visit's A01/A04 still
+     * replaces it. (Fits 32 bits until 2068.) */
+    ev->revision =
+        (uint32_t)(2 * (v.msg_time / 1000 - S_EPOCH_2000) + (v.update ? 1 : 0));
     ev->report_time = v.msg_time;
     if (ev->onset_date == SN_DAY_NONE) {
         ev->onset_date = v.visit_day;

@@ -17,10 +17,11 @@
 
 static const col_site_t s_site = {"H0001", SN_SOURCE_HOSPITAL, "110105"};
 
-/* 2026-11-20T08:30:00+08:00 as seconds since 2000-01-01Z. */
+/* 2026-11-20T08:30:00+08:00 as seconds since 2000-01-01Z, twice (an A01
+ * is not an update). */
 #define A01_REVISION                                                           \
-    ((uint32_t)((sn_day_from_ymd(2026, 11, 20) * 86400LL + 30 * 60) -          \
-                946684800LL))
+    ((uint32_t)(2 * ((sn_day_from_ymd(2026, 11, 20) * 86400LL + 30 * 60) -     \
+                     946684800LL)))
 
 static char *
 s_fixture(const char *name, size_t *len)
@@ -105,13 +106,42 @@ START_TEST(test_feed_hl7_update_raises_revision)
     ck_assert_int_eq(a04.event.sex, SN_SEX_FEMALE);
     /* The update: same visit, same id, later revision, new condition. */
     ck_assert_str_eq(a08.event.event_id, a04.event.event_id);
-    ck_assert_uint_eq(a08.event.revision, a04.event.revision + 6 * 3600);
+    ck_assert_uint_eq(a08.event.revision,
+                      a04.event.revision + 2 * 6 * 3600 + 1);
     ck_assert_str_eq(a08.event.condition, "measles"); /* DG1 beats text */
     ck_assert_int_eq(s_read_one("a01.hl7", NULL, &a01), COL_FEED_EVENT);
     ck_assert_int_eq(s_read_one("a03.hl7", NULL, &a03), COL_FEED_EVENT);
     ck_assert_str_eq(a03.event.event_id, a01.event.event_id);
     ck_assert_uint_gt(a03.event.revision, a01.event.revision);
     ck_assert_str_ne(a01.event.event_id, a04.event.event_id);
+}
+END_TEST
+
+START_TEST(test_feed_hl7_update_in_the_same_second)
+{
+    /* An interface engine that sends the A08 in the second of the A04:
+     * the update still carries the higher revision and replaces it. */
+    size_t len;
+    char *a04 = s_fixture("a04.hl7", &len);
+    char *a08 = s_fixture("a08.hl7", &len);
+    char *at;
+    while ((at = strstr(a08, "20261121153000")) != NULL) {
+        memcpy(at, "20261121093000", 14); /* MSH-7 and EVN-2 of the A04 */
+    }
+    col_feed_t *feed = s_feed(NULL);
+    col_feed_push(feed, a04, strlen(a04));
+    col_feed_push(feed, a08, strlen(a08));
+    col_feed_end(feed);
+    col_record_t first, second;
+    ck_assert_int_eq(col_feed_next(feed, &first), COL_FEED_EVENT);
+    sn_event_t reg = first.event;
+    ck_assert_int_eq(col_feed_next(feed, &second), COL_FEED_EVENT);
+    ck_assert_str_eq(second.event.event_id, reg.event_id);
+    ck_assert_int_eq(second.event.report_time, reg.report_time);
+    ck_assert_uint_eq(second.event.revision, reg.revision + 1);
+    col_feed_destroy(&feed);
+    free(a04);
+    free(a08);
 }
 END_TEST
 
@@ -302,6 +332,7 @@ feed_hl7_suite(void)
     TCase *edges = tcase_create("edges");
     tcase_set_timeout(edges, 10);
     tcase_add_test(edges, test_feed_hl7_update_raises_revision);
+    tcase_add_test(edges, test_feed_hl7_update_in_the_same_second);
     tcase_add_test(edges, test_feed_hl7_batch_file_bytewise);
     tcase_add_test(edges, test_feed_hl7_other_separators);
     tcase_add_test(edges, test_feed_hl7_unmatched_and_classes);
