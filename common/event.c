@@ -108,6 +108,68 @@ s_check_ident(const char *field, const char *value, size_t size,
     return SN_OK;
 }
 
+/* Whether p[0..18) is a resident ID number (GB 11643): 17 digits and a
+ * check character (ISO 7064 MOD 11-2, 'X' for 10) with a birth date
+ * YYYYMMDD at offset 6. */
+static bool
+s_resident_id(const char *p)
+{
+    static const int w[17] = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                              3, 7, 9,  10, 5, 8, 4, 2};
+    int sum = 0;
+    for (int i = 0; i < 17; i++) {
+        sum += (p[i] - '0') * w[i];
+    }
+    static const char check[] = "10X98765432";
+    char c = p[17] == 'x' ? 'X' : p[17];
+    int year = (p[6] - '0') * 1000 + (p[7] - '0') * 100 + (p[8] - '0') * 10 +
+               (p[9] - '0');
+    int month = (p[10] - '0') * 10 + (p[11] - '0');
+    int day = (p[12] - '0') * 10 + (p[13] - '0');
+    return c == check[sum % 11] && year >= 1900 && year <= 2100 && month >= 1 &&
+           month <= 12 && day >= 1 && day <= 31;
+}
+
+/* Refuse an identifier that holds a personal identifier: a resident ID
+ * number anywhere in it (a run of exactly 17 digits and its check
+ * character), or a mobile number as the whole value. The reason holds
+ * SN_EVENT_PERSONAL_REASON, so the record's dead letter keeps no raw
+ * bytes. */
+static int
+s_check_not_personal(const char *field, const char *value, sn_err_t *err)
+{
+    size_t len = strlen(value);
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && value[j] >= '0' && value[j] <= '9') {
+            j++;
+        }
+        size_t run = j - i;
+        bool x = run == 17 && (value[j] == 'X' || value[j] == 'x') &&
+                 !(value[j + 1] >= '0' && value[j + 1] <= '9');
+        if ((run == 18 || x) && s_resident_id(value + i)) {
+            return sn_err_set(err, SN_EVALIDATE,
+                              "field '%s': " SN_EVENT_PERSONAL_REASON
+                              " (it holds a resident ID number)",
+                              field);
+        }
+        i = j > i ? j : i + 1;
+    }
+    const char *m = value;
+    m += strlen(m) == 13 && strncmp(m, "86", 2) == 0 ? 2 : 0; /* +86 */
+    bool mobile = strlen(m) == 11 && m[0] == '1' && m[1] >= '3' && m[1] <= '9';
+    for (size_t i = 0; mobile && i < 11; i++) {
+        mobile = m[i] >= '0' && m[i] <= '9';
+    }
+    if (mobile) {
+        return sn_err_set(err, SN_EVALIDATE,
+                          "field '%s': " SN_EVENT_PERSONAL_REASON
+                          " (it is a mobile phone number)",
+                          field);
+    }
+    return SN_OK;
+}
+
 /* The region must be a GB/T 2260 code: six digits whose first two name a
  * province. */
 static int
@@ -219,8 +281,14 @@ sn_event_validate(const sn_event_t *ev, sn_time_t now, sn_err_t *err)
     int rc = s_check_ident("event_id", ev->event_id, sizeof ev->event_id,
                            "-_.:/", err);
     if (rc == SN_OK) {
+        rc = s_check_not_personal("event_id", ev->event_id, err);
+    }
+    if (rc == SN_OK) {
         rc = s_check_ident("site_id", ev->site_id, sizeof ev->site_id, "-_.",
                            err);
+    }
+    if (rc == SN_OK) {
+        rc = s_check_not_personal("site_id", ev->site_id, err);
     }
     if (rc == SN_OK && sn_source_name(ev->source) == NULL) {
         rc = sn_err_set(err, SN_EVALIDATE,

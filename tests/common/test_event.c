@@ -12,6 +12,7 @@
 
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,6 +213,49 @@ START_TEST(test_event_validate_identifiers)
     strcpy(ev.condition, "A00\xc3\xa9");
     ASSERT_INVALID(ev, "field 'condition': character 0xc3 at offset 3 is not "
                        "allowed (letters, digits and '-_.')");
+}
+END_TEST
+
+START_TEST(test_event_validate_refuses_personal_ids)
+{
+    /* A resident ID number (valid check character) anywhere in an id, or a
+     * mobile number as a whole id, is a personal identifier. */
+    static const char *const refused[][2] = {
+        {"11010519491231002X", "it holds a resident ID number"},
+        {"visit-11010519491231002x", "it holds a resident ID number"},
+        {"110105199001011232/3", "it holds a resident ID number"},
+        {"13812345678", "it is a mobile phone number"},
+        {"8613812345678", "it is a mobile phone number"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        sn_event_t ev = s_good();
+        snprintf(ev.event_id, sizeof ev.event_id, "%s", refused[i][0]);
+        sn_err_t err;
+        ck_assert_int_eq(sn_event_validate(&ev, T_NOW, &err), SN_EVALIDATE);
+        ck_assert_ptr_nonnull(strstr(err.msg, SN_EVENT_PERSONAL_REASON));
+        ck_assert_ptr_nonnull(strstr(err.msg, refused[i][1]));
+    }
+    sn_event_t ev = s_good();
+    strcpy(ev.site_id, "13812345678");
+    sn_err_t err;
+    ck_assert_int_eq(sn_event_validate(&ev, T_NOW, &err), SN_EVALIDATE);
+    ck_assert_str_eq(err.msg, "field 'site_id': " SN_EVENT_PERSONAL_REASON
+                              " (it is a mobile phone number)");
+    /* Not refused: a wrong check character, a longer or shorter run, a
+     * visit number, a hashed id. */
+    static const char *const kept[] = {"110105199001011234",
+                                       "1101051990010112321",
+                                       "11010519900101123",
+                                       "V20261121-000123",
+                                       "138123456789",
+                                       "23812345678",
+                                       "9f1c2e4a7b3d5e6f8a9b0c1d2e3f4a5b"};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        ev = s_good();
+        snprintf(ev.event_id, sizeof ev.event_id, "%s", kept[i]);
+        ck_assert_msg(sn_event_validate(&ev, T_NOW, &err) == SN_OK, "%s: %s",
+                      kept[i], err.msg);
+    }
 }
 END_TEST
 
@@ -506,6 +550,7 @@ event_suite(void)
     suite_add_tcase(s, edges);
     TCase *errors = tcase_create("errors");
     tcase_add_test(errors, test_event_validate_identifiers);
+    tcase_add_test(errors, test_event_validate_refuses_personal_ids);
     tcase_add_test(errors, test_event_validate_source_and_region);
     tcase_add_test(errors, test_event_validate_dates);
     tcase_add_test(errors, test_event_validate_numbers);
