@@ -13,6 +13,7 @@
  */
 #include "feed_hl7.h"
 #include "feed_int.h"
+#include "hl7_charset.h"
 #include "hl7_redact.h"
 #include "hl7msg.h"
 
@@ -43,6 +44,7 @@ typedef struct s_hl7 {
     bool reject_unmatched;                    /* refuse when no rule matches */
     char *classes;                            /* accepted PV1-2, or NULL */
     int tz_minutes;                           /* zone of times without one */
+    col_hl7_charset_t *charset;               /* MSH-18 to UTF-8 */
 } s_hl7_t;
 
 /* What one message says about its visit, before it becomes an event. */
@@ -468,8 +470,11 @@ s_parse(void *impl, const col_site_t *site, const uint8_t *rec, size_t len,
     if (s_skippable(rec, len)) {
         return COL_FEED_AGAIN;
     }
-    if (col_hl7msg_read(self->msg, (const char *)rec, len, &out->err) !=
-        SN_OK) {
+    const uint8_t *utf8;
+    size_t n;
+    if (col_hl7_charset_utf8(self->charset, rec, len, &utf8, &n, &out->err) !=
+            SN_OK ||
+        col_hl7msg_read(self->msg, (const char *)utf8, n, &out->err) != SN_OK) {
         return COL_FEED_REJECT;
     }
     int rc = s_map(self, site, out);
@@ -485,6 +490,7 @@ s_destroy(void *impl)
 {
     s_hl7_t *self = impl;
     col_hl7msg_destroy(&self->msg);
+    col_hl7_charset_destroy(&self->charset);
     col_cmap_destroy(&self->cmap);
     free(self->classes);
     sodium_memzero(self->key, sizeof self->key);
@@ -511,6 +517,7 @@ col_feed_hl7_new(const char *name, const col_site_t *site,
         abort();
     }
     self->msg = col_hl7msg_new();
+    self->charset = col_hl7_charset_new();
     self->cmap = *cmap_p;
     *cmap_p = NULL;
     self->id_mode = opts ? opts->event_id : COL_HL7_ID_HASH;
