@@ -206,7 +206,12 @@ s_write_configs(void)
             "log: {level: warn}\n"
             "spool: {dir: \"%s/spool-%s\", fsync: batch}\n"
             "transport: {endpoint: \"ipc://%s/events.ipc\", curve: false,\n"
-            "            heartbeat_ms: 200, timeout_ms: 2000}\n",
+            "            heartbeat_ms: 200, timeout_ms: 2000,\n"
+            /* Two batches in flight: a collector waits for each of the
+             * analyzer's checkpoints (200 ms), so it still publishes while
+             * the kills come, instead of being done in a fraction of a
+             * second. */
+            "            batch_records: 1000, window: 2000}\n",
             s_site_id[i], s_source[i], s_region[i], d, s_site_id[i], d,
             s_site_id[i], d);
         char *name = sn_strdup_printf("collector-%s.yaml", s_site_id[i]);
