@@ -79,35 +79,6 @@ sn_source_parse(const char *name, sn_source_t *out)
 
 /* ------------------------------------------------------------ validation */
 
-/* Check one identifier field: present, NUL-terminated within its buffer of
- * `size` bytes, and made only of letters, digits and the characters in
- * `extra`. The message names the first offending byte by its offset. */
-static int
-s_check_ident(const char *field, const char *value, size_t size,
-              const char *extra, sn_err_t *err)
-{
-    size_t len = strnlen(value, size);
-    if (len == 0) {
-        return sn_err_set(err, SN_EVALIDATE, "field '%s': missing", field);
-    }
-    if (len == size) {
-        return sn_err_set(err, SN_EVALIDATE,
-                          "field '%s': longer than %zu bytes", field, size - 1);
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)value[i];
-        bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-                  (c >= 'a' && c <= 'z') || (c != 0 && strchr(extra, c));
-        if (!ok) {
-            return sn_err_set(err, SN_EVALIDATE,
-                              "field '%s': character 0x%02x at offset %zu "
-                              "is not allowed (letters, digits and '%s')",
-                              field, c, i, extra);
-        }
-    }
-    return SN_OK;
-}
-
 /* Whether p[0..18) is a resident ID number (GB 11643): 17 digits and a
  * check character (ISO 7064 MOD 11-2, 'X' for 10) with a birth date
  * YYYYMMDD at offset 6. */
@@ -130,42 +101,78 @@ s_resident_id(const char *p)
            month <= 12 && day >= 1 && day <= 31;
 }
 
-/* Refuse an identifier that holds a personal identifier: a resident ID
- * number anywhere in it (a run of exactly 17 digits and its check
- * character), or a mobile number as the whole value. The reason holds
+/* The reason for an identifier holding a personal identifier; it holds
  * SN_EVENT_PERSONAL_REASON, so the record's dead letter keeps no raw
  * bytes. */
 static int
-s_check_not_personal(const char *field, const char *value, sn_err_t *err)
+s_personal(const char *field, const char *what, sn_err_t *err)
 {
-    size_t len = strlen(value);
-    for (size_t i = 0; i < len;) {
-        size_t j = i;
-        while (j < len && value[j] >= '0' && value[j] <= '9') {
-            j++;
-        }
-        size_t run = j - i;
-        bool x = run == 17 && (value[j] == 'X' || value[j] == 'x') &&
-                 !(value[j + 1] >= '0' && value[j + 1] <= '9');
-        if ((run == 18 || x) && s_resident_id(value + i)) {
-            return sn_err_set(err, SN_EVALIDATE,
-                              "field '%s': " SN_EVENT_PERSONAL_REASON
-                              " (it holds a resident ID number)",
-                              field);
-        }
-        i = j > i ? j : i + 1;
+    return sn_err_set(err, SN_EVALIDATE,
+                      "field '%s': " SN_EVENT_PERSONAL_REASON " (%s)", field,
+                      what);
+}
+
+/* Whether the digits value[i - run .. i) end a resident ID number: 18
+ * digits, or 17 and an 'X' at value[i] not followed by a digit. */
+static bool
+s_ends_resident_id(const char *value, size_t i, size_t run)
+{
+    char c = value[i];
+    bool x = run == 17 && (c == 'X' || c == 'x') &&
+             !(value[i + 1] >= '0' && value[i + 1] <= '9');
+    return (run == 18 || x) && s_resident_id(value + i - run);
+}
+
+/* Whether all of value (`len` digits) is a mobile number: 11 digits from
+ * "13" to "19", with "86" before them or not. */
+static bool
+s_mobile(const char *value, size_t len)
+{
+    const char *m =
+        len == 13 && value[0] == '8' && value[1] == '6' ? value + 2 : value;
+    return len - (size_t)(m - value) == 11 && m[0] == '1' && m[1] >= '3';
+}
+
+/* Check one identifier field: present, NUL-terminated within its buffer of
+ * `size` bytes, and made only of letters, digits and the characters in
+ * `extra`. The message names the first offending byte by its offset. */
+static int
+s_check_ident(const char *field, const char *value, size_t size,
+              const char *extra, bool personal, sn_err_t *err)
+{
+    size_t len = strnlen(value, size);
+    if (len == 0) {
+        return sn_err_set(err, SN_EVALIDATE, "field '%s': missing", field);
     }
-    const char *m = value;
-    m += strlen(m) == 13 && strncmp(m, "86", 2) == 0 ? 2 : 0; /* +86 */
-    bool mobile = strlen(m) == 11 && m[0] == '1' && m[1] >= '3' && m[1] <= '9';
-    for (size_t i = 0; mobile && i < 11; i++) {
-        mobile = m[i] >= '0' && m[i] <= '9';
-    }
-    if (mobile) {
+    if (len == size) {
         return sn_err_set(err, SN_EVALIDATE,
-                          "field '%s': " SN_EVENT_PERSONAL_REASON
-                          " (it is a mobile phone number)",
-                          field);
+                          "field '%s': longer than %zu bytes", field, size - 1);
+    }
+    size_t run = 0; /* digits just before value[i] */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (c >= '0' && c <= '9') {
+            run++;
+            continue;
+        }
+        if (personal && run >= 17 && s_ends_resident_id(value, i, run)) {
+            return s_personal(field, "it holds a resident ID number", err);
+        }
+        run = 0;
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  (c != 0 && strchr(extra, c));
+        if (!ok) {
+            return sn_err_set(err, SN_EVALIDATE,
+                              "field '%s': character 0x%02x at offset %zu "
+                              "is not allowed (letters, digits and '%s')",
+                              field, c, i, extra);
+        }
+    }
+    if (personal && run >= 17 && s_ends_resident_id(value, len, run)) {
+        return s_personal(field, "it holds a resident ID number", err);
+    }
+    if (personal && run == len && s_mobile(value, len)) {
+        return s_personal(field, "it is a mobile phone number", err);
     }
     return SN_OK;
 }
@@ -279,16 +286,10 @@ int
 sn_event_validate(const sn_event_t *ev, sn_time_t now, sn_err_t *err)
 {
     int rc = s_check_ident("event_id", ev->event_id, sizeof ev->event_id,
-                           "-_.:/", err);
-    if (rc == SN_OK) {
-        rc = s_check_not_personal("event_id", ev->event_id, err);
-    }
+                           "-_.:/", true, err);
     if (rc == SN_OK) {
         rc = s_check_ident("site_id", ev->site_id, sizeof ev->site_id, "-_.",
-                           err);
-    }
-    if (rc == SN_OK) {
-        rc = s_check_not_personal("site_id", ev->site_id, err);
+                           true, err);
     }
     if (rc == SN_OK && sn_source_name(ev->source) == NULL) {
         rc = sn_err_set(err, SN_EVALIDATE,
@@ -302,7 +303,7 @@ sn_event_validate(const sn_event_t *ev, sn_time_t now, sn_err_t *err)
     }
     if (rc == SN_OK) {
         rc = s_check_ident("condition", ev->condition, sizeof ev->condition,
-                           "-_.", err);
+                           "-_.", false, err);
     }
     if (rc == SN_OK) {
         rc = s_check_dates(ev, now, err);
