@@ -8,6 +8,7 @@
  */
 #include "rejects.h"
 
+#include "sentinel/event.h"
 #include "sentinel/mem.h"
 
 #include <fcntl.h>
@@ -105,7 +106,11 @@ s_line(sn_time_t now, const char *sender, uint64_t seq, const sn_event_t *ev,
     s_text(o, "sender", sender ? sender : "", "sender_hex");
     json_object_set_new(o, "seq", json_integer((json_int_t)seq));
     s_text(o, "reason", sn_err_text(err), NULL);
-    if (ev != NULL) {
+    if (strstr(sn_err_text(err), SN_EVENT_PERSONAL_REASON) != NULL) {
+        /* Refused for holding a personal identifier: nothing of the event
+         * is kept, the reason names the field. */
+        json_object_set_new(o, "redacted", json_true());
+    } else if (ev != NULL) {
         char *text = sn_event_to_json(ev);
         json_t *e = text ? json_loads(text, 0, NULL) : NULL;
         free(text);

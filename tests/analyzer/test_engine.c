@@ -583,12 +583,20 @@ START_TEST(test_engine_dead_letters_bad_events)
     sn_event_t old = s_ev("fc1", "b3", SN_SOURCE_FEVER_CLINIC, "ili", d, 1);
     ck_assert_int_eq(ana_ingest_event(in, &old, sn_time_now(), &err),
                      SN_ETOOOLD);
-    ck_assert_uint_eq(ana_ingest_stats(in)->rejected, 4);
+    /* A resident ID number as the event id: refused, and not written. */
+    sn_event_t pid = s_ev("fc1", "11010519491231002X", SN_SOURCE_FEVER_CLINIC,
+                          "ili", d + 30, 1);
+    ck_assert_int_eq(ana_ingest_event(in, &pid, sn_time_now(), &err),
+                     SN_EVALIDATE);
+    ck_assert_uint_eq(ana_ingest_stats(in)->rejected, 5);
     ana_ingest_destroy(&in);
     char *text = ts_read_file(dl, NULL);
     ck_assert_ptr_nonnull(strstr(text, "is not 6 digits"));
     ck_assert_ptr_nonnull(strstr(text, "\"sender\":\"site-9\",\"seq\":77"));
     ck_assert_ptr_nonnull(strstr(text, "is before the horizon"));
+    ck_assert_ptr_nonnull(strstr(text, "it holds a resident ID number"));
+    ck_assert_ptr_nonnull(strstr(text, "\"redacted\":true"));
+    ck_assert_ptr_null(strstr(text, "19491231"));
     free(text);
     sn_config_destroy(&cfg);
     ts_rmtree(dir);
