@@ -329,20 +329,29 @@ s_place(ana_ingest_t *self, ana_dedup_key_t dk, const ana_dedup_entry_t *placed,
     if (rc < 0) {
         return rc;
     }
+    /* Threshold rules count the event now; a revision that moves it to
+     * another series or day takes its cases from the old placement and
+     * counts them at the new one (a case corrected to cholera raises its
+     * alert), one that keeps them in place counts only a changed number (a
+     * discharge A03 raises nothing again). A replay counts without raising
+     * what was raised when the event first came. */
+    int64_t delta = placed->count;
     if (rc == ANA_DEDUP_REVISED) {
         self->stats.revised++;
         s_unplace(self, &old);
-        ana_trigger_count(self->trigger,
-                          ana_series_leaf_key(self->series, old.leaf), old.day,
-                          -(int64_t)old.count, self->now, false);
+        bool moved = old.leaf != placed->leaf || old.day != placed->day;
+        if (moved) {
+            ana_trigger_count(self->trigger,
+                              ana_series_leaf_key(self->series, old.leaf),
+                              old.day, -(int64_t)old.count, self->now, false);
+        } else {
+            delta = (int64_t)placed->count - (int64_t)old.count;
+        }
     }
     ana_series_add(self->series, placed->leaf, placed->day, placed->count, 1);
     const ana_series_key_t *key =
         ana_series_leaf_key(self->series, placed->leaf);
-    /* Threshold rules count the event now, a revision's new placement too
-     * (a case corrected to cholera raises its alert); a replay counts
-     * without raising what was raised when the event first came. */
-    ana_trigger_count(self->trigger, key, placed->day, placed->count, self->now,
+    ana_trigger_count(self->trigger, key, placed->day, delta, self->now,
                       !self->replaying);
     ana_clock_observe(self->clock, (sn_source_t)key->source, placed->day);
     /* Feed health is about when a feed reports, whatever day the count
@@ -546,6 +555,7 @@ s_fix_run(ana_ingest_t *self)
         return;
     }
     qsort(self->fix, self->n_fix, sizeof *self->fix, s_fix_cmp);
+    ana_trigger_mark(self->trigger);
     for (size_t i = 0; i < self->n_fix; i++) {
         const s_fix_t *f = &self->fix[i];
         if (i > 0 && s_fix_cmp(f, &self->fix[i - 1]) == 0) {
@@ -555,16 +565,20 @@ s_fix_run(ana_ingest_t *self)
             ana_engine_correct(self->engine, f->series, f->day);
     }
     /* The rules read windows: a corrected day's signals may complete a
-     * group with the signals of any later closed day within the longest
-     * window, so each of those days is evaluated again, oldest first. (An
-     * alert raised again with the same evidence changes nothing in
-     * alerting; new evidence makes an Update.) */
-    sn_day_t from = self->fix[0].day;
-    sn_day_t to = self->fix[self->n_fix - 1].day +
-                  (sn_day_t)ana_trigger_window(self->trigger) - 1;
-    sn_day_t closed = ana_clock_closed(self->clock);
-    for (sn_day_t d = from; d <= (to < closed ? to : closed); d++) {
-        ana_trigger_evaluate(self->trigger, d, self->now);
+     * group with the signals of a later closed day within the longest
+     * window, so each corrected day and those after it are evaluated
+     * again, oldest first, each day once; only the groups holding a
+     * signal of the corrections are raised (the others were raised, or
+     * not, on the same evidence before). */
+    sn_day_t closed = ana_clock_closed(self->clock), next = INT32_MIN;
+    sn_day_t span = (sn_day_t)ana_trigger_window(self->trigger);
+    for (size_t i = 0; i < self->n_fix; i++) {
+        sn_day_t d = self->fix[i].day > next ? self->fix[i].day : next;
+        sn_day_t last = self->fix[i].day + span - 1;
+        for (; d <= (last < closed ? last : closed); d++) {
+            ana_trigger_reevaluate(self->trigger, d, self->now);
+            next = d + 1;
+        }
     }
     self->n_fix = 0;
 }

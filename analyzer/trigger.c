@@ -30,9 +30,10 @@
 #define S_KEEP_EXTRA 60 /* days of signals kept beyond the longest window */
 #define S_GROUP_MAX (SN_CONDITION_MAX + SN_REGION_MAX + 2)
 #define S_MEMBER_MAX (SN_SITE_ID_MAX + 1)
-#define S_SAVE_MAGIC 0x54524731u /* "TRG1" */
+#define S_SAVE_MAGIC 0x54524732u /* "TRG2": counters by rule name */
 #define S_REC_MAX                                                              \
-    (SN_CONDITION_MAX + SN_REGION_MAX + SN_SITE_ID_MAX + SN_DETECTOR_MAX + 64)
+    (SN_RULE_MAX + SN_CONDITION_MAX + SN_REGION_MAX + SN_SITE_ID_MAX +         \
+     SN_DETECTOR_MAX + 64) /* any packed signal or counter fits */
 
 /* One detector alarm. */
 typedef struct s_signal {
@@ -40,6 +41,7 @@ typedef struct s_signal {
     char detector[SN_DETECTOR_MAX + 1];      /* method name */
     sn_day_t day;                            /* the day it is about */
     double observed, expected, upper, score; /* the detector's numbers */
+    uint32_t gen; /* ana_trigger_mark() generation it came in (not saved) */
 } s_signal_t;
 
 /* A threshold counter: cases of one (rule, condition, region) on one day. */
@@ -70,6 +72,7 @@ struct ana_trigger {
     s_counter_t *ctr; /* threshold counters */
     size_t n_ctr, cap_ctr;
     uint32_t keep;             /* days of signals kept */
+    uint32_t gen;              /* current generation (ana_trigger_mark()) */
     uint32_t window;           /* the longest rule window, days */
     ana_trigger_log_fn log_fn; /* journal hook, or NULL */
     void *log_arg;             /* its argument */
@@ -392,6 +395,7 @@ ana_trigger_signal(ana_trigger_t *self, const ana_series_key_t *key,
     sig.expected = point->expected;
     sig.upper = point->upperbound;
     sig.score = point->score;
+    sig.gen = self->gen;
     s_add_signal(self, &sig);
     if (self->log_fn != NULL) {
         uint8_t rec[S_REC_MAX];
@@ -505,10 +509,11 @@ s_raise_group(ana_trigger_t *self, const ana_rule_t *rule,
     sn_alert_destroy(&a);
 }
 
-/* Evaluate one signal rule for `day`. @return alerts raised. */
+/* Evaluate one signal rule for `day` (with `only_new`, only the groups
+ * holding a signal of the current generation). @return alerts raised. */
 static int
 s_evaluate_rule(ana_trigger_t *self, const ana_rule_t *rule, sn_day_t day,
-                sn_time_t now, s_pick_t *picks)
+                sn_time_t now, s_pick_t *picks, bool only_new)
 {
     size_t n = 0;
     for (size_t i = 0; i < self->n_sig; i++) {
@@ -528,16 +533,17 @@ s_evaluate_rule(ana_trigger_t *self, const ana_rule_t *rule, sn_day_t day,
     uint32_t k = rule->kind == ANA_RULE_SINGLE ? 1 : rule->k;
     for (size_t lo = 0; lo < n;) {
         size_t hi = lo, distinct = 0;
-        bool fresh = false;
+        bool fresh = false, is_new = !only_new;
         while (hi < n && strcmp(picks[hi].group, picks[lo].group) == 0) {
             if (hi == lo ||
                 strcmp(picks[hi].member, picks[hi - 1].member) != 0) {
                 distinct++;
             }
             fresh = fresh || self->sig[picks[hi].sig].day == day;
+            is_new = is_new || self->sig[picks[hi].sig].gen == self->gen;
             hi++;
         }
-        if (distinct >= k && fresh) {
+        if (distinct >= k && fresh && is_new) {
             s_raise_group(self, rule, picks, lo, hi, distinct, day, now);
             raised++;
         }
@@ -566,19 +572,38 @@ s_expire(ana_trigger_t *self, sn_day_t day)
     self->n_ctr = out;
 }
 
-int
-ana_trigger_evaluate(ana_trigger_t *self, sn_day_t day, sn_time_t now)
+static int
+s_evaluate(ana_trigger_t *self, sn_day_t day, sn_time_t now, bool only_new)
 {
     s_pick_t *picks = sn_calloc(self->n_sig + 1, sizeof *picks);
     int raised = 0;
     for (size_t r = 0; r < self->n_rules; r++) {
         if (self->rules[r].kind != ANA_RULE_THRESHOLD) {
-            raised += s_evaluate_rule(self, &self->rules[r], day, now, picks);
+            raised += s_evaluate_rule(self, &self->rules[r], day, now, picks,
+                                      only_new);
         }
     }
     free(picks);
     s_expire(self, day);
     return raised;
+}
+
+int
+ana_trigger_evaluate(ana_trigger_t *self, sn_day_t day, sn_time_t now)
+{
+    return s_evaluate(self, day, now, false);
+}
+
+void
+ana_trigger_mark(ana_trigger_t *self)
+{
+    self->gen++;
+}
+
+int
+ana_trigger_reevaluate(ana_trigger_t *self, sn_day_t day, sn_time_t now)
+{
+    return s_evaluate(self, day, now, true);
 }
 
 size_t
@@ -626,14 +651,14 @@ ana_trigger_apply(ana_trigger_t *self, uint8_t op, const uint8_t *rec,
 
 /* -- snapshot -------------------------------------------------------------- */
 
-/* A counter: u32 rule, condition and region NUL-terminated, i32 day, u64
- * count, u8 fired. */
+/* A counter: its rule's name, condition and region NUL-terminated, i32
+ * day, u64 count, u8 fired. By name, so a rule inserted before it in the
+ * configuration does not take its count over. */
 static size_t
-s_pack_counter(uint8_t *buf, const s_counter_t *c)
+s_pack_counter(const ana_trigger_t *self, uint8_t *buf, const s_counter_t *c)
 {
-    uint32_t rule = (uint32_t)c->rule;
-    memcpy(buf, &rule, 4);
-    size_t at = 4;
+    size_t at = 0;
+    s_put_str(buf, &at, self->rules[c->rule].name);
     s_put_str(buf, &at, c->condition);
     s_put_str(buf, &at, c->region);
     int32_t d = c->day;
@@ -643,24 +668,31 @@ s_pack_counter(uint8_t *buf, const s_counter_t *c)
     return at + 13;
 }
 
+/* Unpack a counter into *c; c->rule is the index of the threshold rule of
+ * that name, or SIZE_MAX when the configuration has none any more.
+ * @return the bytes used, 0 when it does not parse. */
 static size_t
-s_unpack_counter(const uint8_t *p, size_t len, s_counter_t *c)
+s_unpack_counter(const ana_trigger_t *self, const uint8_t *p, size_t len,
+                 s_counter_t *c)
 {
     memset(c, 0, sizeof *c);
-    uint32_t rule;
-    size_t at = 4;
-    if (len < at) {
-        return 0;
-    }
-    memcpy(&rule, p, 4);
-    if (!s_get_str(p, len, &at, c->condition, sizeof c->condition) ||
+    char rule[SN_RULE_MAX + 1];
+    size_t at = 0;
+    if (!s_get_str(p, len, &at, rule, sizeof rule) ||
+        !s_get_str(p, len, &at, c->condition, sizeof c->condition) ||
         !s_get_str(p, len, &at, c->region, sizeof c->region) || len - at < 13) {
         return 0;
+    }
+    c->rule = SIZE_MAX;
+    for (size_t r = 0; r < self->n_rules; r++) {
+        if (self->rules[r].kind == ANA_RULE_THRESHOLD &&
+            strcmp(self->rules[r].name, rule) == 0) {
+            c->rule = r;
+        }
     }
     int32_t d;
     memcpy(&d, p + at, 4);
     memcpy(&c->count, p + at + 4, 8);
-    c->rule = rule;
     c->day = d;
     c->fired = p[at + 12] != 0;
     return at + 13;
@@ -699,7 +731,7 @@ ana_trigger_save(const ana_trigger_t *self, FILE *f)
     }
     ok = ok && fwrite(&n_ctr, 8, 1, f) == 1;
     for (size_t i = 0; ok && i < self->n_ctr; i++) {
-        ok = s_write_rec(f, rec, s_pack_counter(rec, &self->ctr[i]));
+        ok = s_write_rec(f, rec, s_pack_counter(self, rec, &self->ctr[i]));
     }
     return ok ? SN_OK : SN_EIO;
 }
@@ -732,14 +764,13 @@ ana_trigger_load(ana_trigger_t *self, FILE *f, sn_err_t *err)
     for (uint64_t i = 0; i < n; i++) {
         s_counter_t c;
         size_t len = s_read_rec(f, rec);
-        if (len == 0 || s_unpack_counter(rec, len, &c) != len) {
+        if (len == 0 || s_unpack_counter(self, rec, len, &c) != len) {
             return sn_err_set(err, SN_ECORRUPT,
                               "state: trigger counter %llu of %llu unreadable",
                               (unsigned long long)i, (unsigned long long)n);
         }
         /* A rule removed from the configuration since: its count goes. */
-        if (c.rule < self->n_rules &&
-            self->rules[c.rule].kind == ANA_RULE_THRESHOLD) {
+        if (c.rule != SIZE_MAX) {
             *s_counter(self, c.rule, c.condition, c.region, c.day) = c;
         }
     }

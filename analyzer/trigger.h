@@ -116,6 +116,16 @@ void ana_trigger_retract(ana_trigger_t *self, const ana_series_key_t *key,
  *  forgotten. @return the number of alerts raised. */
 int ana_trigger_evaluate(ana_trigger_t *self, sn_day_t day, sn_time_t now);
 
+/** Start a new generation of signals: ana_trigger_reevaluate() raises
+ *  only groups holding a signal handed over after this call (the signals
+ *  of corrected days). */
+void ana_trigger_mark(ana_trigger_t *self);
+
+/** As ana_trigger_evaluate(), but raise only the groups that hold a signal
+ *  of the current generation: after a correction, the alerts it changes,
+ *  not again those raised before on the same evidence. */
+int ana_trigger_reevaluate(ana_trigger_t *self, sn_day_t day, sn_time_t now);
+
 /** @return the number of signals held. */
 size_t ana_trigger_signals(const ana_trigger_t *self);
 

@@ -344,6 +344,15 @@ START_TEST(test_engine_revision_to_class_a_raises)
     ana_ingest_event(in, &a, sn_time_now(), NULL);
     ana_ingest_event(in, &b, sn_time_now(), NULL);
     ck_assert_int_eq(seen.alerts, 1);
+    /* Days later (the day's counts are long forgotten) the discharge
+     * message comes: same condition, same day. Nothing is raised again. */
+    s_feed(in, d, d + 6, 0);
+    ck_assert_int_eq(ana_ingest_closed(in), d + 5);
+    b.revision = 4;
+    ck_assert_int_eq(ana_ingest_event(in, &b, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ana_ingest_tick(in, sn_time_now());
+    ck_assert_int_eq(seen.alerts, 1);
     ana_ingest_destroy(&in);
     sn_config_destroy(&cfg);
 }
@@ -370,6 +379,32 @@ START_TEST(test_engine_late_event_completes_a_group)
     ck_assert_int_eq(seen.alerts, 1);
     ck_assert_str_eq(seen.rules[0], "multi-source");
     ck_assert_int_eq(seen.days[0], d0 + 31);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_engine_late_events_raise_nothing_old)
+{
+    /* The multi-source alert of day 30 is raised once. Two late events,
+     * of days 19 and 37, change no alarm: evaluating the rules again for
+     * their days raises nothing, and the alert of day 30, between them,
+     * is not raised again. */
+    seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    s_feed(in, d0, d0 + 39, d0 + 30);
+    ck_assert_int_eq(seen.alerts, 1);
+    sn_event_t a =
+        s_ev("fc1", "late-a", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 19, 1);
+    sn_event_t b = s_ev("ph1", "late-b", SN_SOURCE_PHARMACY, "ili", d0 + 37, 1);
+    ck_assert_int_eq(ana_ingest_event(in, &a, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ck_assert_int_eq(ana_ingest_event(in, &b, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ana_ingest_tick(in, sn_time_now());
+    ck_assert_int_eq(seen.alerts, 1);
     ana_ingest_destroy(&in);
     sn_config_destroy(&cfg);
 }
@@ -922,6 +957,7 @@ engine_suite(void)
     tcase_add_test(edges, test_engine_restart_from_state);
     tcase_add_test(edges, test_engine_revision_to_class_a_raises);
     tcase_add_test(edges, test_engine_late_event_completes_a_group);
+    tcase_add_test(edges, test_engine_late_events_raise_nothing_old);
     tcase_add_test(edges, test_engine_restart_keeps_signals);
     tcase_add_test(edges, test_engine_restart_keeps_threshold_counts);
     tcase_add_test(edges, test_engine_late_event_corrects_its_week);
