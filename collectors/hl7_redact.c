@@ -60,6 +60,32 @@ s_rule(const uint8_t *seg, size_t n)
     return S_KEEP;
 }
 
+/* Whether seg[0..n) is ASCII or valid UTF-8. In GB 18030, GBK or Big5 the
+ * second byte of a character can be '|' or '^', so the fields of such a
+ * segment cannot be counted byte by byte. */
+static bool
+s_utf8(const uint8_t *seg, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint8_t c = seg[i];
+        size_t k = c < 0x80             ? 0
+                   : (c & 0xe0) == 0xc0 ? 1
+                   : (c & 0xf0) == 0xe0 ? 2
+                   : (c & 0xf8) == 0xf0 ? 3
+                                        : 9;
+        if (k == 9 || i + k >= n) { /* not a lead byte, or cut short */
+            return false;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if ((seg[i + j] & 0xc0) != 0x80) {
+                return false;
+            }
+        }
+        i += k + 1;
+    }
+    return true;
+}
+
 /* Copy one segment seg[0..n) (no terminator) into out. Its fields are
  * separated by the character after its name when that is not a letter or
  * digit (a broken message may use another than MSH-1), else by fs.
@@ -68,6 +94,9 @@ static size_t
 s_segment(const uint8_t *seg, size_t n, uint8_t fs, uint8_t *out)
 {
     s_rule_t rule = s_rule(seg, n);
+    if (rule == S_PID && !s_utf8(seg, n)) {
+        rule = S_BLANK; /* fields not countable: keep none of them */
+    }
     if (n > 3 && !isalnum(seg[3])) {
         fs = seg[3];
     }

@@ -71,6 +71,13 @@ START_TEST(test_hl7_redact_edges)
     s_expect("PI\rP\r\r", "PI\rP\r\r");
     s_expect("", "");
     s_expect("pid|1||MRN1", "pid|1||MRN1");
+    /* A GB 18030 name whose character 亅 ends in '|' (0x81 0x7c): the
+     * fields cannot be counted, so nothing of the PID is kept; the same
+     * name in UTF-8 is counted as usual. */
+    s_expect("PID|1||MRN1||\xd5\xc5\x81|||19900101|M|||Addr 1\r",
+             "PID||||||||||||\r");
+    s_expect("PID|1||MRN1||\xe5\xbc\xa0\xe4\xba\x85||19900101|M\r",
+             "PID|1||||||19900101|M\r");
 }
 END_TEST
 
