@@ -556,10 +556,20 @@ s_daemon_poll(collect_t *c, int timeout_ms, uint64_t *logged)
  * silent past mllp.idle_timeout_s, or the longest idle, closed to make
  * room at the connection limit. `seen` holds the totals logged so far. */
 static void
-s_mllp_closes(const col_mllp_server_t *srv, uint64_t seen[2])
+s_mllp_closes(const col_mllp_server_t *srv, uint64_t seen[3])
 {
     uint64_t idle = col_mllp_server_idle_closed(srv);
     uint64_t evicted = col_mllp_server_evicted(srv);
+    uint64_t refused = col_mllp_server_refused(srv);
+    if (refused != seen[2]) {
+        sn_log(SN_LOG_WARN, "collector", "mllp_refused",
+               "connections=%" PRIu64 " total=%" PRIu64
+               " reason=\"all %d connections busy, none idle for %d s: "
+               "refused\"",
+               refused - seen[2], refused, COL_MLLP_SERVER_MAX_CONN,
+               COL_MLLP_SERVER_EVICT_MS / 1000);
+    }
+    seen[2] = refused;
     if (idle != seen[0]) {
         sn_log(SN_LOG_INFO, "collector", "mllp_idle_closed",
                "connections=%" PRIu64 " total=%" PRIu64, idle - seen[0], idle);
@@ -606,7 +616,7 @@ s_daemon(collect_t *c, sn_err_t *err)
                col_mllp_server_port(srv));
     }
     int64_t poll_ms = sn_cfg_int(root, "inbox.poll_ms", 1000);
-    uint64_t next_scan = 0, logged = 0, closed[2] = {0, 0};
+    uint64_t next_scan = 0, logged = 0, closed[3] = {0, 0, 0};
     while (!s_stop) {
         if (srv != NULL) {
             col_mllp_server_step(srv, 20);

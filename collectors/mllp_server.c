@@ -55,6 +55,8 @@ struct col_mllp_server {
     size_t n_conns;                           /* their number */
     uint64_t msg_no;                          /* messages handled */
     uint64_t idle_ms;                         /* idle timeout, 0: none */
+    uint64_t evict_ms;                        /* idle before an eviction */
+    uint64_t refused;                         /* connections refused */
     uint64_t idle_closed;                     /* closed for it */
     uint64_t evicted;                         /* closed to make room */
 };
@@ -145,6 +147,7 @@ col_mllp_server_new(const char *address, size_t max_message,
     self->handler = handler;
     self->arg = arg;
     self->idle_ms = COL_MLLP_SERVER_IDLE_MS;
+    self->evict_ms = COL_MLLP_SERVER_EVICT_MS;
     if (s_listen(self, address, err) != SN_OK) {
         free(self);
         return NULL;
@@ -223,9 +226,22 @@ s_now_ms(void)
 
 /* ------------------------------------------------------------ connection */
 
-/* Make room for a new connection: close the one idle the longest. */
-static void
-s_evict(col_mllp_server_t *self)
+void
+col_mllp_server_set_evict_idle(col_mllp_server_t *self, uint64_t min_idle_ms)
+{
+    self->evict_ms = min_idle_ms;
+}
+
+uint64_t
+col_mllp_server_refused(const col_mllp_server_t *self)
+{
+    return self->refused;
+}
+
+/* Make room for a new connection: close the one idle the longest, if it
+ * has been idle long enough. @return false when none may go. */
+static bool
+s_evict(col_mllp_server_t *self, uint64_t now)
 {
     size_t oldest = 0;
     for (size_t i = 1; i < self->n_conns; i++) {
@@ -233,8 +249,12 @@ s_evict(col_mllp_server_t *self)
             oldest = i;
         }
     }
+    if (now - self->conns[oldest].last_ms < self->evict_ms) {
+        return false;
+    }
     s_close(self, oldest);
     self->evicted++;
+    return true;
 }
 
 static void
@@ -251,8 +271,10 @@ s_accept(col_mllp_server_t *self, uint64_t now)
             close(fd);
             continue;
         }
-        if (self->n_conns == COL_MLLP_SERVER_MAX_CONN) {
-            s_evict(self);
+        if (self->n_conns == COL_MLLP_SERVER_MAX_CONN && !s_evict(self, now)) {
+            close(fd); /* every slot busy: the engine retries later */
+            self->refused++;
+            continue;
         }
         s_conn_t *c = &self->conns[self->n_conns++];
         memset(c, 0, sizeof *c);

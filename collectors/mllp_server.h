@@ -9,8 +9,10 @@
  *  because every socket is non-blocking and ACKs are queued per connection.
  *  A connection with no traffic for the idle timeout is closed, and when
  *  all COL_MLLP_SERVER_MAX_CONN slots are taken a new connection closes
- *  the longest-idle one, so half-open connections (an engine that vanished
- *  without a FIN) cannot lock the site out.
+ *  the longest-idle one if it has been idle a while (else the new one is
+ *  refused), so half-open connections (an engine that vanished without a
+ *  FIN) cannot lock the site out, nor a flood of connections cut the
+ *  engines that are sending.
  *
  *  Threading: not thread-safe. The callback runs in the thread that calls
  *  col_mllp_server_step().
@@ -26,6 +28,7 @@
 
 #define COL_MLLP_SERVER_MAX_CONN 64    /* connections served at once */
 #define COL_MLLP_SERVER_IDLE_MS 300000 /* default idle timeout (5 min) */
+#define COL_MLLP_SERVER_EVICT_MS 10000 /* idle before a full server evicts */
 
 typedef struct col_mllp_server col_mllp_server_t; /* opaque */
 
@@ -62,6 +65,16 @@ void col_mllp_server_on_oversize(col_mllp_server_t *self,
  *  `idle_ms` (0: never); COL_MLLP_SERVER_IDLE_MS until set. */
 void col_mllp_server_set_idle_timeout(col_mllp_server_t *self,
                                       uint64_t idle_ms);
+
+/** With every connection slot taken, a new connection closes the one idle
+ *  the longest only if it has been idle at least `min_idle_ms`
+ *  (COL_MLLP_SERVER_EVICT_MS until set); otherwise the new connection is
+ *  refused, so a flood of connections cannot cut engines that are sending. */
+void col_mllp_server_set_evict_idle(col_mllp_server_t *self,
+                                    uint64_t min_idle_ms);
+
+/** @return connections refused because every slot was busy. */
+uint64_t col_mllp_server_refused(const col_mllp_server_t *self);
 
 /** Close every connection and the listener; set *self_p to NULL. */
 void col_mllp_server_destroy(col_mllp_server_t **self_p);

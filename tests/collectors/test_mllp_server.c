@@ -135,17 +135,28 @@ START_TEST(test_mllp_server_full_evicts_longest_idle)
 {
     calls_t k = {0};
     col_mllp_server_t *srv = s_server(&k);
+    col_mllp_server_set_evict_idle(srv, 60000);
     int fds[COL_MLLP_SERVER_MAX_CONN];
     for (int i = 0; i < COL_MLLP_SERVER_MAX_CONN; i++) {
         fds[i] = s_connect(srv);
         col_mllp_server_step(srv, 10); /* accepted in this order */
         ts_sleep_ms(2);
     }
+    ck_assert_uint_eq(col_mllp_server_connections(srv),
+                      COL_MLLP_SERVER_MAX_CONN);
+    /* While none has been idle a minute: a new connection is refused, no
+     * engine's connection is cut. */
+    int early = s_connect(srv);
+    for (int i = 0; i < 5 && col_mllp_server_refused(srv) == 0; i++) {
+        col_mllp_server_step(srv, 10);
+    }
+    ck_assert_uint_eq(col_mllp_server_refused(srv), 1);
+    ck_assert_uint_eq(col_mllp_server_evicted(srv), 0);
+    close(early);
+    col_mllp_server_set_evict_idle(srv, 100);
     for (int i = 0; i < 50; i++) {
         col_mllp_server_step(srv, 10);
     }
-    ck_assert_uint_eq(col_mllp_server_connections(srv),
-                      COL_MLLP_SERVER_MAX_CONN);
     /* One more: the first (idle the longest) is closed, the new one is
      * served. */
     int late = s_connect(srv);
