@@ -698,7 +698,8 @@ s_publish(ana_analyzer_t *self)
         sn_log(SN_LOG_ERROR, "analyzer", "dedup_full",
                "refused=%" PRIu64 " capacity=%zu reason=\"the dedup table is "
                "full: events are dead-lettered, not counted; raise "
-               "analyzer.dedup_capacity and replay the dead letter\"",
+               "analyzer.dedup_capacity; the dead letter names the events "
+               "for their sites to send again\"",
                st->dedup_full, cap);
         self->full_logged = st->dedup_full;
         self->full_log_ns = now;

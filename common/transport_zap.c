@@ -153,12 +153,17 @@ s_load_keys(sn_zap_t *self, const char *path, sn_err_t *err)
             *t = *t == '\t' ? ' ' : *t;
         }
         snprintf(a->senders, sizeof a->senders, rest[0] ? " %s " : "%s", rest);
+        if (strlen(rest) + 1 >= sizeof rest) {
+            r = -1; /* sender ids cut short: refuse, never bind a prefix */
+            break;
+        }
     }
     if (r < 0) {
         rc = sn_err_set(err, SN_ECONFIG,
                         "authorized_keys %s:%d: expected one Z85 public key "
-                        "per line",
-                        path, lineno);
+                        "per line, then the sender ids it may use (at most "
+                        "%d bytes)",
+                        path, lineno, ZAP_SENDERS_MAX - 3);
     }
     fclose(f);
     return rc;
@@ -180,17 +185,16 @@ s_allowed(const sn_zap_t *self, const uint8_t *key)
 bool
 sn_zap_allows(const sn_zap_t *self, const char *user_id, const char *sender)
 {
+    char want[SN_SENDER_ID_MAX + 3];
+    snprintf(want, sizeof want, " %s ", sender);
+    /* Every line of the key counts: a key listed twice speaks for the
+     * sender ids of both lines. */
     for (size_t i = 0; user_id != NULL && i < self->nkeys; i++) {
         const s_authz_t *a = &self->keys[i];
-        if (strcmp(a->z85, user_id) != 0) {
-            continue;
+        if (strcmp(a->z85, user_id) == 0 &&
+            (a->senders[0] == '\0' || strstr(a->senders, want) != NULL)) {
+            return true; /* bound to `sender`, or to no sender id: any */
         }
-        if (a->senders[0] == '\0') {
-            return true; /* a key bound to no sender id speaks for any */
-        }
-        char want[SN_SENDER_ID_MAX + 3];
-        snprintf(want, sizeof want, " %s ", sender);
-        return strstr(a->senders, want) != NULL;
     }
     return false;
 }
