@@ -127,9 +127,10 @@ EOF
     for s in $sites; do
         IFS=: read -r id region source <<<"$s"
         mkdir -p "inbox-$id"
+        # settle_ms 0: every file is written aside and moved in whole.
         cat >"collector-$id.yaml" <<EOF
 site: {id: "$id", source: $source, region: "$region"}
-inbox: {path: "$dir/inbox-$id", poll_ms: 500}
+inbox: {path: "$dir/inbox-$id", poll_ms: 500, settle_ms: 0}
 dead_letter: {path: "$dir/dead-$id.jsonl"}
 log: {level: warn}
 spool: {dir: "$dir/spool-$id", fsync: batch, segment_bytes: 1048576}
