@@ -1,14 +1,15 @@
 /*  tests/analyzer/test_engine.c - the pipeline: events to days to alerts
  *
  *  Drives ingest (dedup, bins, clock, engine, triggers, health) with the
- *  configuration read from YAML, as the daemon does, and checks the alerts,
- *  the corrections, the dead letter and a restart from saved state: a
- *  revision to a class-A condition raises its alert, a late event that
- *  completes a multi-source group raises it, and the signals and
- *  threshold counts a rule needs survive a restart (snapshot and journal).
+ *  configuration read from YAML, as the daemon does (pipeline.h), and
+ *  checks the alerts, the corrections (weekly and sliding windows), the
+ *  dead letter, a restart from saved state, onset dates, proportions and
+ *  the configuration's errors. The rules through the pipeline are in
+ *  test_trigger.c.
  */
 #include "ana_config.h"
 #include "ingest.h"
+#include "pipeline.h"
 
 #include "sentinel/mem.h"
 #include "support.h"
@@ -19,131 +20,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char s_yaml[] =
-    "analyzer:\n"
-    "  state_dir: /nonexistent\n"
-    "  lateness_days: 0\n"
-    "  wall_clock: false\n"
-    "  horizon_days: 20\n"
-    "  window_days: 120\n"
-    "  dedup_capacity: 100000\n"
-    "series:\n"
-    "  - condition: ili\n"
-    "    sources: [fever_clinic, pharmacy]\n"
-    "    levels: [site, county]\n"
-    "  - condition: cholera\n"
-    "detectors:\n"
-    "  - name: ears-c2\n"
-    "rules:\n"
-    "  - {name: class-a, kind: threshold, level: red, classes: A}\n"
-    "  - {name: multi-source, kind: multi-source, level: yellow, k: 2,\n"
-    "     days: 3, detector: ears-c2}\n";
-
-/* What the sinks saw. */
-typedef struct seen {
-    int alerts;                      /* alerts */
-    char rules[16][SN_RULE_MAX + 1]; /* their rules, in order */
-    sn_day_t days[16];               /* their days */
-    int corrections;                 /* correction rows */
-    double corrected_observed;       /* last correction's count */
-    int rows;                        /* rows of regular closes */
-} seen_t;
-
-static void
-s_alert(const sn_alert_t *a, void *arg)
-{
-    seen_t *s = arg;
-    if (s->alerts < 16) {
-        snprintf(s->rules[s->alerts], sizeof s->rules[0], "%s", a->rule);
-        s->days[s->alerts] = a->day;
-    }
-    s->alerts++;
-}
-
-static void
-s_rows(sn_day_t day, const ana_engine_row_t *rows, size_t n, bool corr,
-       void *arg)
-{
-    (void)day;
-    seen_t *s = arg;
-    if (corr) {
-        s->corrections += (int)n;
-        s->corrected_observed = rows[n - 1].observed;
-    } else {
-        s->rows += (int)n;
-    }
-}
-
-static ana_ingest_t *
-s_pipeline(const char *yaml, seen_t *seen, sn_config_t **cfg_out)
-{
-    sn_err_t err;
-    sn_config_t *cfg = NULL;
-    ck_assert_msg(sn_config_parse(yaml, strlen(yaml), "t.yaml",
-                                  ana_config_schema, &cfg, &err) == SN_OK,
-                  "%s", err.msg);
-    ana_config_t c;
-    ck_assert_msg(ana_config_read(cfg, &c, &err) == SN_OK, "%s", err.msg);
-    ana_ingest_sinks_t sinks = {s_alert, seen, s_rows, seen};
-    ana_ingest_t *in = NULL;
-    ck_assert_msg(ana_ingest_new(&c, &sinks, &in, &err) == SN_OK, "%s",
-                  err.msg);
-    ana_config_fini(&c);
-    *cfg_out = cfg;
-    return in;
-}
-
-static sn_event_t
-s_ev(const char *site, const char *id, sn_source_t src, const char *cond,
-     sn_day_t day, uint32_t count)
-{
-    sn_event_t ev;
-    sn_event_init(&ev);
-    snprintf(ev.site_id, sizeof ev.site_id, "%s", site);
-    snprintf(ev.event_id, sizeof ev.event_id, "%s", id);
-    snprintf(ev.region, sizeof ev.region, "330106");
-    snprintf(ev.condition, sizeof ev.condition, "%s", cond);
-    ev.source = src;
-    ev.report_time = (sn_time_t)day * 86400000 + 3600000;
-    ev.count = count;
-    return ev;
-}
-
-/* One aggregated event per source per day: a steady baseline, then a spike
- * in both sources on day `spike` (0 for none). */
-static void
-s_feed(ana_ingest_t *in, sn_day_t from, sn_day_t to, sn_day_t spike)
-{
-    static const uint32_t base[] = {5, 6, 4, 5, 7, 5, 6};
-    char id[32];
-    for (sn_day_t d = from; d <= to; d++) {
-        uint32_t c = d == spike ? 40 : base[d % 7];
-        snprintf(id, sizeof id, "fc-%d", d);
-        sn_event_t a = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, c);
-        snprintf(id, sizeof id, "ph-%d", d);
-        sn_event_t b = s_ev("ph1", id, SN_SOURCE_PHARMACY, "ili", d, c);
-        int ra = ana_ingest_event(in, &a, sn_time_now(), NULL);
-        int rb = ana_ingest_event(in, &b, sn_time_now(), NULL);
-        ck_assert(ra >= 0 || ra == SN_EDUP);
-        ck_assert(rb >= 0 || rb == SN_EDUP);
-        ana_ingest_tick(in, sn_time_now());
-    }
-}
-
 START_TEST(test_engine_usage)
 {
-    seen_t seen = {0};
+    pl_seen_t seen = {0};
     sn_config_t *cfg;
-    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    ana_ingest_t *in = pl_pipeline(pl_yaml, &seen, &cfg);
     sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
-    s_feed(in, d0, d0 + 39, d0 + 30);
+    pl_feed(in, d0, d0 + 39, d0 + 30);
     ana_ingest_close_through(in, d0 + 39, sn_time_now());
     /* Both sources spike on day 30: one yellow multi-source alert. */
     ck_assert_int_eq(seen.alerts, 1);
     ck_assert_str_eq(seen.rules[0], "multi-source");
     ck_assert_int_eq(seen.days[0], d0 + 30);
     /* One cholera case: red at once, before any day closes. */
-    sn_event_t ch = s_ev("lab1", "c-1", SN_SOURCE_LAB, "cholera", d0 + 40, 1);
+    sn_event_t ch = pl_ev("lab1", "c-1", SN_SOURCE_LAB, "cholera", d0 + 40, 1);
     ck_assert_int_eq(ana_ingest_event(in, &ch, sn_time_now(), NULL),
                      ANA_INGEST_COUNTED);
     ck_assert_int_eq(seen.alerts, 2);
@@ -159,11 +49,11 @@ END_TEST
 
 START_TEST(test_engine_no_outbreak_no_alert)
 {
-    seen_t seen = {0};
+    pl_seen_t seen = {0};
     sn_config_t *cfg;
-    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    ana_ingest_t *in = pl_pipeline(pl_yaml, &seen, &cfg);
     sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
-    s_feed(in, d0, d0 + 59, 0);
+    pl_feed(in, d0, d0 + 59, 0);
     ck_assert_int_eq(seen.alerts, 0);
     ck_assert_uint_gt(ana_ingest_stats(in)->days, 50);
     ana_ingest_destroy(&in);
@@ -173,16 +63,16 @@ END_TEST
 
 START_TEST(test_engine_duplicates_and_revisions)
 {
-    seen_t seen = {0};
+    pl_seen_t seen = {0};
     sn_config_t *cfg;
-    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    ana_ingest_t *in = pl_pipeline(pl_yaml, &seen, &cfg);
     sn_day_t d = sn_day_from_ymd(2025, 3, 1);
-    sn_event_t a = s_ev("fc1", "e1", SN_SOURCE_FEVER_CLINIC, "ili", d, 3);
+    sn_event_t a = pl_ev("fc1", "e1", SN_SOURCE_FEVER_CLINIC, "ili", d, 3);
     ck_assert_int_eq(ana_ingest_event(in, &a, sn_time_now(), NULL),
                      ANA_INGEST_COUNTED);
     ck_assert_int_eq(ana_ingest_event(in, &a, sn_time_now(), NULL), SN_EDUP);
     /* Revision 1 moves the 3 cases to the next day and makes them 2. */
-    sn_event_t b = s_ev("fc1", "e1", SN_SOURCE_FEVER_CLINIC, "ili", d + 1, 2);
+    sn_event_t b = pl_ev("fc1", "e1", SN_SOURCE_FEVER_CLINIC, "ili", d + 1, 2);
     b.revision = 1;
     ck_assert_int_eq(ana_ingest_event(in, &b, sn_time_now(), NULL),
                      ANA_INGEST_REVISED);
@@ -206,15 +96,15 @@ END_TEST
 
 START_TEST(test_engine_late_event_corrects_closed_day)
 {
-    seen_t seen = {0};
+    pl_seen_t seen = {0};
     sn_config_t *cfg;
-    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    ana_ingest_t *in = pl_pipeline(pl_yaml, &seen, &cfg);
     sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
-    s_feed(in, d0, d0 + 20, 0);
+    pl_feed(in, d0, d0 + 20, 0);
     ck_assert_int_eq(ana_ingest_closed(in), d0 + 19);
     int rows_before = seen.rows;
     sn_event_t late =
-        s_ev("fc1", "late-1", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 15, 4);
+        pl_ev("fc1", "late-1", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 15, 4);
     ck_assert_int_eq(ana_ingest_event(in, &late, sn_time_now(), NULL),
                      ANA_INGEST_LATE);
     ana_ingest_tick(in, sn_time_now());
@@ -230,26 +120,28 @@ END_TEST
 
 START_TEST(test_engine_quiet_day_and_new_site)
 {
-    seen_t seen = {0};
+    pl_seen_t seen = {0};
     sn_config_t *cfg;
     char *yaml = sn_strdup_printf("%s  - {name: single, kind: single, level: "
                                   "blue, series: site, detector: ears-c2}\n",
-                                  s_yaml);
-    ana_ingest_t *in = s_pipeline(yaml, &seen, &cfg);
+                                  pl_yaml);
+    ana_ingest_t *in = pl_pipeline(yaml, &seen, &cfg);
     free(yaml);
     sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
-    s_feed(in, d0, d0 + 30, 0);
+    pl_feed(in, d0, d0 + 30, 0);
     size_t before = ana_series_size(ana_ingest_series(in));
     /* A day with no events at all still closes, with zero counts. */
-    sn_event_t a = s_ev("fc1", "x2", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 32, 5);
-    sn_event_t b = s_ev("ph1", "y2", SN_SOURCE_PHARMACY, "ili", d0 + 32, 5);
+    sn_event_t a =
+        pl_ev("fc1", "x2", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 32, 5);
+    sn_event_t b = pl_ev("ph1", "y2", SN_SOURCE_PHARMACY, "ili", d0 + 32, 5);
     ana_ingest_event(in, &a, sn_time_now(), NULL);
     ana_ingest_event(in, &b, sn_time_now(), NULL);
     ana_ingest_tick(in, sn_time_now());
     ck_assert_int_eq(ana_ingest_closed(in), d0 + 31);
     /* A new site gets its own series and no alarm from false zeros (the
      * single rule below would raise one). */
-    sn_event_t c = s_ev("fc9", "n1", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 33, 9);
+    sn_event_t c =
+        pl_ev("fc9", "n1", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 33, 9);
     ana_ingest_event(in, &c, sn_time_now(), NULL);
     ck_assert_uint_eq(ana_series_size(ana_ingest_series(in)), before + 1);
     ana_ingest_close_through(in, d0 + 33, sn_time_now());
@@ -264,23 +156,23 @@ START_TEST(test_engine_restart_from_state)
     char *dir = ts_tmpdir();
     char *path = ts_write_file(dir, "state", "");
     sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
-    seen_t whole = {0}, first = {0}, second = {0};
+    pl_seen_t whole = {0}, first = {0}, second = {0};
     sn_config_t *c1, *c2, *c3;
-    ana_ingest_t *ref = s_pipeline(s_yaml, &whole, &c1);
-    s_feed(ref, d0, d0 + 39, d0 + 30);
-    ana_ingest_t *in = s_pipeline(s_yaml, &first, &c2);
-    s_feed(in, d0, d0 + 25, 0);
+    ana_ingest_t *ref = pl_pipeline(pl_yaml, &whole, &c1);
+    pl_feed(ref, d0, d0 + 39, d0 + 30);
+    ana_ingest_t *in = pl_pipeline(pl_yaml, &first, &c2);
+    pl_feed(in, d0, d0 + 25, 0);
     FILE *f = fopen(path, "wb");
     ck_assert_int_eq(ana_ingest_save(in, f), SN_OK);
     fclose(f);
     ana_ingest_destroy(&in);
-    in = s_pipeline(s_yaml, &second, &c3);
+    in = pl_pipeline(pl_yaml, &second, &c3);
     f = fopen(path, "rb");
     sn_err_t err;
     ck_assert_msg(ana_ingest_load(in, f, &err) == SN_OK, "%s", err.msg);
     fclose(f);
     /* Re-sent events of day 25 are duplicates after the restart. */
-    s_feed(in, d0 + 25, d0 + 39, d0 + 30);
+    pl_feed(in, d0 + 25, d0 + 39, d0 + 30);
     ck_assert_uint_eq(ana_ingest_stats(in)->duplicates, 2);
     ck_assert_int_eq(second.alerts, whole.alerts);
     ck_assert_int_eq(second.days[0], whole.days[0]);
@@ -290,226 +182,6 @@ START_TEST(test_engine_restart_from_state)
     sn_config_destroy(&c1);
     sn_config_destroy(&c2);
     sn_config_destroy(&c3);
-    ts_rmtree(dir);
-    free(path);
-    free(dir);
-}
-END_TEST
-
-/* One event per source per day over [from, to]: the baseline, 40 cases at
- * the fever clinic on `fc_spike` and at the pharmacy on `ph_spike` (0:
- * none), and no fever-clinic event on `fc_skip` (0: none). */
-static void
-s_feed2(ana_ingest_t *in, sn_day_t from, sn_day_t to, sn_day_t fc_spike,
-        sn_day_t ph_spike, sn_day_t fc_skip)
-{
-    static const uint32_t base[] = {5, 6, 4, 5, 7, 5, 6};
-    char id[32];
-    for (sn_day_t d = from; d <= to; d++) {
-        snprintf(id, sizeof id, "fc-%d", d);
-        sn_event_t a = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d,
-                            d == fc_spike ? 40 : base[d % 7]);
-        snprintf(id, sizeof id, "ph-%d", d);
-        sn_event_t b = s_ev("ph1", id, SN_SOURCE_PHARMACY, "ili", d,
-                            d == ph_spike ? 40 : base[d % 7]);
-        if (d != fc_skip) {
-            ck_assert_int_ge(ana_ingest_event(in, &a, sn_time_now(), NULL), 0);
-        }
-        ck_assert_int_ge(ana_ingest_event(in, &b, sn_time_now(), NULL), 0);
-        ana_ingest_tick(in, sn_time_now());
-    }
-}
-
-START_TEST(test_engine_revision_to_class_a_raises)
-{
-    seen_t seen = {0};
-    sn_config_t *cfg;
-    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
-    sn_day_t d = sn_day_from_ymd(2025, 3, 1);
-    /* An HL7 A08 corrects a visit's diagnosis from ILI to cholera: the
-     * class-A rule fires on the revision, at once. */
-    sn_event_t a = s_ev("h1", "visit-7", SN_SOURCE_HOSPITAL, "ili", d, 1);
-    ck_assert_int_eq(ana_ingest_event(in, &a, sn_time_now(), NULL),
-                     ANA_INGEST_COUNTED);
-    ck_assert_int_eq(seen.alerts, 0);
-    sn_event_t b = s_ev("h1", "visit-7", SN_SOURCE_HOSPITAL, "cholera", d, 1);
-    b.revision = 1;
-    ck_assert_int_eq(ana_ingest_event(in, &b, sn_time_now(), NULL),
-                     ANA_INGEST_REVISED);
-    ck_assert_int_eq(seen.alerts, 1);
-    ck_assert_str_eq(seen.rules[0], "class-a");
-    /* Corrected back to ILI and again to cholera: one alert per day. */
-    a.revision = 2;
-    b.revision = 3;
-    ana_ingest_event(in, &a, sn_time_now(), NULL);
-    ana_ingest_event(in, &b, sn_time_now(), NULL);
-    ck_assert_int_eq(seen.alerts, 1);
-    /* Days later (the day's counts are long forgotten) the discharge
-     * message comes: same condition, same day. Nothing is raised again. */
-    s_feed(in, d, d + 6, 0);
-    ck_assert_int_eq(ana_ingest_closed(in), d + 5);
-    b.revision = 4;
-    ck_assert_int_eq(ana_ingest_event(in, &b, sn_time_now(), NULL),
-                     ANA_INGEST_LATE);
-    ana_ingest_tick(in, sn_time_now());
-    ck_assert_int_eq(seen.alerts, 1);
-    ana_ingest_destroy(&in);
-    sn_config_destroy(&cfg);
-}
-END_TEST
-
-START_TEST(test_engine_late_event_completes_a_group)
-{
-    seen_t seen = {0};
-    sn_config_t *cfg;
-    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
-    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
-    /* The fever clinic's spike of day 30 is missing when days 30 and 31
-     * close; the pharmacy spikes on day 31: one source, no alert yet. */
-    s_feed2(in, d0, d0 + 32, 0, d0 + 31, d0 + 30);
-    ck_assert_int_eq(ana_ingest_closed(in), d0 + 31);
-    ck_assert_int_eq(seen.alerts, 0);
-    /* The spike comes late: day 30 is corrected, and with the pharmacy's
-     * alarm of day 31 two sources alarmed within 3 days. */
-    sn_event_t late =
-        s_ev("fc1", "fc-late", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 30, 40);
-    ck_assert_int_eq(ana_ingest_event(in, &late, sn_time_now(), NULL),
-                     ANA_INGEST_LATE);
-    ana_ingest_tick(in, sn_time_now());
-    ck_assert_int_eq(seen.alerts, 1);
-    ck_assert_str_eq(seen.rules[0], "multi-source");
-    ck_assert_int_eq(seen.days[0], d0 + 31);
-    ana_ingest_destroy(&in);
-    sn_config_destroy(&cfg);
-}
-END_TEST
-
-START_TEST(test_engine_late_events_raise_nothing_old)
-{
-    /* The multi-source alert of day 30 is raised once. Two late events,
-     * of days 19 and 37, change no alarm: evaluating the rules again for
-     * their days raises nothing, and the alert of day 30, between them,
-     * is not raised again. */
-    seen_t seen = {0};
-    sn_config_t *cfg;
-    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
-    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
-    s_feed(in, d0, d0 + 39, d0 + 30);
-    ck_assert_int_eq(seen.alerts, 1);
-    sn_event_t a =
-        s_ev("fc1", "late-a", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 19, 1);
-    sn_event_t b = s_ev("ph1", "late-b", SN_SOURCE_PHARMACY, "ili", d0 + 37, 1);
-    ck_assert_int_eq(ana_ingest_event(in, &a, sn_time_now(), NULL),
-                     ANA_INGEST_LATE);
-    ck_assert_int_eq(ana_ingest_event(in, &b, sn_time_now(), NULL),
-                     ANA_INGEST_LATE);
-    ana_ingest_tick(in, sn_time_now());
-    ck_assert_int_eq(seen.alerts, 1);
-    ana_ingest_destroy(&in);
-    sn_config_destroy(&cfg);
-}
-END_TEST
-
-/* The fever clinic alarms on day 30, the pharmacy on day 31; the state is
- * saved (snapshot, or snapshot plus journal) once day 30 has closed and
- * restored into a new pipeline before day 31 closes. @return the alerts of
- * the restored pipeline. */
-static int
-s_alerts_across_restart(bool journal)
-{
-    char *dir = ts_tmpdir();
-    char *path = ts_write_file(dir, "state", "");
-    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
-    seen_t first = {0}, second = {0};
-    sn_config_t *c1, *c2;
-    ana_ingest_t *in = s_pipeline(s_yaml, &first, &c1);
-    s_feed2(in, d0, d0 + (journal ? 20 : 31), d0 + 30, d0 + 31, 0);
-    FILE *f = fopen(path, "wb");
-    ck_assert_int_eq(ana_ingest_save(in, f), SN_OK);
-    fclose(f);
-    size_t n_ops = 0;
-    uint8_t *ops = NULL;
-    if (journal) { /* days 21 .. 31 only in the journal */
-        ana_ingest_journal(in, true);
-        s_feed2(in, d0 + 21, d0 + 31, d0 + 30, d0 + 31, 0);
-        const uint8_t *delta = ana_ingest_delta(in, &n_ops);
-        ops = sn_malloc(n_ops);
-        memcpy(ops, delta, n_ops);
-    }
-    ck_assert_int_eq(ana_ingest_closed(in), d0 + 30);
-    ck_assert_int_eq(first.alerts, 0);
-    ana_ingest_destroy(&in);
-    in = s_pipeline(s_yaml, &second, &c2);
-    f = fopen(path, "rb");
-    sn_err_t err;
-    ck_assert_msg(ana_ingest_load(in, f, &err) == SN_OK, "%s", err.msg);
-    fclose(f);
-    if (journal) {
-        ck_assert_msg(ana_ingest_replay(in, ops, n_ops, &err) == SN_OK, "%s",
-                      err.msg);
-    }
-    s_feed2(in, d0 + 32, d0 + 32, 0, 0, 0); /* closes day 31 */
-    ck_assert_int_eq(ana_ingest_closed(in), d0 + 31);
-    int alerts = second.alerts;
-    if (alerts > 0) {
-        ck_assert_str_eq(second.rules[0], "multi-source");
-        ck_assert_int_eq(second.days[0], d0 + 31);
-    }
-    ana_ingest_destroy(&in);
-    sn_config_destroy(&c1);
-    sn_config_destroy(&c2);
-    ts_rmtree(dir);
-    free(ops);
-    free(path);
-    free(dir);
-    return alerts;
-}
-
-START_TEST(test_engine_restart_keeps_signals)
-{
-    /* Yesterday's alarm survives the restart and completes today's group,
-     * from the snapshot and from the journal. */
-    ck_assert_int_eq(s_alerts_across_restart(false), 1);
-    ck_assert_int_eq(s_alerts_across_restart(true), 1);
-}
-END_TEST
-
-START_TEST(test_engine_restart_keeps_threshold_counts)
-{
-    static const char yaml[] =
-        "analyzer: {state_dir: /nonexistent, lateness_days: 0,\n"
-        "           wall_clock: false, dedup_capacity: 1000}\n"
-        "series:\n  - condition: measles\n"
-        "rules:\n  - {name: measles-cluster, kind: threshold, level: orange,\n"
-        "     conditions: [measles], min_count: 3}\n";
-    char *dir = ts_tmpdir();
-    char *path = ts_write_file(dir, "state", "");
-    sn_day_t d = sn_day_from_ymd(2025, 3, 1);
-    seen_t first = {0}, second = {0};
-    sn_config_t *c1, *c2;
-    ana_ingest_t *in = s_pipeline(yaml, &first, &c1);
-    /* Two cases, then a restart, then the third: the cluster is seen. */
-    for (int i = 0; i < 2; i++) {
-        char id[16];
-        snprintf(id, sizeof id, "m-%d", i);
-        sn_event_t e = s_ev("h1", id, SN_SOURCE_HOSPITAL, "measles", d, 1);
-        ana_ingest_event(in, &e, sn_time_now(), NULL);
-    }
-    FILE *f = fopen(path, "wb");
-    ck_assert_int_eq(ana_ingest_save(in, f), SN_OK);
-    fclose(f);
-    ana_ingest_destroy(&in);
-    in = s_pipeline(yaml, &second, &c2);
-    f = fopen(path, "rb");
-    ck_assert_int_eq(ana_ingest_load(in, f, NULL), SN_OK);
-    fclose(f);
-    sn_event_t e = s_ev("h1", "m-2", SN_SOURCE_HOSPITAL, "measles", d, 1);
-    ana_ingest_event(in, &e, sn_time_now(), NULL);
-    ck_assert_int_eq(first.alerts + second.alerts, 1);
-    ck_assert_str_eq(second.rules[0], "measles-cluster");
-    ana_ingest_destroy(&in);
-    sn_config_destroy(&c1);
-    sn_config_destroy(&c2);
     ts_rmtree(dir);
     free(path);
     free(dir);
@@ -558,15 +230,15 @@ START_TEST(test_engine_late_event_corrects_its_week)
     char id[32];
     for (sn_day_t d = monday; d <= sunday + 1; d++) { /* 11 weeks of 5 */
         snprintf(id, sizeof id, "e-%d", d);
-        sn_event_t e = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 5);
+        sn_event_t e = pl_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 5);
         ck_assert_int_ge(ana_ingest_event(in, &e, sn_time_now(), NULL), 0);
         ana_ingest_tick(in, sn_time_now());
     }
     ck_assert_int_eq(ana_ingest_closed(in), sunday);
     /* 100 late cases on the Wednesday: the week's Sunday is evaluated
      * again on the new total, and alarms. */
-    sn_event_t late =
-        s_ev("fc1", "late-wed", SN_SOURCE_FEVER_CLINIC, "ili", sunday - 4, 100);
+    sn_event_t late = pl_ev("fc1", "late-wed", SN_SOURCE_FEVER_CLINIC, "ili",
+                            sunday - 4, 100);
     ck_assert_int_eq(ana_ingest_event(in, &late, sn_time_now(), NULL),
                      ANA_INGEST_LATE);
     ana_ingest_tick(in, sn_time_now());
@@ -578,7 +250,7 @@ START_TEST(test_engine_late_event_corrects_its_week)
     ck_assert_int_eq(w.point[1].alarm, 1);
     /* A late case on the Sunday itself keeps the week's result. */
     sn_event_t sun =
-        s_ev("fc1", "late-sun", SN_SOURCE_FEVER_CLINIC, "ili", sunday, 1);
+        pl_ev("fc1", "late-sun", SN_SOURCE_FEVER_CLINIC, "ili", sunday, 1);
     ck_assert_int_eq(ana_ingest_event(in, &sun, sn_time_now(), NULL),
                      ANA_INGEST_LATE);
     ana_ingest_tick(in, sn_time_now());
@@ -595,17 +267,17 @@ START_TEST(test_engine_dead_letters_bad_events)
 {
     char *dir = ts_tmpdir();
     char *dl = sn_strdup_printf("%s/dead.jsonl", dir);
-    seen_t seen = {0};
+    pl_seen_t seen = {0};
     sn_config_t *cfg;
-    ana_ingest_t *in = s_pipeline(s_yaml, &seen, &cfg);
+    ana_ingest_t *in = pl_pipeline(pl_yaml, &seen, &cfg);
     ck_assert_int_eq(ana_ingest_dead_letter(in, dl, NULL), SN_OK);
     sn_day_t d = sn_day_from_ymd(2025, 3, 1);
-    sn_event_t bad = s_ev("fc1", "b1", SN_SOURCE_FEVER_CLINIC, "ili", d, 1);
+    sn_event_t bad = pl_ev("fc1", "b1", SN_SOURCE_FEVER_CLINIC, "ili", d, 1);
     strcpy(bad.region, "33010");
     sn_err_t err;
     ck_assert_int_eq(ana_ingest_event(in, &bad, sn_time_now(), &err),
                      SN_EVALIDATE);
-    sn_event_t unk = s_ev("fc1", "b2", SN_SOURCE_FEVER_CLINIC, "ebola", d, 1);
+    sn_event_t unk = pl_ev("fc1", "b2", SN_SOURCE_FEVER_CLINIC, "ebola", d, 1);
     ck_assert_int_eq(ana_ingest_event(in, &unk, sn_time_now(), &err),
                      SN_ENOTFOUND);
     ck_assert_str_eq(err.msg,
@@ -614,13 +286,13 @@ START_TEST(test_engine_dead_letters_bad_events)
     ck_assert_int_eq(
         ana_ingest_record(in, junk, sizeof junk, "site-9", 77, 0, &err),
         SN_EPARSE);
-    s_feed(in, d, d + 30, 0);
-    sn_event_t old = s_ev("fc1", "b3", SN_SOURCE_FEVER_CLINIC, "ili", d, 1);
+    pl_feed(in, d, d + 30, 0);
+    sn_event_t old = pl_ev("fc1", "b3", SN_SOURCE_FEVER_CLINIC, "ili", d, 1);
     ck_assert_int_eq(ana_ingest_event(in, &old, sn_time_now(), &err),
                      SN_ETOOOLD);
     /* A resident ID number as the event id: refused, and not written. */
-    sn_event_t pid = s_ev("fc1", "11010519491231002X", SN_SOURCE_FEVER_CLINIC,
-                          "ili", d + 30, 1);
+    sn_event_t pid = pl_ev("fc1", "11010519491231002X", SN_SOURCE_FEVER_CLINIC,
+                           "ili", d + 30, 1);
     ck_assert_int_eq(ana_ingest_event(in, &pid, sn_time_now(), &err),
                      SN_EVALIDATE);
     ck_assert_uint_eq(ana_ingest_stats(in)->rejected, 5);
@@ -646,16 +318,16 @@ START_TEST(test_engine_dedup_full_is_counted)
         "analyzer: {state_dir: /nonexistent, wall_clock: false,\n"
         "           dedup_capacity: 10}\n"
         "series:\n  - condition: ili\n";
-    seen_t seen = {0};
+    pl_seen_t seen = {0};
     sn_config_t *cfg;
-    ana_ingest_t *in = s_pipeline(yaml, &seen, &cfg);
+    ana_ingest_t *in = pl_pipeline(yaml, &seen, &cfg);
     sn_day_t d = sn_day_from_ymd(2025, 3, 1);
     sn_err_t err = {0};
     int refused = 0;
     for (int i = 0; i < 14; i++) {
         char id[16];
         snprintf(id, sizeof id, "e-%d", i);
-        sn_event_t e = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 1);
+        sn_event_t e = pl_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 1);
         refused += ana_ingest_event(in, &e, sn_time_now(), &err) == SN_EFULL;
     }
     ck_assert_int_eq(refused, 4);
@@ -721,7 +393,7 @@ START_TEST(test_engine_sliding_window)
     char id[32];
     for (sn_day_t d = w.d0; d < w.d0 + 31; d++) {
         snprintf(id, sizeof id, "e-%d", d);
-        sn_event_t e = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 5);
+        sn_event_t e = pl_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 5);
         ck_assert_int_ge(ana_ingest_event(in, &e, sn_time_now(), NULL), 0);
         ana_ingest_tick(in, sn_time_now());
     }
@@ -733,7 +405,7 @@ START_TEST(test_engine_sliding_window)
      * the fortnight ending on the one fortnight day (a Sunday) in 21 ..
      * 29: each of those is corrected, and nothing else. */
     sn_event_t late =
-        s_ev("fc1", "late", SN_SOURCE_FEVER_CLINIC, "ili", w.d0 + 20, 10);
+        pl_ev("fc1", "late", SN_SOURCE_FEVER_CLINIC, "ili", w.d0 + 20, 10);
     ck_assert_int_eq(ana_ingest_event(in, &late, sn_time_now(), NULL),
                      ANA_INGEST_LATE);
     ana_ingest_tick(in, sn_time_now());
@@ -776,16 +448,16 @@ START_TEST(test_engine_onset_basis)
         "           dedup_capacity: 10000}\n"
         "series:\n  - {condition: ili, levels: [site]}\n"
         "health: {silent_days: 3}\n";
-    seen_t seen = {0};
+    pl_seen_t seen = {0};
     sn_config_t *cfg;
-    ana_ingest_t *in = s_pipeline(yaml, &seen, &cfg);
+    ana_ingest_t *in = pl_pipeline(yaml, &seen, &cfg);
     sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
     char id[32];
     for (sn_day_t d = d0; d < d0 + 45; d++) {
         snprintf(id, sizeof id, "a-%d", d);
-        sn_event_t a = s_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 2);
+        sn_event_t a = pl_ev("fc1", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 2);
         snprintf(id, sizeof id, "b-%d", d);
-        sn_event_t b = s_ev("fc2", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 3);
+        sn_event_t b = pl_ev("fc2", id, SN_SOURCE_FEVER_CLINIC, "ili", d, 3);
         b.onset_date = d - 5;
         ck_assert_int_ge(ana_ingest_event(in, &a, sn_time_now(), NULL), 0);
         ck_assert_int_ge(ana_ingest_event(in, &b, sn_time_now(), NULL), 0);
@@ -849,8 +521,8 @@ START_TEST(test_engine_proportion_of_visits)
     ana_config_t c;
     ck_assert_msg(ana_config_read(cfg, &c, &err) == SN_OK, "%s", err.msg);
     prop_seen_t p = {0};
-    seen_t seen = {0};
-    ana_ingest_sinks_t sinks = {s_alert, &seen, s_prop_rows, &p};
+    pl_seen_t seen = {0};
+    ana_ingest_sinks_t sinks = {pl_alert, &seen, s_prop_rows, &p};
     ana_ingest_t *in = NULL;
     ck_assert_int_eq(ana_ingest_new(&c, &sinks, &in, NULL), SN_OK);
     ana_config_fini(&c);
@@ -861,10 +533,10 @@ START_TEST(test_engine_proportion_of_visits)
          * 10 %, and a rise in visits alone is no alert. */
         uint32_t visits = d >= d0 + 10 ? 400 : 200;
         snprintf(id, sizeof id, "v-%d", d);
-        sn_event_t v = s_ev("h1", id, SN_SOURCE_HOSPITAL, "visits", d, visits);
+        sn_event_t v = pl_ev("h1", id, SN_SOURCE_HOSPITAL, "visits", d, visits);
         snprintf(id, sizeof id, "i-%d", d);
         sn_event_t i =
-            s_ev("h1", id, SN_SOURCE_HOSPITAL, "ili", d, visits / 10);
+            pl_ev("h1", id, SN_SOURCE_HOSPITAL, "ili", d, visits / 10);
         ck_assert_int_ge(ana_ingest_event(in, &v, sn_time_now(), NULL), 0);
         ck_assert_int_ge(ana_ingest_event(in, &i, sn_time_now(), NULL), 0);
         ana_ingest_tick(in, sn_time_now());
@@ -955,11 +627,6 @@ engine_suite(void)
     tcase_add_test(edges, test_engine_late_event_corrects_closed_day);
     tcase_add_test(edges, test_engine_quiet_day_and_new_site);
     tcase_add_test(edges, test_engine_restart_from_state);
-    tcase_add_test(edges, test_engine_revision_to_class_a_raises);
-    tcase_add_test(edges, test_engine_late_event_completes_a_group);
-    tcase_add_test(edges, test_engine_late_events_raise_nothing_old);
-    tcase_add_test(edges, test_engine_restart_keeps_signals);
-    tcase_add_test(edges, test_engine_restart_keeps_threshold_counts);
     tcase_add_test(edges, test_engine_late_event_corrects_its_week);
     tcase_add_test(edges, test_engine_onset_basis);
     tcase_add_test(edges, test_engine_sliding_window);

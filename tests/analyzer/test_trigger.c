@@ -1,5 +1,17 @@
-/*  tests/analyzer/test_trigger.c - multi-point trigger rules */
+/*  tests/analyzer/test_trigger.c - multi-point trigger rules
+ *
+ *  The rules on their own, then through the pipeline (pipeline.h): a
+ *  revision to a class-A condition raises its alert and a later one in
+ *  place raises nothing; a late event that completes a multi-source group
+ *  raises it, late events that change no alarm raise nothing old; the
+ *  signals and threshold counts a rule needs survive a restart (snapshot
+ *  and journal).
+ */
+#include "pipeline.h"
 #include "trigger.h"
+
+#include "sentinel/mem.h"
+#include "support.h"
 
 #include <check.h>
 #include <math.h>
@@ -212,6 +224,203 @@ START_TEST(test_trigger_threshold_counts_to_min)
 }
 END_TEST
 
+START_TEST(test_trigger_pipeline_revision_to_class_a_raises)
+{
+    pl_seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = pl_pipeline(pl_yaml, &seen, &cfg);
+    sn_day_t d = sn_day_from_ymd(2025, 3, 1);
+    /* An HL7 A08 corrects a visit's diagnosis from ILI to cholera: the
+     * class-A rule fires on the revision, at once. */
+    sn_event_t a = pl_ev("h1", "visit-7", SN_SOURCE_HOSPITAL, "ili", d, 1);
+    ck_assert_int_eq(ana_ingest_event(in, &a, sn_time_now(), NULL),
+                     ANA_INGEST_COUNTED);
+    ck_assert_int_eq(seen.alerts, 0);
+    sn_event_t b = pl_ev("h1", "visit-7", SN_SOURCE_HOSPITAL, "cholera", d, 1);
+    b.revision = 1;
+    ck_assert_int_eq(ana_ingest_event(in, &b, sn_time_now(), NULL),
+                     ANA_INGEST_REVISED);
+    ck_assert_int_eq(seen.alerts, 1);
+    ck_assert_str_eq(seen.rules[0], "class-a");
+    /* Corrected back to ILI and again to cholera: one alert per day. */
+    a.revision = 2;
+    b.revision = 3;
+    ana_ingest_event(in, &a, sn_time_now(), NULL);
+    ana_ingest_event(in, &b, sn_time_now(), NULL);
+    ck_assert_int_eq(seen.alerts, 1);
+    /* Days later (the day's counts are long forgotten) the discharge
+     * message comes: same condition, same day. Nothing is raised again. */
+    pl_feed(in, d, d + 6, 0);
+    ck_assert_int_eq(ana_ingest_closed(in), d + 5);
+    b.revision = 4;
+    ck_assert_int_eq(ana_ingest_event(in, &b, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ana_ingest_tick(in, sn_time_now());
+    ck_assert_int_eq(seen.alerts, 1);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_trigger_pipeline_late_event_completes_a_group)
+{
+    pl_seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = pl_pipeline(pl_yaml, &seen, &cfg);
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    /* The fever clinic's spike of day 30 is missing when days 30 and 31
+     * close; the pharmacy spikes on day 31: one source, no alert yet. */
+    pl_feed2(in, d0, d0 + 32, 0, d0 + 31, d0 + 30);
+    ck_assert_int_eq(ana_ingest_closed(in), d0 + 31);
+    ck_assert_int_eq(seen.alerts, 0);
+    /* The spike comes late: day 30 is corrected, and with the pharmacy's
+     * alarm of day 31 two sources alarmed within 3 days. */
+    sn_event_t late =
+        pl_ev("fc1", "fc-late", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 30, 40);
+    ck_assert_int_eq(ana_ingest_event(in, &late, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ana_ingest_tick(in, sn_time_now());
+    ck_assert_int_eq(seen.alerts, 1);
+    ck_assert_str_eq(seen.rules[0], "multi-source");
+    ck_assert_int_eq(seen.days[0], d0 + 31);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(test_trigger_pipeline_late_events_raise_nothing_old)
+{
+    /* The multi-source alert of day 30 is raised once. Two late events,
+     * of days 19 and 37, change no alarm: evaluating the rules again for
+     * their days raises nothing, and the alert of day 30, between them,
+     * is not raised again. */
+    pl_seen_t seen = {0};
+    sn_config_t *cfg;
+    ana_ingest_t *in = pl_pipeline(pl_yaml, &seen, &cfg);
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    pl_feed(in, d0, d0 + 39, d0 + 30);
+    ck_assert_int_eq(seen.alerts, 1);
+    sn_event_t a =
+        pl_ev("fc1", "late-a", SN_SOURCE_FEVER_CLINIC, "ili", d0 + 19, 1);
+    sn_event_t b =
+        pl_ev("ph1", "late-b", SN_SOURCE_PHARMACY, "ili", d0 + 37, 1);
+    ck_assert_int_eq(ana_ingest_event(in, &a, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ck_assert_int_eq(ana_ingest_event(in, &b, sn_time_now(), NULL),
+                     ANA_INGEST_LATE);
+    ana_ingest_tick(in, sn_time_now());
+    ck_assert_int_eq(seen.alerts, 1);
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&cfg);
+}
+END_TEST
+
+/* The fever clinic alarms on day 30, the pharmacy on day 31; the state is
+ * saved (snapshot, or snapshot plus journal) once day 30 has closed and
+ * restored into a new pipeline before day 31 closes. @return the alerts of
+ * the restored pipeline. */
+static int
+s_alerts_across_restart(bool journal)
+{
+    char *dir = ts_tmpdir();
+    char *path = ts_write_file(dir, "state", "");
+    sn_day_t d0 = sn_day_from_ymd(2025, 3, 1);
+    pl_seen_t first = {0}, second = {0};
+    sn_config_t *c1, *c2;
+    ana_ingest_t *in = pl_pipeline(pl_yaml, &first, &c1);
+    pl_feed2(in, d0, d0 + (journal ? 20 : 31), d0 + 30, d0 + 31, 0);
+    FILE *f = fopen(path, "wb");
+    ck_assert_int_eq(ana_ingest_save(in, f), SN_OK);
+    fclose(f);
+    size_t n_ops = 0;
+    uint8_t *ops = NULL;
+    if (journal) { /* days 21 .. 31 only in the journal */
+        ana_ingest_journal(in, true);
+        pl_feed2(in, d0 + 21, d0 + 31, d0 + 30, d0 + 31, 0);
+        const uint8_t *delta = ana_ingest_delta(in, &n_ops);
+        ops = sn_malloc(n_ops);
+        memcpy(ops, delta, n_ops);
+    }
+    ck_assert_int_eq(ana_ingest_closed(in), d0 + 30);
+    ck_assert_int_eq(first.alerts, 0);
+    ana_ingest_destroy(&in);
+    in = pl_pipeline(pl_yaml, &second, &c2);
+    f = fopen(path, "rb");
+    sn_err_t err;
+    ck_assert_msg(ana_ingest_load(in, f, &err) == SN_OK, "%s", err.msg);
+    fclose(f);
+    if (journal) {
+        ck_assert_msg(ana_ingest_replay(in, ops, n_ops, &err) == SN_OK, "%s",
+                      err.msg);
+    }
+    pl_feed2(in, d0 + 32, d0 + 32, 0, 0, 0); /* closes day 31 */
+    ck_assert_int_eq(ana_ingest_closed(in), d0 + 31);
+    int alerts = second.alerts;
+    if (alerts > 0) {
+        ck_assert_str_eq(second.rules[0], "multi-source");
+        ck_assert_int_eq(second.days[0], d0 + 31);
+    }
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&c1);
+    sn_config_destroy(&c2);
+    ts_rmtree(dir);
+    free(ops);
+    free(path);
+    free(dir);
+    return alerts;
+}
+
+START_TEST(test_trigger_pipeline_restart_keeps_signals)
+{
+    /* Yesterday's alarm survives the restart and completes today's group,
+     * from the snapshot and from the journal. */
+    ck_assert_int_eq(s_alerts_across_restart(false), 1);
+    ck_assert_int_eq(s_alerts_across_restart(true), 1);
+}
+END_TEST
+
+START_TEST(test_trigger_pipeline_restart_keeps_threshold_counts)
+{
+    static const char yaml[] =
+        "analyzer: {state_dir: /nonexistent, lateness_days: 0,\n"
+        "           wall_clock: false, dedup_capacity: 1000}\n"
+        "series:\n  - condition: measles\n"
+        "rules:\n  - {name: measles-cluster, kind: threshold, level: orange,\n"
+        "     conditions: [measles], min_count: 3}\n";
+    char *dir = ts_tmpdir();
+    char *path = ts_write_file(dir, "state", "");
+    sn_day_t d = sn_day_from_ymd(2025, 3, 1);
+    pl_seen_t first = {0}, second = {0};
+    sn_config_t *c1, *c2;
+    ana_ingest_t *in = pl_pipeline(yaml, &first, &c1);
+    /* Two cases, then a restart, then the third: the cluster is seen. */
+    for (int i = 0; i < 2; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "m-%d", i);
+        sn_event_t e = pl_ev("h1", id, SN_SOURCE_HOSPITAL, "measles", d, 1);
+        ana_ingest_event(in, &e, sn_time_now(), NULL);
+    }
+    FILE *f = fopen(path, "wb");
+    ck_assert_int_eq(ana_ingest_save(in, f), SN_OK);
+    fclose(f);
+    ana_ingest_destroy(&in);
+    in = pl_pipeline(yaml, &second, &c2);
+    f = fopen(path, "rb");
+    ck_assert_int_eq(ana_ingest_load(in, f, NULL), SN_OK);
+    fclose(f);
+    sn_event_t e = pl_ev("h1", "m-2", SN_SOURCE_HOSPITAL, "measles", d, 1);
+    ana_ingest_event(in, &e, sn_time_now(), NULL);
+    ck_assert_int_eq(first.alerts + second.alerts, 1);
+    ck_assert_str_eq(second.rules[0], "measles-cluster");
+    ana_ingest_destroy(&in);
+    sn_config_destroy(&c1);
+    sn_config_destroy(&c2);
+    ts_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 static Suite *
 trigger_suite(void)
 {
@@ -223,6 +432,14 @@ trigger_suite(void)
     tcase_add_test(edges, test_trigger_spread_and_multi_site);
     tcase_add_test(edges, test_trigger_single_and_retract);
     suite_add_tcase(s, edges);
+    TCase *pipe = tcase_create("pipeline");
+    tcase_set_timeout(pipe, 60);
+    tcase_add_test(pipe, test_trigger_pipeline_revision_to_class_a_raises);
+    tcase_add_test(pipe, test_trigger_pipeline_late_event_completes_a_group);
+    tcase_add_test(pipe, test_trigger_pipeline_late_events_raise_nothing_old);
+    tcase_add_test(pipe, test_trigger_pipeline_restart_keeps_signals);
+    tcase_add_test(pipe, test_trigger_pipeline_restart_keeps_threshold_counts);
+    suite_add_tcase(s, pipe);
     TCase *errors = tcase_create("errors");
     tcase_add_test(errors, test_trigger_threshold_counts_to_min);
     suite_add_tcase(s, errors);
