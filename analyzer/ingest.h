@@ -39,7 +39,7 @@
 #include "series.h"
 #include "trigger.h"
 
-typedef struct ana_ingest ana_ingest_t; /* opaque; defined in ingest.c */
+typedef struct ana_ingest ana_ingest_t; /* opaque; ingest_int.h */
 
 /* What ana_ingest_event() did with an event (non-negative results). */
 enum {
