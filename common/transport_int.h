@@ -1,7 +1,8 @@
 /*  common/transport_int.h - what the transport's files share inside common/
  *
  *  transport.c dispatches the public sn_sender_* and sn_receiver_* calls to
- *  the ZeroMQ (transport_zmq.c) or Kafka (transport_kafka.c) implementation;
+ *  the ZeroMQ (transport_zmq.c, transport_zrecv.c) or Kafka
+ *  (transport_kafka.c, transport_krecv.c) implementation;
  *  transport_zap.c holds the CURVE key files and the ZAP handler thread;
  *  transport_state.c the receiver's per-sender positions and their file.
  *  Nothing here leaves common/.
@@ -129,7 +130,17 @@ int sn_zreceiver_ack(sn_zreceiver_t *self, const char *sender_id, uint64_t seq,
 int sn_zreceiver_commit(sn_zreceiver_t *self, sn_err_t *err);
 sn_positions_t *sn_zreceiver_positions(sn_zreceiver_t *self);
 
-/* -- Kafka (transport_kafka.c) ------------------------------------------ */
+/* -- Kafka (transport_kafka.c: sender; transport_krecv.c: receiver) ---- */
+
+#define SN_KAFKA_HDR_SENDER "sn-sender" /* header: the sender's id */
+#define SN_KAFKA_HDR_SEQ "sn-seq" /* header: its seq, 8 bytes little-endian */
+
+struct rd_kafka_conf_s; /* librdkafka's rd_kafka_conf_t */
+
+/** Set librdkafka option `k` to `v` in `conf`.
+ *  @return SN_OK or SN_ECONFIG naming the option and librdkafka's reason. */
+int sn_kafka_conf_set(struct rd_kafka_conf_s *conf, const char *k,
+                      const char *v, sn_err_t *err);
 
 int sn_ksender_new(const sn_transport_opts_t *opts, sn_spool_t *spool,
                    sn_sender_key_fn key_fn, void *key_arg, sn_ksender_t **out,

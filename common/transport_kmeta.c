@@ -1,6 +1,6 @@
 /*  common/transport_kmeta.c - the Kafka receiver's commit metadata
  *
- *  Every commit of the Kafka receiver (transport_kafka.c) carries, in each
+ *  Every commit of the Kafka receiver (transport_krecv.c) carries, in each
  *  partition's metadata, a token of its own ("t="), the committing
  *  consumer ("i=") and the tokens of the partition's earlier owners ("h="):
  *  a consumer assigned a partition reads the committed metadata and, when
