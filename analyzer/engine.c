@@ -358,31 +358,9 @@ ana_engine_close(ana_engine_t *self, sn_day_t day)
     return alarms;
 }
 
-/* Batch-evaluate daily detector j of series id at `day` into *p. */
-static void
-s_batch_point(ana_engine_t *self, size_t j, uint32_t id, sn_day_t start,
-              sn_day_t day, sn_det_point_t *p)
-{
-    size_t n = (size_t)(day - start) + 1;
-    double *v = sn_calloc(n, sizeof *v);
-    sn_day_t *days = sn_calloc(n, sizeof *days);
-    for (size_t i = 0; i < n; i++) {
-        days[i] = start + (sn_day_t)i;
-        v[i] = s_value(self, j, id, days[i]);
-    }
-    sn_det_input_t in = {v, days, n, 365, false};
-    int64_t first = sn_detector_first(self->det[j], &in);
-    if (first < 0 || (size_t)first > n - 1 ||
-        sn_detector_eval(self->det[j], &in, n - 1, n - 1, p, NULL) != SN_OK) {
-        s_point_na(p, v[n - 1]);
-    }
-    free(v);
-    free(days);
-}
-
-/* Batch-evaluate detector j with a step of series id at `day` (one of
- * its days) into *p: the values of every one of its days from the first
- * on or after `start`, as the stream got them. */
+/* Batch-evaluate detector j of series id at `day` (one of its days) into
+ * *p: the values of every one of its days from the first on or after
+ * `start`, as the stream got them (every day for a daily detector). */
 static void
 s_batch_step(ana_engine_t *self, size_t j, uint32_t id, sn_day_t start,
              sn_day_t day, sn_det_point_t *p)
@@ -464,11 +442,7 @@ ana_engine_correct(ana_engine_t *self, uint32_t id, sn_day_t day)
             s_point_na(p, row->observed); /* not one of its days */
             continue;
         }
-        if (sp->step > 1 || sp->width > 1) {
-            s_batch_step(self, j, id, start, day, p);
-        } else {
-            s_batch_point(self, j, id, start, day, p);
-        }
+        s_batch_step(self, j, id, start, day, p);
         if (p->alarm == 1 && self->trigger != NULL) {
             ana_trigger_signal(self->trigger, key, self->specs[j].name, day, p);
             alarms++;
