@@ -106,7 +106,7 @@ s_line(sn_time_t now, const char *sender, uint64_t seq, const sn_event_t *ev,
     s_text(o, "sender", sender ? sender : "", "sender_hex");
     json_object_set_new(o, "seq", json_integer((json_int_t)seq));
     s_text(o, "reason", sn_err_text(err), NULL);
-    if (strstr(sn_err_text(err), SN_EVENT_PERSONAL_REASON) != NULL) {
+    if (sn_event_err_personal(err)) {
         /* Refused for holding a personal identifier: nothing of the event
          * is kept, the reason names the field. */
         json_object_set_new(o, "redacted", json_true());

@@ -183,7 +183,7 @@ col_deadletter_write(col_deadletter_t *self, const col_record_t *rec,
     s_put_field(self, "reason", sn_err_text(&rec->err));
     /* A record refused for carrying a personal identifier keeps no raw
      * bytes: the reason names the field, its value must not be stored. */
-    bool redact = strstr(rec->err.msg, SN_EVENT_PERSONAL_REASON) != NULL;
+    bool redact = sn_event_err_personal(&rec->err);
     size_t keep = rec->raw_len < self->raw_max ? rec->raw_len : self->raw_max;
     keep = redact ? 0 : keep;
     s_put(self, redact ? ",\"redacted\":true" : "", redact ? 16 : 0);

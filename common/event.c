@@ -282,6 +282,12 @@ s_check_numbers(const sn_event_t *ev, sn_err_t *err)
     return SN_OK;
 }
 
+bool
+sn_event_err_personal(const sn_err_t *err)
+{
+    return err != NULL && strstr(err->msg, SN_EVENT_PERSONAL_REASON) != NULL;
+}
+
 int
 sn_event_validate(const sn_event_t *ev, sn_time_t now, sn_err_t *err)
 {

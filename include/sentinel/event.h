@@ -22,12 +22,12 @@
 #include "sentinel/date.h"
 #include "sentinel/error.h"
 
-#define SN_EVENT_ID_MAX 64        /* event_id: at most 64 bytes */
-#define SN_SITE_ID_MAX 32         /* site_id */
-#define SN_REGION_MAX 12          /* region code, GB/T 2260 uses 6 digits */
-#define SN_CONDITION_MAX 32       /* condition code */
-#define SN_AGE_NONE (-1)          /* age_years not given */
-#define SN_DAY_NONE INT32_MIN     /* onset_date not given */
+#define SN_EVENT_ID_MAX 64    /* event_id: at most 64 bytes */
+#define SN_SITE_ID_MAX 32     /* site_id */
+#define SN_REGION_MAX 12      /* region code, GB/T 2260 uses 6 digits */
+#define SN_CONDITION_MAX 32   /* condition code */
+#define SN_AGE_NONE (-1)      /* age_years not given */
+#define SN_DAY_NONE INT32_MIN /* onset_date not given */
 /* The reason of a refusal for a personal identifier field: dead letters
  * recognise it and keep no raw bytes of such a record. */
 #define SN_EVENT_PERSONAL_REASON "personal identifiers are not accepted"
@@ -52,7 +52,7 @@ typedef enum {
 #define SN_SOURCE_ENUM(name, value, text) SN_SOURCE_##name = (value),
     SN_SOURCE_MAP(SN_SOURCE_ENUM)
 #undef SN_SOURCE_ENUM
-    SN_SOURCE_COUNT
+        SN_SOURCE_COUNT
 } sn_source_t;
 
 typedef enum {
@@ -100,6 +100,11 @@ int sn_source_parse(const char *name, sn_source_t *out);
  *  "field 'onset_date': 2031-01-02 is in the future".
  *  @return SN_OK or SN_EVALIDATE. */
 int sn_event_validate(const sn_event_t *ev, sn_time_t now, sn_err_t *err);
+
+/** @return whether `err` refused a record for holding a personal
+ *  identifier (its reason holds SN_EVENT_PERSONAL_REASON): a dead letter
+ *  must then keep nothing of the record. */
+bool sn_event_err_personal(const sn_err_t *err);
 
 /** Encode `ev` as a sentinel.v1.CaseEvent into `buf` of `size` bytes.
  *  @return the number of bytes written, or SN_EOVERFLOW when `size` is too
