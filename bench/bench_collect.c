@@ -402,18 +402,6 @@ s_bench_raw_zmq(const char *dir, const corpus_t *c)
 
 /* -- Kafka ---------------------------------------------------------------- */
 
-static int
-s_key(const uint8_t *data, size_t len, char *key, size_t size, void *arg)
-{
-    (void)arg;
-    sn_event_t ev;
-    int rc = sn_event_decode(data, len, &ev, NULL);
-    if (rc == SN_OK) {
-        snprintf(key, size, "%.4s", ev.region);
-    }
-    return rc;
-}
-
 static double
 s_bench_sentinel_kafka(const char *dir, const char *input, const corpus_t *c,
                        uint64_t n, const char *brokers)
@@ -429,7 +417,8 @@ s_bench_sentinel_kafka(const char *dir, const char *input, const corpus_t *c,
     o.window = 1000000;
     sn_sender_t *tx = NULL;
     sn_err_t err;
-    if (sn_sender_new(&o, sp, s_key, NULL, &tx, &err) != SN_OK) {
+    if (sn_sender_new(&o, sp, sn_event_prefecture_key, NULL, &tx, &err) !=
+        SN_OK) {
         fprintf(stderr, "bench: %s\n", err.msg);
         exit(1);
     }

@@ -341,20 +341,6 @@ s_metrics_update(collect_t *c)
     sn_metrics_beat(c->metrics);
 }
 
-/* The Kafka key of a record: the prefecture, the first four digits of the
- * region code. */
-static int
-s_kafka_key(const uint8_t *data, size_t len, char *key, size_t size, void *arg)
-{
-    (void)arg;
-    sn_event_t ev;
-    int rc = sn_event_decode(data, len, &ev, NULL);
-    if (rc == SN_OK) {
-        snprintf(key, size, "%.4s", ev.region);
-    }
-    return rc;
-}
-
 static int
 s_wait_acked(collect_t *c, sn_err_t *err)
 {
@@ -659,7 +645,8 @@ s_open(collect_t *c, sn_err_t *err)
     }
     rc = sn_spool_open(&so, &c->spool, err);
     if (rc == SN_OK) {
-        rc = sn_sender_new(&to, c->spool, s_kafka_key, NULL, &c->tx, err);
+        rc = sn_sender_new(&to, c->spool, sn_event_prefecture_key, NULL, &c->tx,
+                           err);
         /* Before any record moves, a key file that cannot be read (SN_EIO)
          * is a configuration error like a malformed one: exit 2. */
         rc = rc == SN_EIO || rc == SN_EINVAL ? SN_ECONFIG : rc;

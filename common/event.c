@@ -282,6 +282,19 @@ s_check_numbers(const sn_event_t *ev, sn_err_t *err)
     return SN_OK;
 }
 
+int
+sn_event_prefecture_key(const uint8_t *data, size_t len, char *key, size_t size,
+                        void *arg)
+{
+    (void)arg;
+    sn_event_t ev;
+    int rc = sn_event_decode(data, len, &ev, NULL);
+    if (rc == SN_OK) {
+        snprintf(key, size, "%.4s", ev.region);
+    }
+    return rc;
+}
+
 bool
 sn_event_err_personal(const sn_err_t *err)
 {

@@ -106,6 +106,14 @@ int sn_event_validate(const sn_event_t *ev, sn_time_t now, sn_err_t *err);
  *  must then keep nothing of the record. */
 bool sn_event_err_personal(const sn_err_t *err);
 
+/** The Kafka message key of the encoded event `data` (`len` bytes): its
+ *  prefecture, the first four digits of its region code, into `key` (at
+ *  most `size` bytes, NUL-terminated), so one prefecture's events stay in
+ *  order on one partition. Has the signature of sn_sender_key_fn; `arg` is
+ *  not used. @return SN_OK or sn_event_decode()'s error. */
+int sn_event_prefecture_key(const uint8_t *data, size_t len, char *key,
+                            size_t size, void *arg);
+
 /** Encode `ev` as a sentinel.v1.CaseEvent into `buf` of `size` bytes.
  *  @return the number of bytes written, or SN_EOVERFLOW when `size` is too
  *  small (sn_event_encoded_size() tells how much is needed). */

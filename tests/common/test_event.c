@@ -81,6 +81,14 @@ START_TEST(test_event_usage)
     ck_assert_int_eq(sn_event_decode(buf, (size_t)n, &back, &err), SN_OK);
     s_assert_same(&ev, &back);
     ck_assert_int_eq(sn_event_validate(&back, T_NOW, &err), SN_OK);
+    /* Its Kafka key: the prefecture of its region. */
+    char key[SN_REGION_MAX + 1];
+    ck_assert_int_eq(
+        sn_event_prefecture_key(buf, (size_t)n, key, sizeof key, NULL), SN_OK);
+    ck_assert_int_eq(strlen(key), 4);
+    ck_assert(strncmp(key, ev.region, 4) == 0);
+    ck_assert_int_ne(sn_event_prefecture_key(buf, 1, key, sizeof key, NULL),
+                     SN_OK);
 }
 END_TEST
 

@@ -168,20 +168,6 @@ s_cluster(kg_env_t *e)
     ck_assert_msg(e->watch != NULL, "watch: %s", msg);
 }
 
-/* The message key: the prefecture (4-digit prefix) of the event's region,
- * as collectors key them. */
-static int
-s_key(const uint8_t *data, size_t len, char *key, size_t size, void *arg)
-{
-    (void)arg;
-    sn_event_t ev;
-    int rc = sn_event_decode(data, len, &ev, NULL);
-    if (rc == SN_OK) {
-        snprintf(key, size, "%.4s", ev.region);
-    }
-    return rc;
-}
-
 static void
 s_site(kg_env_t *e)
 {
@@ -199,8 +185,8 @@ s_site(kg_env_t *e)
     to.endpoint = e->brokers;
     to.topic = "events";
     to.sender_id = "site-k";
-    ck_assert_msg(sn_sender_new(&to, e->spool, s_key, NULL, &e->tx, &err) ==
-                      SN_OK,
+    ck_assert_msg(sn_sender_new(&to, e->spool, sn_event_prefecture_key, NULL,
+                                &e->tx, &err) == SN_OK,
                   "%s", err.msg);
 }
 
