@@ -293,65 +293,95 @@ s_keypair(const char *name, char pub[41])
     free(f);
 }
 
-START_TEST(test_transport_zmq_curve_refuses_unlisted_key)
+/* A CURVE receiver with the authorised-keys file `authz` (a format with
+ * the public keys of sites a and b, in that order, for its %s), its log
+ * captured, and the options of a sender with key a as site-a and one with
+ * key b as `b_sender`, each with a spool of 200 records. */
+typedef struct curve_env {
+    char rpub[41], apub[41], bpub[41]; /* public keys, Z85 */
+    char *files[6];                    /* key files, authz, log */
+    int log_fd;                        /* stderr goes there */
+    sn_receiver_t *rx;                 /* the receiver */
+    sn_spool_t *sa, *sb;               /* the two sites' spools */
+    sn_transport_opts_t oa, ob;        /* their sender options */
+} curve_env_t;
+
+static void
+s_curve_open(curve_env_t *c, const char *authz, const char *b_sender)
 {
-    char rpub[41], apub[41], bpub[41];
-    s_keypair("rx", rpub);
-    s_keypair("a", apub);
-    s_keypair("b", bpub);
-    char *authz = sn_strdup_printf("# site a\n%s\n", apub);
-    char *authz_path = ts_write_file(s_dir, "authorized_keys", authz);
-    char *rkey = sn_strdup_printf("%s/rx.key", s_dir);
-    char *rpubf = sn_strdup_printf("%s/rx.pub", s_dir);
-    char *akey = sn_strdup_printf("%s/a.key", s_dir);
-    char *bkey = sn_strdup_printf("%s/b.key", s_dir);
-    /* Capture the receiver's log to see the refusal. */
-    char *log = sn_strdup_printf("%s/log", s_dir);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 2);
+    s_keypair("rx", c->rpub);
+    s_keypair("a", c->apub);
+    s_keypair("b", c->bpub);
+    char *text = sn_strdup_printf(authz, c->apub, c->bpub);
+    c->files[0] = ts_write_file(s_dir, "authorized_keys", text);
+    free(text);
+    c->files[1] = sn_strdup_printf("%s/rx.key", s_dir);
+    c->files[2] = sn_strdup_printf("%s/rx.pub", s_dir);
+    c->files[3] = sn_strdup_printf("%s/a.key", s_dir);
+    c->files[4] = sn_strdup_printf("%s/b.key", s_dir);
+    c->files[5] = sn_strdup_printf("%s/log", s_dir);
+    /* Capture the receiver's log to see the refusals. */
+    c->log_fd = open(c->files[5], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(c->log_fd, 2);
     sn_transport_opts_t ro = s_opts(NULL);
     ro.curve = true;
-    ro.secret_key = rkey;
-    ro.authorized_keys = authz_path;
-    sn_receiver_t *rx = s_receiver(&ro);
+    ro.secret_key = c->files[1];
+    ro.authorized_keys = c->files[0];
+    c->rx = s_receiver(&ro);
+    c->sa = s_spool("a", 1, 200);
+    c->sb = s_spool("b", 1, 200);
+    c->oa = s_opts("site-a");
+    c->ob = s_opts(b_sender);
+    c->oa.curve = c->ob.curve = true;
+    c->oa.server_key = c->ob.server_key = c->files[2];
+    c->oa.secret_key = c->files[3];
+    c->ob.secret_key = c->files[4];
+}
 
-    sn_spool_t *sa = s_spool("a", 1, 200), *sb = s_spool("b", 1, 200);
-    sn_transport_opts_t oa = s_opts("site-a"), ob = s_opts("site-b");
-    oa.curve = ob.curve = true;
-    oa.server_key = ob.server_key = rpubf;
-    oa.secret_key = akey;
-    ob.secret_key = bkey;
-    sn_sender_t *ta = s_sender(&oa, sa), *tb = s_sender(&ob, sb);
+/* @return the receiver's log so far. Caller frees. */
+static char *
+s_curve_log(const curve_env_t *c)
+{
+    return ts_read_file(c->files[5], NULL);
+}
+
+static void
+s_curve_close(curve_env_t *c)
+{
+    sn_receiver_destroy(&c->rx);
+    sn_spool_destroy(&c->sa);
+    sn_spool_destroy(&c->sb);
+    for (size_t i = 0; i < sizeof c->files / sizeof c->files[0]; i++) {
+        free(c->files[i]);
+    }
+    close(c->log_fd);
+}
+
+START_TEST(test_transport_zmq_curve_refuses_unlisted_key)
+{
+    curve_env_t c;
+    s_curve_open(&c, "# site a\n%s\n", "site-b");
+    sn_sender_t *ta = s_sender(&c.oa, c.sa), *tb = s_sender(&c.ob, c.sb);
     got_t ga = {0}, gb = {0};
-    s_run(ta, rx, &ga, true, 20000);
+    s_run(ta, c.rx, &ga, true, 20000);
     ck_assert_uint_eq(ga.n, 200);
     sn_err_t err = {0, ""};
     int rc = SN_OK;
     for (int i = 0; i < 400 && rc == SN_OK; i++) {
         rc = sn_sender_poll(tb, 5, &err);
-        sn_receiver_poll(rx, 5, s_collect, &gb, NULL);
+        sn_receiver_poll(c.rx, 5, s_collect, &gb, NULL);
     }
     ck_assert_int_eq(rc, SN_EAUTH);
     ck_assert_ptr_nonnull(strstr(err.msg, "refused this sender's CURVE key"));
     ck_assert_uint_eq(gb.n, 0);
-    ck_assert_uint_eq(sn_spool_acked_seq(sb), 0);
-    char *text = ts_read_file(log, NULL);
+    ck_assert_uint_eq(sn_spool_acked_seq(c.sb), 0);
+    char *text = s_curve_log(&c);
     ck_assert_ptr_nonnull(strstr(text, "curve_refused"));
-    ck_assert_ptr_nonnull(strstr(text, bpub));
+    ck_assert_ptr_nonnull(strstr(text, c.bpub));
     free(text);
     sn_sender_destroy(&ta);
     sn_sender_destroy(&tb);
-    sn_receiver_destroy(&rx);
-    sn_spool_destroy(&sa);
-    sn_spool_destroy(&sb);
-    free(authz);
-    free(authz_path);
-    free(rkey);
-    free(rpubf);
-    free(akey);
-    free(bkey);
-    free(log);
-    close(fd);
+    s_curve_close(&c);
 }
 END_TEST
 
@@ -397,60 +427,28 @@ START_TEST(test_transport_zmq_curve_binds_key_to_sender)
     /* Key a may speak as site-a only; key b as site-b only. b's collector
      * configured as site-a (a copied file, or a site sending as another)
      * is connected but every message of it is dropped and logged. */
-    char rpub[41], apub[41], bpub[41];
-    s_keypair("rx", rpub);
-    s_keypair("a", apub);
-    s_keypair("b", bpub);
-    char *authz = sn_strdup_printf("%s site-a\n%s\tsite-b other\n", apub, bpub);
-    char *authz_path = ts_write_file(s_dir, "authorized_keys", authz);
-    char *rkey = sn_strdup_printf("%s/rx.key", s_dir);
-    char *rpubf = sn_strdup_printf("%s/rx.pub", s_dir);
-    char *akey = sn_strdup_printf("%s/a.key", s_dir);
-    char *bkey = sn_strdup_printf("%s/b.key", s_dir);
-    char *log = sn_strdup_printf("%s/log", s_dir);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 2);
-    sn_transport_opts_t ro = s_opts(NULL);
-    ro.curve = true;
-    ro.secret_key = rkey;
-    ro.authorized_keys = authz_path;
-    sn_receiver_t *rx = s_receiver(&ro);
-    sn_spool_t *sa = s_spool("a", 1, 200), *sb = s_spool("b", 1, 200);
-    sn_transport_opts_t oa = s_opts("site-a"), ob = s_opts("site-a");
-    oa.curve = ob.curve = true;
-    oa.server_key = ob.server_key = rpubf;
-    oa.secret_key = akey;
-    ob.secret_key = bkey;
-    sn_sender_t *tb = s_sender(&ob, sb);
+    curve_env_t c;
+    s_curve_open(&c, "%s site-a\n%s\tsite-b other\n", "site-a");
+    sn_sender_t *tb = s_sender(&c.ob, c.sb);
     got_t gb = {0};
     for (int i = 0; i < 300; i++) {
         sn_sender_poll(tb, 5, NULL);
-        sn_receiver_poll(rx, 5, s_collect, &gb, NULL);
+        sn_receiver_poll(c.rx, 5, s_collect, &gb, NULL);
     }
     ck_assert_uint_eq(gb.n, 0);
-    ck_assert_uint_eq(sn_spool_acked_seq(sb), 0);
+    ck_assert_uint_eq(sn_spool_acked_seq(c.sb), 0);
     sn_sender_destroy(&tb);
     /* The real site-a, with its own key, gets everything through. */
-    sn_sender_t *ta = s_sender(&oa, sa);
+    sn_sender_t *ta = s_sender(&c.oa, c.sa);
     got_t ga = {0};
-    s_run(ta, rx, &ga, true, 20000);
+    s_run(ta, c.rx, &ga, true, 20000);
     ck_assert_uint_eq(ga.n, 200);
-    char *text = ts_read_file(log, NULL);
+    char *text = s_curve_log(&c);
     ck_assert_ptr_nonnull(strstr(text, "event=sender_refused sender=site-a"));
-    ck_assert_ptr_nonnull(strstr(text, bpub));
+    ck_assert_ptr_nonnull(strstr(text, c.bpub));
     free(text);
     sn_sender_destroy(&ta);
-    sn_receiver_destroy(&rx);
-    sn_spool_destroy(&sa);
-    sn_spool_destroy(&sb);
-    free(authz);
-    free(authz_path);
-    free(rkey);
-    free(rpubf);
-    free(akey);
-    free(bkey);
-    free(log);
-    close(fd);
+    s_curve_close(&c);
 }
 END_TEST
 
